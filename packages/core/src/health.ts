@@ -1,0 +1,56 @@
+import type { ResolvedOptions } from './options.js'
+import type { HealthResponse } from './types.js'
+
+const headers = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }
+
+function respond (statusCode: 200 | 503, body: Record<string, unknown>): HealthResponse {
+  return { statusCode, body: JSON.stringify(body), headers: { ...headers } }
+}
+
+/** Which health endpoint a URL names, ignoring the query string. */
+export function matchHealth (health: ResolvedOptions['health'], url: string | undefined): 'liveness' | 'readiness' | null {
+  if (!url) return null
+  const query = url.indexOf('?')
+  const path = query === -1 ? url : url.slice(0, query)
+  if (health.liveness !== false && path === health.liveness) return 'liveness'
+  if (health.readiness !== false && path === health.readiness) return 'readiness'
+  return null
+}
+
+/** Liveness: the process is up. It stays 200 through the drain: a drain is not a reason to restart. */
+export function liveness (): HealthResponse {
+  return respond(200, { status: 'ok' })
+}
+
+/**
+ * Readiness: 503 before startup completes and from the first moment of
+ * draining; otherwise the user's checks decide, each under `checkTimeout`.
+ * Error messages appear only with `detail: true`.
+ */
+export async function readiness (
+  health: ResolvedOptions['health'],
+  state: 'starting' | 'draining' | 'ready',
+): Promise<HealthResponse> {
+  if (state !== 'ready') return respond(503, { status: state })
+  const entries = Object.entries(health.checks)
+  if (entries.length === 0) return respond(200, { status: 'ready' })
+
+  const results = await Promise.all(entries.map(async ([name, check]) => [name, await runCheck(check, health.checkTimeout)] as const))
+  const failed = results.some(([, result]) => result !== 'ok')
+  const body: Record<string, unknown> = { status: failed ? 'unavailable' : 'ready' }
+  if (health.detail) body.checks = Object.fromEntries(results)
+  return respond(failed ? 503 : 200, body)
+}
+
+async function runCheck (check: () => unknown, timeout: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined
+  const timedOut = new Promise<string>((resolve) => {
+    timer = setTimeout(resolve, timeout, `timeout after ${timeout} ms`)
+  })
+  const work = Promise.resolve().then(check).then(() => 'ok', (error: unknown) => `error: ${error instanceof Error ? error.message : String(error)}`)
+  try {
+    return await Promise.race([work, timedOut])
+  } finally {
+    clearTimeout(timer)
+  }
+}

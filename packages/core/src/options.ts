@@ -1,0 +1,204 @@
+import { constants } from 'node:os'
+import { invalidOption } from './errors.js'
+import type { CutRequest, Logger } from './types.js'
+
+/** Health endpoints. Registered as real routes by the adapters. */
+export interface HealthOptions {
+  /** Liveness path: 200 until the process is gone. `false` turns it off. @default '/livez' */
+  liveness?: string | false
+  /** Readiness path: 200 while accepting, 503 from the first moment of draining. `false` turns it off. @default '/readyz' */
+  readiness?: string | false
+  /** Extra readiness checks, e.g. `{ db: () => pool.query('select 1') }`. A check that throws or times out makes readiness 503. */
+  checks?: Record<string, () => unknown>
+  /** Limit for each readiness check. @default 1000 */
+  checkTimeout?: number
+  /** Include each check's result and error message in the body. Off, so nothing internal leaks. @default false */
+  detail?: boolean
+}
+
+/** Options of {@link createGraceful} and of every adapter. */
+export interface GracefulOptions {
+  /**
+   * The whole budget in ms, from the trigger to process exit: readiness delay,
+   * drain and release hooks share it. Set Kubernetes'
+   * `terminationGracePeriodSeconds` above it.
+   * @default 10_000
+   */
+  timeout?: number
+  /**
+   * Keep serving (with `Connection: close`) this long after the trigger, while
+   * readiness already reports not-ready, so load balancers and kube-proxy take
+   * the instance out of rotation first. Kubernetes users want a few seconds.
+   * @default 0
+   */
+  readinessDelay?: number
+  /**
+   * The share of `timeout` kept for release hooks even when the drain is cut.
+   * @default Math.min(1000, timeout / 4)
+   */
+  releaseTimeout?: number
+  /** `Retry-After` seconds on draining 503s. @default 1 */
+  retryAfter?: number
+  /** Signals that start the shutdown; a second one forces. `false`: none. @default ['SIGTERM', 'SIGINT'] */
+  signals?: readonly NodeJS.Signals[] | false
+  /** Exit the process after a signal-initiated shutdown. Programmatic shutdowns never exit. @default true */
+  exit?: boolean
+  /** Drain and exit 1 on `uncaughtException` and `unhandledRejection`. @default false */
+  handleFatalErrors?: boolean
+  /** A pino-shaped logger (Fastify's `app.log`, pino, console). Silent without one. */
+  logger?: Logger
+  /** Liveness and readiness endpoints, or `false` for none. */
+  health?: HealthOptions | false
+  /**
+   * When readiness may first report ready: once every attached server is
+   * listening, or only after `markReady()` (slow warm-ups).
+   * @default 'listening'
+   */
+  readyWhen?: 'listening' | 'manual'
+  /** Called at the drain deadline with the requests it cut, to log or re-queue them. */
+  onCut?: (cut: CutRequest[]) => void
+}
+
+/** Options after defaults, as the engine uses them. */
+export interface ResolvedOptions {
+  timeout: number
+  readinessDelay: number
+  releaseTimeout: number
+  retryAfter: number
+  signals: readonly NodeJS.Signals[]
+  exit: boolean
+  handleFatalErrors: boolean
+  logger: Logger | undefined
+  health: Required<Omit<HealthOptions, 'checks'>> & { checks: Record<string, () => unknown> }
+  readyWhen: 'listening' | 'manual'
+  onCut: ((cut: CutRequest[]) => void) | undefined
+}
+
+const optionKeys = new Set<string>([
+  'timeout', 'readinessDelay', 'releaseTimeout', 'retryAfter', 'signals', 'exit',
+  'handleFatalErrors', 'logger', 'health', 'readyWhen', 'onCut',
+])
+const healthKeys = new Set<string>(['liveness', 'readiness', 'checks', 'checkTimeout', 'detail'])
+
+// SIGKILL and SIGSTOP cannot be caught; the fatal ones (SIGSEGV, SIGBUS, ...) must not be.
+const uncatchable = new Set(['SIGKILL', 'SIGSTOP', 'SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGABRT', 'SIGTRAP', 'SIGSYS'])
+
+/**
+ * Applies defaults and validates. Throws a `TypeError` with code
+ * `ERR_GRACEFUL_INVALID_OPTION` that names the option; never mutates `input`.
+ * Adapters pass the keys they own in `extraKeys`.
+ */
+export function resolveOptions (input: GracefulOptions = {}, extraKeys: readonly string[] = []): ResolvedOptions {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw invalidOption('options', 'an object', input)
+  }
+  for (const key of Object.keys(input)) {
+    if (!optionKeys.has(key) && !extraKeys.includes(key)) {
+      throw invalidOption(key, `one of the known options (${[...optionKeys, ...extraKeys].join(', ')})`, key)
+    }
+  }
+
+  const timeout = duration('timeout', input.timeout, 10_000)
+  if (timeout === 0) throw invalidOption('timeout', 'a duration above 0 ms', 0)
+  const readinessDelay = duration('readinessDelay', input.readinessDelay, 0)
+  const releaseTimeout = duration('releaseTimeout', input.releaseTimeout, Math.min(1000, Math.floor(timeout / 4)))
+  if (readinessDelay + releaseTimeout >= timeout) {
+    const name = input.releaseTimeout === undefined ? 'readinessDelay' : 'readinessDelay + releaseTimeout'
+    throw invalidOption(name, `less than timeout (${timeout} ms), leaving time to drain`, readinessDelay + releaseTimeout)
+  }
+  const retryAfter = duration('retryAfter', input.retryAfter, 1)
+
+  return {
+    timeout,
+    readinessDelay,
+    releaseTimeout,
+    retryAfter: Math.ceil(retryAfter),
+    signals: signals(input.signals),
+    exit: bool('exit', input.exit, true),
+    handleFatalErrors: bool('handleFatalErrors', input.handleFatalErrors, false),
+    logger: logger(input.logger),
+    health: health(input.health),
+    readyWhen: oneOf('readyWhen', input.readyWhen, ['listening', 'manual'] as const, 'listening'),
+    onCut: fn('onCut', input.onCut),
+  }
+}
+
+function duration (name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw invalidOption(name, 'a finite, non-negative number of milliseconds', value)
+  }
+  return value
+}
+
+function bool (name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw invalidOption(name, 'a boolean', value)
+  return value
+}
+
+function fn<T> (name: string, value: T | undefined): T | undefined {
+  if (value !== undefined && typeof value !== 'function') throw invalidOption(name, 'a function', value)
+  return value
+}
+
+function oneOf<const T extends readonly string[]> (name: string, value: unknown, allowed: T, fallback: T[number]): T[number] {
+  if (value === undefined) return fallback
+  if (typeof value !== 'string' || !allowed.includes(value)) {
+    throw invalidOption(name, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`, value)
+  }
+  return value
+}
+
+function signals (value: unknown): readonly NodeJS.Signals[] {
+  if (value === undefined) return ['SIGTERM', 'SIGINT']
+  if (value === false) return []
+  if (!Array.isArray(value)) throw invalidOption('signals', 'an array of signal names or false', value)
+  for (const signal of value) {
+    if (typeof signal !== 'string' || !(signal in constants.signals) || uncatchable.has(signal)) {
+      throw invalidOption('signals', 'catchable signal names such as "SIGTERM"', signal)
+    }
+  }
+  return [...new Set(value as NodeJS.Signals[])]
+}
+
+function logger (value: unknown): Logger | undefined {
+  if (value === undefined) return undefined
+  const candidate = value as Record<string, unknown>
+  const levels = ['debug', 'info', 'warn', 'error']
+  if (typeof value !== 'object' || value === null || levels.some((level) => typeof candidate[level] !== 'function')) {
+    throw invalidOption('logger', 'an object with debug, info, warn and error methods (pino-shaped)', value)
+  }
+  return value as Logger
+}
+
+function health (value: unknown): ResolvedOptions['health'] {
+  const off = { liveness: false, readiness: false, checks: {}, checkTimeout: 1000, detail: false } as const
+  if (value === false) return { ...off }
+  if (value === undefined) return { ...off, liveness: '/livez', readiness: '/readyz' }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidOption('health', 'an object or false', value)
+  }
+  for (const key of Object.keys(value)) {
+    if (!healthKeys.has(key)) throw invalidOption(`health.${key}`, `one of ${[...healthKeys].join(', ')}`, key)
+  }
+  const input = value as HealthOptions
+  const checks = input.checks ?? {}
+  if (typeof checks !== 'object' || checks === null || Object.values(checks).some((c) => typeof c !== 'function')) {
+    throw invalidOption('health.checks', 'an object of functions', checks)
+  }
+  return {
+    liveness: path('health.liveness', input.liveness, '/livez'),
+    readiness: path('health.readiness', input.readiness, '/readyz'),
+    checks,
+    checkTimeout: duration('health.checkTimeout', input.checkTimeout, 1000),
+    detail: bool('health.detail', input.detail, false),
+  }
+}
+
+function path (name: string, value: unknown, fallback: string): string | false {
+  if (value === undefined) return fallback
+  if (value === false) return false
+  if (typeof value !== 'string' || !value.startsWith('/')) throw invalidOption(name, 'a path starting with "/" or false', value)
+  return value
+}

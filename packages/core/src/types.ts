@@ -1,0 +1,143 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
+
+/** `accepting → draining → closed`, one way only. */
+export type State = 'accepting' | 'draining' | 'closed'
+
+/** What started the shutdown: a signal name, `'shutdown'`, `'close'`, or your own label. */
+export type Trigger = string
+
+/** A request as every adapter sees it underneath: node:http or the HTTP/2 compatibility API. */
+export type AnyRequest = IncomingMessage | Http2ServerRequest
+/** The response paired with {@link AnyRequest}. */
+export type AnyResponse = ServerResponse | Http2ServerResponse
+
+/** A pino-shaped logger. Fastify's `app.log` and pino itself fit; so does `console`. */
+export interface Logger {
+  debug: LogFn
+  info: LogFn
+  warn: LogFn
+  error: LogFn
+}
+export type LogFn = (fields: Record<string, unknown>, message: string) => void
+
+/** A request still unfinished when the drain deadline came. */
+export interface CutRequest {
+  method: string
+  url: string
+  /** Milliseconds since the request arrived. */
+  ageMs: number
+  /** `'rejected'`: it got a real 503; `'destroyed'`: its response had started, the socket was destroyed. */
+  action: 'rejected' | 'destroyed'
+}
+
+/** The outcome of one release or notify hook. */
+export interface HookResult {
+  name: string
+  kind: 'notify' | 'release'
+  status: 'ok' | 'error' | 'timeout' | 'skipped'
+  durationMs: number
+  error?: unknown
+}
+
+/** What `shutdown()` resolves to. Every caller gets the same object. */
+export interface ShutdownSummary {
+  trigger: Trigger
+  /** `clean`: drained and every hook succeeded; `cut`: the deadline cut work; `failed`: a hook failed; `forced`: a second signal. */
+  outcome: 'clean' | 'cut' | 'failed' | 'forced'
+  /** The exit code a signal-initiated shutdown exits with (see the README's table). */
+  exitCode: number
+  durations: {
+    /** Serving with `Connection: close` while the load balancer catches up. */
+    readinessDelay: number
+    /** From closing the listeners until every request, socket and task was done (or cut). */
+    drain: number
+    /** Release hooks. */
+    release: number
+    total: number
+  }
+  requests: {
+    /** Requests that finished normally after the trigger. */
+    completed: number
+    /** Requests answered with the draining 503. */
+    rejected: number
+    /** Requests cut at the deadline (see `cut`). */
+    cut: number
+  }
+  cut: CutRequest[]
+  /** What was still holding the drain at its deadline, empty after a clean drain. */
+  holding: string[]
+  hooks: HookResult[]
+}
+
+/** Live counts, also attached to every event. */
+export interface Stats {
+  state: State
+  inFlight: number
+  sockets: number
+  sessions: number
+  upgraded: number
+  tasks: number
+  /** Milliseconds left of the budget, or `null` while accepting. */
+  timeLeft: number | null
+  /** The release hook now running, if any. */
+  hook: string | null
+}
+
+/** Events of a graceful instance, with their payloads. */
+export interface GracefulEvents {
+  /** The first trigger: readiness is now not-ready. */
+  draining: [info: Stats & { trigger: Trigger }]
+  /** Listeners are closed and idle sockets ended (after `readinessDelay`). */
+  drain: [info: Stats]
+  /** Every request, socket and task is done. */
+  drained: [info: Stats]
+  /** The drain deadline: what still held the drain, and the requests cut. */
+  timeout: [info: Stats & { holding: string[], cut: CutRequest[] }]
+  /** A notify or release hook threw or timed out. */
+  hookError: [result: HookResult]
+  /** Everything is done; the summary `shutdown()` resolves to. */
+  closed: [summary: ShutdownSummary]
+}
+
+/** Passed to notify hooks and tracked tasks. */
+export interface DrainContext {
+  /** Aborts at the drain deadline: stop now, or be cut. */
+  signal: AbortSignal
+  /** `Date.now()` value of the drain deadline. */
+  deadline: number
+}
+
+/** A notify hook: told when draining starts (close WebSockets with 1001, end SSE, stop consumers). */
+export type NotifyHook = (context: DrainContext) => unknown
+
+/** A release hook: a function, or a resource with `close()` or `Symbol.asyncDispose`. */
+export type Releasable =
+  | ((signal: AbortSignal) => unknown)
+  | { close: () => unknown }
+  | { [Symbol.asyncDispose]: () => PromiseLike<void> }
+  | { [Symbol.dispose]: () => void }
+
+export interface HookOptions {
+  /** Shown in logs and in the summary. @default the function's or class's name */
+  name?: string
+  /** This hook's own limit, within what is left of the budget. @default the rest of the budget */
+  timeout?: number
+}
+
+/** A decision for one request, made by {@link Graceful.gate}. */
+export type GateDecision = 'serve' | 'reject'
+
+/** The draining 503, for adapters that answer through their framework's reply. */
+export interface Rejection {
+  statusCode: 503
+  headers: Record<string, string>
+  body: string
+}
+
+/** A health answer, ready to send. */
+export interface HealthResponse {
+  statusCode: 200 | 503
+  body: string
+  headers: Record<string, string>
+}

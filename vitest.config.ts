@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config'
+
+// Tests run against src through the "@graceful/source" export condition: no build needed.
+const conditions = ['@graceful/source', 'module', 'node', 'development|production']
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['@graceful/source'] } },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    typecheck: { enabled: true, include: ['packages/*/src/**/*.test-d.ts', 'test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    // Signal tests fork children; two workers match the CI machine's two cores.
+    maxWorkers: 2,
+    retry: 0,
+  },
+})
