@@ -28,6 +28,8 @@ export interface Graceful {
   readonly signal: AbortSignal
   /** The options in force, defaults applied. */
   readonly options: Readonly<ResolvedOptions>
+  /** How many servers are attached: adapters warn when a request arrives and this is 0. */
+  readonly attached: number
   /** Track the connections and requests of a server. Call once per server (app + metrics port). Returns `detach`. */
   attach: (server: AttachableServer) => () => void
   /** Starts the shutdown. Idempotent: every caller gets the same promise and summary. Never exits the process. */
@@ -346,6 +348,7 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     get state () { return state },
     get ready () { return isReady() },
     get signal () { return drainingController.signal },
+    get attached () { return tracker.attached },
     options: opts,
     rejection,
     attach: (server) => tracker.attach(server),
