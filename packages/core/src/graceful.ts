@@ -125,7 +125,10 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
       if (state === 'accepting' || entry.rejected || entry.cut) return
       if (entry.res.writableFinished) counts.completed++
     },
-    listening: () => wake?.(),
+    listening: () => {
+      announceReady()
+      wake?.()
+    },
   })
   const tasks = createTasks(() => wake?.())
 
@@ -306,10 +309,11 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     wake?.()
   }
 
-  const unregister = opts.signals.length > 0 || opts.handleFatalErrors
+  const unregister = opts.signals.length > 0 || opts.handleFatalErrors || opts.pm2
     ? registerSignals({
       signals: opts.signals,
       handleFatalErrors: opts.handleFatalErrors,
+      pm2: opts.pm2,
       exit: opts.exit,
       timeout: opts.timeout,
       isShuttingDown: () => state !== 'accepting',
@@ -320,6 +324,14 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
       force,
     })
     : noop
+
+  let announced = false
+  /** PM2's `wait_ready`: one `'ready'` message, the first time readiness holds. */
+  function announceReady (): void {
+    if (!opts.pm2 || announced || !isReady() || typeof process.send !== 'function') return
+    announced = true
+    process.send('ready')
+  }
 
   function isReady (): boolean {
     if (state !== 'accepting') return false
@@ -351,7 +363,11 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     get attached () { return tracker.attached },
     options: opts,
     rejection,
-    attach: (server) => tracker.attach(server),
+    attach: (server) => {
+      const detach = tracker.attach(server)
+      announceReady()
+      return detach
+    },
     shutdown,
     gate,
     reject: (req, res) => writeRejection({ res, socket: req.httpVersionMajor === 2 ? null : (req as IncomingMessage).socket }, rejection),
@@ -369,6 +385,7 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     },
     markReady: () => {
       markedReady = true
+      announceReady()
     },
     onDraining: (hook, options = {}) => {
       if (typeof hook !== 'function') throw new TypeError('graceful: onDraining() takes a function')

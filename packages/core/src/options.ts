@@ -57,6 +57,12 @@ export interface GracefulOptions {
   readyWhen?: 'listening' | 'manual'
   /** Called at the drain deadline with the requests it cut, to log or re-queue them. */
   onCut?: (cut: CutRequest[]) => void
+  /**
+   * PM2 support: send `'ready'` over IPC once ready (for `wait_ready`) and treat the
+   * `'shutdown'` message (`shutdown_with_message`) like SIGINT.
+   * @default true when running under PM2 (`PM2_HOME` or `pm_id` in the environment)
+   */
+  pm2?: boolean
 }
 
 /** Options after defaults, as the engine uses them. */
@@ -72,11 +78,12 @@ export interface ResolvedOptions {
   health: Required<Omit<HealthOptions, 'checks'>> & { checks: Record<string, () => unknown> }
   readyWhen: 'listening' | 'manual'
   onCut: ((cut: CutRequest[]) => void) | undefined
+  pm2: boolean
 }
 
 const optionKeys = new Set<string>([
   'timeout', 'readinessDelay', 'releaseTimeout', 'retryAfter', 'signals', 'exit',
-  'handleFatalErrors', 'logger', 'health', 'readyWhen', 'onCut',
+  'handleFatalErrors', 'logger', 'health', 'readyWhen', 'onCut', 'pm2',
 ])
 const healthKeys = new Set<string>(['liveness', 'readiness', 'checks', 'checkTimeout', 'detail'])
 
@@ -120,6 +127,7 @@ export function resolveOptions (input: GracefulOptions = {}, extraKeys: readonly
     health: health(input.health),
     readyWhen: oneOf('readyWhen', input.readyWhen, ['listening', 'manual'] as const, 'listening'),
     onCut: fn('onCut', input.onCut),
+    pm2: bool('pm2', input.pm2, process.env.PM2_HOME !== undefined || process.env.pm_id !== undefined),
   }
 }
 

@@ -24,6 +24,8 @@ export function forcedExitCode (signal: NodeJS.Signals): number {
 export interface SignalMember {
   signals: readonly NodeJS.Signals[]
   handleFatalErrors: boolean
+  /** Treat PM2's `'shutdown'` IPC message like SIGINT. */
+  pm2: boolean
   exit: boolean
   /** True once this member is past its first trigger. */
   isShuttingDown: () => boolean
@@ -39,6 +41,7 @@ interface Registry {
   members: Set<SignalMember>
   listeners: Map<NodeJS.Signals, () => void>
   fatal: { exception: (error: unknown) => void, rejection: (reason: unknown) => void } | null
+  message: ((message: unknown) => void) | null
   exiting: boolean
 }
 
@@ -48,7 +51,7 @@ const registryKey = Symbol.for('graceful.signal-registry.v1')
 const globalSlot = globalThis as unknown as Record<symbol, Registry | undefined>
 
 function registry (): Registry {
-  globalSlot[registryKey] ??= { members: new Set(), listeners: new Map(), fatal: null, exiting: false }
+  globalSlot[registryKey] ??= { members: new Set(), listeners: new Map(), fatal: null, message: null, exiting: false }
   return globalSlot[registryKey]
 }
 
@@ -92,10 +95,27 @@ function sync (reg: Registry): void {
     process.off('unhandledRejection', reg.fatal.rejection)
     reg.fatal = null
   }
+  syncMessage(reg)
 }
 
-function onSignal (reg: Registry, signal: NodeJS.Signals): void {
-  const members = [...reg.members].filter((member) => member.signals.includes(signal))
+function syncMessage (reg: Registry): void {
+  const wanted = [...reg.members].some((member) => member.pm2) && typeof process.send === 'function'
+  if (wanted && !reg.message) {
+    const alone = process.listenerCount('message') === 0
+    reg.message = (message) => {
+      if (message === 'shutdown') onSignal(reg, 'SIGINT', (member) => member.pm2)
+    }
+    process.on('message', reg.message)
+    // Listening for messages refs the IPC channel; ours alone must not keep the process alive.
+    if (alone) (process.channel as { unref?: () => void } | undefined)?.unref?.()
+  } else if (!wanted && reg.message) {
+    process.off('message', reg.message)
+    reg.message = null
+  }
+}
+
+function onSignal (reg: Registry, signal: NodeJS.Signals, select = (member: SignalMember) => member.signals.includes(signal)): void {
+  const members = [...reg.members].filter(select)
   if (members.some((member) => member.isShuttingDown())) {
     debug('second signal %s: forcing', signal)
     for (const member of members) member.force(signal)
