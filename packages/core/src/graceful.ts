@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { constants } from 'node:os'
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import { debuglog } from 'node:util'
 import { createTracker, writeRejection, type AttachableServer, type InFlight } from './connections.js'
@@ -52,6 +53,11 @@ export interface Graceful {
   onDraining: (hook: NotifyHook, options?: Pick<HookOptions, 'name'>) => void
   /** Release hook, run after the drain, last registered first, under its own timeout. */
   onClose: (target: Releasable, options?: HookOptions) => void
+  /**
+   * Skip ahead, as a second signal does: destroy every connection now, skip the
+   * remaining waits and the release hooks. Starts the shutdown if needed.
+   */
+  force: (reason?: string) => Promise<ShutdownSummary>
   /** Work the drain waits for. A function receives a signal that aborts at the drain deadline. */
   track: <T>(work: Promise<T> | ((context: DrainContext) => T | PromiseLike<T>), options?: { name?: string }) => Promise<T>
   /** Live counts. */
@@ -95,7 +101,7 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
   let phase: 'accepting' | 'delay' | 'drain' = 'accepting'
   let summary: Promise<ShutdownSummary> | undefined
   let markedReady = false
-  let forcedBy: NodeJS.Signals | null = null
+  let forcedBy: string | null = null
   let budgetEnd = 0
   let drainDeadline = 0
   let currentHook: string | null = null
@@ -258,7 +264,7 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
   }
 
   function exitCodeFor (result: ShutdownSummary, trigger: Trigger): number {
-    if (forcedBy) return forcedExitCode(forcedBy)
+    if (forcedBy) return forcedBy in constants.signals ? forcedExitCode(forcedBy as NodeJS.Signals) : ExitCodes.failed
     if (trigger === 'uncaughtException' || trigger === 'unhandledRejection') return ExitCodes.failed
     if (result.outcome === 'cut') return ExitCodes.cut
     if (result.outcome === 'failed') return ExitCodes.failed
@@ -300,11 +306,11 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     return summary
   }
 
-  function force (signal: NodeJS.Signals): void {
-    if (forcedBy) return
-    forcedBy = signal
-    log.warn({ signal, ...stats() }, 'graceful: second signal, destroying every connection')
-    deadlineController.abort(new GracefulError(ErrorCodes.DEADLINE, `forced by ${signal}`))
+  function force (reason: string): void {
+    if (forcedBy || state === 'closed') return
+    forcedBy = reason
+    log.warn({ reason, ...stats() }, 'graceful: forced, destroying every connection')
+    deadlineController.abort(new GracefulError(ErrorCodes.DEADLINE, `forced by ${reason}`))
     tracker.destroyAll()
     wake?.()
   }
@@ -369,6 +375,11 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
       return detach
     },
     shutdown,
+    force: (reason = 'force') => {
+      const result = shutdown(reason)
+      force(reason)
+      return result
+    },
     gate,
     reject: (req, res) => writeRejection({ res, socket: req.httpVersionMajor === 2 ? null : (req as IncomingMessage).socket }, rejection),
     matchHealth: (url) => matchHealth(opts.health, url),

@@ -1,0 +1,113 @@
+import { connect } from 'node:net'
+import { describe, expect, it } from 'vitest'
+import { startApp } from '../helpers/app.js'
+import { until, within } from '../helpers/deferred.js'
+import { openConnection } from '../helpers/raw-connection.js'
+import { targets } from '../helpers/targets.js'
+
+function refused (port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve('connected')
+    })
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'))
+  })
+}
+
+describe.each(targets)('drain — $name', (target) => {
+  it('lets the in-flight request finish with 200 and Connection: close, then FINs its socket', async () => {
+    await using h = await startApp(target)
+    await using busy = await openConnection(h.app.port)
+    const response = busy.request('/slow')
+    await until(() => h.app.graceful.stats().inFlight === 1, 'the request to arrive')
+
+    const summary = h.app.graceful.shutdown()
+    h.slow.resolve()
+
+    const res = await response
+    expect(res.status).toBe(200)
+    expect(res.body).toBe('slow')
+    expect(res.headers.connection).toBe('close')
+    await expect(within(busy.ended, 5000, 'FIN')).resolves.toBe('fin')
+    const result = await within(summary, 5000, 'the summary')
+    expect(result.outcome).toBe('clean')
+    expect(result.requests).toEqual({ completed: 1, rejected: 0, cut: 0 })
+  })
+
+  it('ends idle keep-alive sockets at once, while a request is still in flight', async () => {
+    await using h = await startApp(target)
+    await using idle = await openConnection(h.app.port)
+    await using busy = await openConnection(h.app.port)
+    const first = await idle.request('/fast')
+    expect(first.status).toBe(200)
+    expect(first.headers.connection?.toLowerCase()).toBe('keep-alive')
+    const held = busy.request('/slow')
+    await until(() => h.app.graceful.stats().inFlight === 1, 'the request to arrive')
+
+    const summary = h.app.graceful.shutdown()
+    await expect(within(idle.ended, 5000, 'FIN on the idle socket')).resolves.toBe('fin')
+    expect(busy.finReceived).toBe(false)
+    expect(h.app.graceful.stats().inFlight).toBe(1)
+
+    h.slow.resolve()
+    expect((await held).status).toBe(200)
+    await within(summary, 5000, 'the summary')
+  })
+
+  it('counts a connection that has not delivered a complete request as idle (slowloris)', async () => {
+    await using h = await startApp(target)
+    await using partial = await openConnection(h.app.port)
+    await using busy = await openConnection(h.app.port)
+    partial.write('GET /fast HTTP/1.1\r\nHost: 127.0.0.1\r\n')
+    const held = busy.request('/slow')
+    await until(() => h.app.graceful.stats().inFlight === 1, 'the request to arrive')
+
+    const summary = h.app.graceful.shutdown()
+    await expect(within(partial.ended, 5000, 'FIN on the partial connection')).resolves.toBe('fin')
+    h.slow.resolve()
+    await held
+    expect((await within(summary, 5000, 'the summary')).outcome).toBe('clean')
+  })
+
+  it('refuses new connections once the drain starts', async () => {
+    await using h = await startApp(target)
+    await using busy = await openConnection(h.app.port)
+    const held = busy.request('/slow')
+    await until(() => h.app.graceful.stats().inFlight === 1, 'the request to arrive')
+
+    const summary = h.app.graceful.shutdown()
+    await until(() => h.app.graceful.stats().state === 'draining', 'draining')
+    expect(await refused(h.app.port)).toBe('ECONNREFUSED')
+    h.slow.resolve()
+    await held
+    await within(summary, 5000, 'the summary')
+  })
+
+  it('answers a new request on an existing connection with 503, Connection: close and Retry-After', async () => {
+    await using h = await startApp(target, { retryAfter: 7 })
+    await using conn = await openConnection(h.app.port)
+    // A streaming response whose headers went out before the drain keeps this connection open.
+    conn.send('/stream')
+    await until(() => conn.bytesReceived > 0, 'the stream to start')
+
+    const summary = h.app.graceful.shutdown()
+    conn.send('/fast')
+    await until(() => h.app.graceful.stats().inFlight === 2, 'the pipelined request to arrive')
+    h.stream.resolve()
+
+    const stream = await conn.response()
+    expect(stream.status).toBe(200)
+    expect(stream.body).toBe('start\nend\n')
+    const rejected = await conn.response()
+    expect(rejected.status).toBe(503)
+    expect(rejected.headers.connection).toBe('close')
+    expect(rejected.headers['retry-after']).toBe('7')
+    expect(JSON.parse(rejected.body)).toMatchObject({ code: 'ERR_GRACEFUL_DRAINING' })
+    await expect(within(conn.ended, 5000, 'FIN')).resolves.toBe('fin')
+    const result = await within(summary, 5000, 'the summary')
+    expect(result.requests).toEqual({ completed: 1, rejected: 1, cut: 0 })
+    expect(h.app.errors).toEqual([])
+  })
+})

@@ -1,0 +1,36 @@
+import type { AppSpec, RunningApp, Target } from './target.js'
+import { deferred, type Deferred } from './deferred.js'
+import type { GracefulOptions } from '@graceful/core'
+
+/** In-process defaults: never touch the test worker's signals or exit it. */
+export const inProcess: GracefulOptions = { signals: false, exit: false }
+
+export interface Harness {
+  app: RunningApp
+  /** Opened by the test to let held `/slow` requests answer. */
+  slow: Deferred
+  /** Opened by the test to let held `/stream` responses end. */
+  stream: Deferred
+}
+
+/** Starts `target` with held routes; `await using` tears it down. */
+export async function startApp (target: Target, options: GracefulOptions = {}, spec: Omit<AppSpec, 'options'> = {}): Promise<Harness & AsyncDisposable> {
+  const slow = deferred()
+  const stream = deferred()
+  const app = await target.start({
+    options: { ...inProcess, ...options },
+    slow: () => slow.promise,
+    stream: () => stream.promise,
+    ...spec,
+  })
+  return {
+    app,
+    slow,
+    stream,
+    [Symbol.asyncDispose]: async () => {
+      slow.resolve()
+      stream.resolve()
+      await app[Symbol.asyncDispose]()
+    },
+  }
+}

@@ -1,0 +1,61 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createGraceful } from '@graceful/core'
+import type { AppSpec, RunningApp, Target } from '../helpers/target.js'
+
+/** The plain `node:http` integration: `graceful.handler()` + `graceful.attach()`. */
+export const nodeHttpTarget: Target = {
+  name: 'node:http',
+  async start (spec: AppSpec): Promise<RunningApp> {
+    const graceful = createGraceful(spec.options)
+    const errors: unknown[] = []
+    let closeEvents = 0
+
+    const routes: http.RequestListener = (req, res) => {
+      const fail = (error: unknown) => {
+        errors.push(error)
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' })
+        res.end('error')
+      }
+      try {
+        switch (req.url) {
+          case '/fast':
+            res.end('fast')
+            return
+          case '/slow':
+            void (spec.slow?.() ?? Promise.resolve()).then(() => res.end('slow'), fail)
+            return
+          case '/stream':
+            res.writeHead(200, { 'content-type': 'text/plain' })
+            res.write('start\n')
+            void (spec.stream?.() ?? Promise.resolve()).then(() => res.end('end\n'), fail)
+            return
+          case '/boom':
+            throw new Error('boom')
+          default:
+            res.writeHead(404).end('not found')
+        }
+      } catch (error) {
+        fail(error)
+      }
+    }
+
+    const server = http.createServer(graceful.handler(routes))
+    server.on('close', () => closeEvents++)
+    graceful.attach(server)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+
+    return {
+      port: (server.address() as AddressInfo).port,
+      graceful,
+      errors,
+      close: async () => { await graceful.shutdown() },
+      closeHookRuns: () => closeEvents,
+      [Symbol.asyncDispose]: async () => {
+        server.closeAllConnections()
+        if (server.listening) await new Promise((resolve) => server.close(resolve))
+        await graceful.force('dispose')
+      },
+    }
+  },
+}
