@@ -1,0 +1,67 @@
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { within } from './deferred.js'
+
+const fixture = fileURLToPath(new URL('../fixtures/serve.ts', import.meta.url))
+
+export interface LogLine { level: string, msg: string, fields: Record<string, unknown> }
+
+/** A forked app that gets real signals. `await using` kills it by PID if the test did not. */
+export interface ChildApp extends AsyncDisposable {
+  child: ChildProcess
+  port: number
+  logs: LogLine[]
+  hooks: string[]
+  /** Routes now holding a request in the child (`slow`, `stream`). */
+  held: string[]
+  /** Exit code (or signal name) and the ms since `kill()` was last called. */
+  exited: Promise<{ code: number | null, signal: NodeJS.Signals | null, msSinceSignal: number }>
+  kill: (signal: NodeJS.Signals) => void
+  send: (message: string) => void
+}
+
+export async function startChild (target: string, options: Record<string, unknown> = {}): Promise<ChildApp> {
+  const child = fork(fixture, {
+    execArgv: ['--conditions=@graceful/source', '--import', 'tsx'],
+    env: { ...process.env, TARGET: target, OPTIONS: JSON.stringify(options), NODE_OPTIONS: '' },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  })
+  let stderr = ''
+  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  const logs: LogLine[] = []
+  const hooks: string[] = []
+  const held: string[] = []
+  let signalledAt = 0
+  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null, msSinceSignal: number }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal, msSinceSignal: Date.now() - signalledAt }))
+  })
+  const port = await within(new Promise<number>((resolve, reject) => {
+    child.on('message', (message: { type: string, port?: number, name?: string } & LogLine) => {
+      if (message.type === 'listening') resolve(message.port ?? 0)
+      if (message.type === 'log') logs.push({ level: message.level, msg: message.msg, fields: message.fields })
+      if (message.type === 'hook') hooks.push(message.name ?? '')
+      if (message.type === 'held') held.push(message.name ?? '')
+    })
+    void exited.then(({ code }) => reject(new Error(`child exited (${code}) before listening: ${stderr}`)))
+  }), 15_000, `${target} child to listen`)
+
+  return {
+    child,
+    port,
+    logs,
+    hooks,
+    held,
+    exited,
+    kill: (signal) => {
+      signalledAt = Date.now()
+      child.kill(signal)
+    },
+    send: (message) => { child.send(message) },
+    [Symbol.asyncDispose]: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL')
+        await exited
+      }
+    },
+  }
+}
