@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest'
+import { createGraceful } from './graceful.js'
+import { resolveOptions, type GracefulOptions } from './options.js'
+
+const noSignals = { signals: false } as const
+
+describe('options', () => {
+  it('applies the documented defaults', () => {
+    const options = resolveOptions({})
+    expect(options).toMatchObject({
+      timeout: 10_000,
+      readinessDelay: 0,
+      releaseTimeout: 1000,
+      retryAfter: 1,
+      signals: ['SIGTERM', 'SIGINT'],
+      exit: true,
+      handleFatalErrors: false,
+      readyWhen: 'listening',
+      health: { liveness: '/livez', readiness: '/readyz', checkTimeout: 1000, detail: false },
+    })
+    expect(resolveOptions({ timeout: 2000 }).releaseTimeout).toBe(500)
+  })
+
+  it('never mutates the caller’s object', () => {
+    const input: GracefulOptions = Object.freeze({ timeout: 3000, health: Object.freeze({ readiness: '/ready' }) })
+    const resolved = resolveOptions(input)
+    expect(resolved.health.readiness).toBe('/ready')
+    expect(input).toEqual({ timeout: 3000, health: { readiness: '/ready' } })
+  })
+
+  it.each([
+    [{ timeout: -1 }, 'timeout', /finite, non-negative number/],
+    [{ timeout: Number.POSITIVE_INFINITY }, 'timeout', /finite/],
+    [{ timeout: Number.NaN }, 'timeout', /finite/],
+    [{ timeout: '10s' }, 'timeout', /received "10s"/],
+    [{ timeout: 0 }, 'timeout', /above 0/],
+    [{ readinessDelay: -5 }, 'readinessDelay', /non-negative/],
+    [{ readinessDelay: 10_000 }, 'readinessDelay', /less than timeout \(10000 ms\)/],
+    [{ readinessDelay: 5000, releaseTimeout: 5000 }, 'readinessDelay + releaseTimeout', /less than timeout/],
+    [{ signals: ['SIGTERM', 'SIGNOPE'] }, 'signals', /received "SIGNOPE"/],
+    [{ signals: ['SIGKILL'] }, 'signals', /catchable/],
+    [{ signals: 'SIGTERM' }, 'signals', /array of signal names or false/],
+    [{ exit: 'yes' }, 'exit', /a boolean/],
+    [{ logger: { info: () => {} } }, 'logger', /pino-shaped/],
+    [{ health: { readiness: 'ready' } }, 'health.readiness', /starting with "\/"/],
+    [{ health: { livez: '/x' } }, 'health.livez', /one of liveness/],
+    [{ health: { checks: { db: 1 } } }, 'health.checks', /object of functions/],
+    [{ readyWhen: 'now' }, 'readyWhen', /"listening", "manual"/],
+    [{ onCut: 'log' }, 'onCut', /a function/],
+    [{ timout: 5000 }, 'timout', /one of the known options/],
+  ])('rejects %j naming %s', (input, option, message) => {
+    let caught: unknown
+    try {
+      createGraceful({ ...noSignals, ...input } as GracefulOptions)
+    } catch (error) {
+      caught = error
+    }
+    expect(caught).toBeInstanceOf(TypeError)
+    expect(caught).toMatchObject({ code: 'ERR_GRACEFUL_INVALID_OPTION', option })
+    expect((caught as Error).message).toContain(`"${option}"`)
+    expect((caught as Error).message).toMatch(message)
+  })
+
+  it('starts nothing when an option is bad: no signal listener is left behind', () => {
+    const before = process.listenerCount('SIGTERM')
+    expect(() => createGraceful({ timeout: -1 })).toThrow(TypeError)
+    expect(process.listenerCount('SIGTERM')).toBe(before)
+  })
+
+  it('lets adapters add their own keys', () => {
+    expect(() => resolveOptions({ prefix: '/x' } as GracefulOptions, ['prefix'])).not.toThrow()
+  })
+})

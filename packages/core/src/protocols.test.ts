@@ -1,0 +1,263 @@
+import { readFileSync } from 'node:fs'
+import http from 'node:http'
+import http2 from 'node:http2'
+import https from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { connect } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createGraceful, type Graceful } from './graceful.js'
+
+const tls = {
+  key: readFileSync(new URL('./test-fixtures/key.pem', import.meta.url)),
+  cert: readFileSync(new URL('./test-fixtures/cert.pem', import.meta.url)),
+}
+const cleanup: (() => unknown)[] = []
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn()
+})
+
+function bounded<T> (promise: Promise<T>, what: string, ms = 5000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([
+    promise,
+    new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms) }),
+  ]).finally(() => clearTimeout(timer))
+}
+
+function gate () {
+  let open!: () => void
+  const promise = new Promise<void>((resolve) => { open = resolve })
+  return { promise, open }
+}
+
+async function until (check: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 5000
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`)
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+}
+
+function listen (server: { listen: (port: number, host: string, cb: () => void) => unknown, address: () => unknown }): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)))
+}
+
+function make (options = {}): Graceful {
+  const g = createGraceful({ signals: false, exit: false, ...options })
+  cleanup.push(() => g.force('cleanup'))
+  return g
+}
+
+describe('HTTP/2', () => {
+  it('sends GOAWAY and lets the open stream complete', async () => {
+    const g = make()
+    const held = gate()
+    const server = http2.createServer(g.handler(((req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+      if (req.url === '/slow') void held.promise.then(() => res.end('slow'))
+      else res.end('fast')
+    }) as unknown as http.RequestListener))
+    g.attach(server)
+    const port = await listen(server)
+    cleanup.push(() => server.close())
+
+    const client = http2.connect(`http://127.0.0.1:${port}`)
+    cleanup.push(() => client.destroy())
+    const goaway = new Promise<void>((resolve) => client.once('goaway', () => resolve()))
+    const stream = client.request({ ':path': '/slow' })
+    let body = ''
+    let status = 0
+    stream.on('response', (headers) => { status = Number(headers[':status']) })
+    stream.on('data', (chunk: Buffer) => { body += chunk.toString() })
+    const ended = new Promise<void>((resolve) => stream.on('end', resolve))
+    await until(() => g.stats().inFlight === 1 && g.stats().sessions === 1, 'the stream to arrive')
+
+    const summary = g.shutdown()
+    await bounded(goaway, 'GOAWAY')
+    expect(g.stats().inFlight).toBe(1)
+    held.open()
+    await bounded(ended, 'the stream to end')
+    expect(status).toBe(200)
+    expect(body).toBe('slow')
+    const result = await bounded(summary, 'the summary')
+    expect(result.outcome).toBe('clean')
+    expect(result.requests.completed).toBe(1)
+    expect(g.stats().sessions).toBe(0)
+  })
+
+  it('answers the draining 503 without a Connection header on HTTP/2', async () => {
+    const g = make({ readinessDelay: 0 })
+    const server = http2.createServer()
+    g.attach(server)
+    server.on('request', (req, res) => {
+      expect(g.gate(req, res)).toBe('reject')
+      g.reject(req, res)
+    })
+    const port = await listen(server)
+    cleanup.push(() => server.close())
+    const client = http2.connect(`http://127.0.0.1:${port}`)
+    cleanup.push(() => client.destroy())
+    await new Promise<void>((resolve) => client.once('connect', () => resolve()))
+    // Draining, but the session stays open until its streams end: simulate a stream racing the GOAWAY.
+    const summary = g.shutdown()
+    const stream = client.request({ ':path': '/late' })
+    const headers = await bounded(new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+      stream.on('response', resolve)
+      stream.on('error', reject)
+    }), 'the response').catch((error: NodeJS.ErrnoException) => ({ ':status': error.code }))
+    // Either the stream was refused by the GOAWAY (the client may retry), or it got a clean 503.
+    expect(['503', 'ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_GOAWAY_SESSION']).toContain(String(headers[':status']))
+    if (headers[':status'] === 503) {
+      expect(headers.connection).toBeUndefined()
+      expect(headers['retry-after']).toBe('1')
+    }
+    stream.destroy()
+    await bounded(summary, 'the summary')
+  })
+})
+
+describe('HTTPS', () => {
+  it('ends idle TLS keep-alive sockets and completes the in-flight request', async () => {
+    const g = make()
+    const held = gate()
+    const server = https.createServer(tls, g.handler((req, res) => {
+      if (req.url === '/slow') void held.promise.then(() => res.end('slow'))
+      else res.end('fast')
+    }))
+    g.attach(server)
+    const port = await listen(server)
+    cleanup.push(() => server.close())
+    // Two agents, so the idle connection and the busy one are different sockets.
+    const idleAgent = new https.Agent({ keepAlive: true, rejectUnauthorized: false })
+    const busyAgent = new https.Agent({ keepAlive: true, rejectUnauthorized: false })
+    cleanup.push(() => idleAgent.destroy(), () => busyAgent.destroy())
+    const get = (path: string, agent: https.Agent) => new Promise<{ status: number, connection?: string, body: string, socket: import('node:net').Socket }>((resolve, reject) => {
+      https.get({ host: '127.0.0.1', port, path, agent }, (res) => {
+        const socket = res.socket
+        let body = ''
+        res.on('data', (chunk: Buffer) => { body += chunk.toString() })
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body, socket }))
+      }).on('error', reject)
+    })
+    const fast = await get('/fast', idleAgent)
+    const idleClosed = new Promise<void>((resolve) => fast.socket.once('close', () => resolve()))
+    const slow = get('/slow', busyAgent)
+    await until(() => g.stats().inFlight === 1, 'the request')
+
+    const summary = g.shutdown()
+    await bounded(idleClosed, 'the idle TLS socket to close')
+    held.open()
+    const res = await slow
+    expect(res).toMatchObject({ status: 200, body: 'slow', connection: 'close' })
+    expect((await bounded(summary, 'summary')).outcome).toBe('clean')
+  })
+})
+
+describe('upgraded sockets', () => {
+  async function upgradeServer (g: Graceful, serverSockets: import('node:stream').Duplex[] = []) {
+    const server = http.createServer(g.handler((_req, res) => res.end('plain')))
+    g.attach(server)
+    // The application handles upgrades after attach: tracking starts then.
+    server.on('upgrade', (_req, socket) => {
+      serverSockets.push(socket)
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n')
+      socket.on('data', (data) => socket.write(data))
+    })
+    const port = await listen(server)
+    cleanup.push(() => server.close())
+    const client = connect({ port, host: '127.0.0.1' })
+    cleanup.push(() => client.destroy())
+    client.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n')
+    await bounded(new Promise((resolve) => client.once('data', resolve)), '101')
+    await until(() => g.stats().upgraded === 1, 'the upgrade to be tracked')
+    return client
+  }
+
+  it('waits for upgraded sockets that the notify hook closes', async () => {
+    const g = make()
+    const sockets: import('node:stream').Duplex[] = []
+    // What a WebSocket server does here: send close 1001 "going away", the peer closes.
+    g.onDraining(() => { for (const socket of sockets) socket.end() }, { name: 'close websockets' })
+    const client = await upgradeServer(g, sockets)
+    client.on('end', () => client.end())
+    const summary = await bounded(g.shutdown(), 'summary')
+    expect(summary.outcome).toBe('clean')
+    expect(summary.hooks).toEqual([expect.objectContaining({ name: 'close websockets', kind: 'notify', status: 'ok' })])
+  })
+
+  it('destroys upgraded sockets at the deadline and says they held the drain', async () => {
+    const g = make({ timeout: 500, releaseTimeout: 100 })
+    const client = await upgradeServer(g)
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()))
+    const summary = await bounded(g.shutdown(), 'summary')
+    await bounded(closed, 'the upgraded socket to be destroyed')
+    expect(summary.outcome).toBe('cut')
+    expect(summary.holding).toEqual(['1 upgraded socket(s) (WebSocket?)'])
+  })
+})
+
+describe('several servers and readiness', () => {
+  it('is ready only when every attached server listens, and closes them all', async () => {
+    const g = make()
+    const app = http.createServer(g.handler((_req, res) => res.end('app')))
+    const metrics = http.createServer(g.handler((_req, res) => res.end('metrics')))
+    g.attach(app)
+    g.attach(metrics)
+    expect(g.ready).toBe(false)
+    expect((await g.readiness()).statusCode).toBe(503)
+    await listen(app)
+    expect(g.ready).toBe(false)
+    await listen(metrics)
+    expect(g.ready).toBe(true)
+    expect(JSON.parse((await g.readiness()).body)).toEqual({ status: 'ready' })
+    await bounded(g.shutdown(), 'summary')
+    expect(app.listening).toBe(false)
+    expect(metrics.listening).toBe(false)
+    expect(g.ready).toBe(false)
+    expect(JSON.parse((await g.readiness()).body)).toEqual({ status: 'draining' })
+  })
+
+  it("with readyWhen: 'manual', waits for markReady()", async () => {
+    const g = make({ readyWhen: 'manual' })
+    const server = http.createServer()
+    g.attach(server)
+    await listen(server)
+    cleanup.push(() => server.close())
+    expect(g.ready).toBe(false)
+    expect(JSON.parse((await g.readiness()).body)).toEqual({ status: 'starting' })
+    g.markReady()
+    expect(g.ready).toBe(true)
+  })
+
+  it('runs readiness checks under a timeout and hides their errors unless asked', async () => {
+    const checks = {
+      db: () => Promise.reject(new Error('password authentication failed for user "app"')),
+      cache: () => new Promise(() => {}),
+      queue: () => true,
+    }
+    const quiet = make({ readyWhen: 'manual', health: { checks, checkTimeout: 50 } })
+    quiet.markReady()
+    const answer = await bounded(quiet.readiness(), 'readiness')
+    expect(answer.statusCode).toBe(503)
+    expect(answer.body).toBe('{"status":"unavailable"}')
+
+    const detailed = make({ readyWhen: 'manual', health: { checks, checkTimeout: 50, detail: true } })
+    detailed.markReady()
+    expect(JSON.parse((await bounded(detailed.readiness(), 'readiness')).body)).toEqual({
+      status: 'unavailable',
+      checks: { db: 'error: password authentication failed for user "app"', cache: 'timeout after 50 ms', queue: 'ok' },
+    })
+  })
+})
+
+describe('signal ownership', () => {
+  it('installs one listener per signal however many instances exist, and removes it with the last', async () => {
+    const before = process.listenerCount('SIGUSR2')
+    const a = createGraceful({ signals: ['SIGUSR2'], exit: false })
+    const b = createGraceful({ signals: ['SIGUSR2'], exit: false })
+    expect(process.listenerCount('SIGUSR2')).toBe(before + 1)
+    await a.shutdown()
+    expect(process.listenerCount('SIGUSR2')).toBe(before + 1)
+    await b.shutdown()
+    expect(process.listenerCount('SIGUSR2')).toBe(before)
+  })
+})
