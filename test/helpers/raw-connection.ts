@@ -36,7 +36,7 @@ export async function openConnection (port: number, host = '127.0.0.1'): Promise
     socket.once('error', reject)
   }), 5000, `connection to ${host}:${port}`)
 
-  let buffer = Buffer.alloc(0)
+  let buffer: Buffer = Buffer.alloc(0)
   let fin = false
   let received = 0
   let failure: Error | null = null

@@ -1,4 +1,4 @@
-import type { Server as HttpServer, IncomingMessage } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import type { Http2ServerRequest, Http2Session } from 'node:http2'
 import type { Server as NetServer, Socket } from 'node:net'
 import { Server as TlsServer, type TLSSocket } from 'node:tls'
@@ -8,7 +8,7 @@ import type { AnyRequest, AnyResponse, CutRequest, Rejection } from './types.js'
 const debug = debuglog('graceful')
 
 /** Any server a user can attach: node:http, node:https, node:http2 (plain or secure). */
-export type AttachableServer = NetServer & Pick<HttpServer, 'close'>
+export type AttachableServer = NetServer
 
 /** One request the tracker is waiting for. */
 export interface InFlight {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { constants } from 'node:os'
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { debuglog } from 'node:util'
 import { createTracker, writeRejection, type AttachableServer, type InFlight } from './connections.js'
 import { ErrorCodes, GracefulError } from './errors.js'
@@ -45,8 +45,8 @@ export interface Graceful {
   matchHealth: (url: string | undefined) => 'liveness' | 'readiness' | null
   liveness: () => HealthResponse
   readiness: () => Promise<HealthResponse>
-  /** A node:http request listener that gates, answers health, then calls yours. */
-  handler: (listener: RequestListener) => RequestListener
+  /** A request listener (node:http, https, or the http2 compatibility API) that gates, answers health, then calls yours. */
+  handler: <Req extends AnyRequest = IncomingMessage, Res extends AnyResponse = ServerResponse>(listener: (req: Req, res: Res) => void) => (req: Req, res: Res) => void
   /** With `readyWhen: 'manual'` (or before listening): report ready from now on. */
   markReady: () => void
   /** Notify hook, run when the drain starts: close WebSockets (1001), end SSE streams, stop consumers. The drain waits for it. */
@@ -385,11 +385,11 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     matchHealth: (url) => matchHealth(opts.health, url),
     liveness,
     readiness: () => readiness(opts.health, state !== 'accepting' ? 'draining' : isReady() ? 'ready' : 'starting'),
-    handler: (listener) => function gracefulHandler (req, res) {
+    handler: <Req extends AnyRequest, Res extends AnyResponse>(listener: (req: Req, res: Res) => void) => function gracefulHandler (req: Req, res: Res) {
       if (gate(req, res) === 'reject') return handle.reject(req, res)
       const endpoint = handle.matchHealth(req.url)
       if (endpoint !== null && (req.method === 'GET' || req.method === 'HEAD')) {
-        void answerHealth(endpoint, req, res)
+        void answerHealth(endpoint, req, res as ServerResponse)
         return
       }
       listener(req, res)
@@ -415,7 +415,7 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     [Symbol.asyncDispose]: async () => { await shutdown('dispose') },
   }
 
-  async function answerHealth (endpoint: 'liveness' | 'readiness', req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function answerHealth (endpoint: 'liveness' | 'readiness', req: AnyRequest, res: ServerResponse): Promise<void> {
     const answer = endpoint === 'liveness' ? liveness() : await handle.readiness()
     res.writeHead(answer.statusCode, { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body)) })
     res.end(req.method === 'HEAD' ? undefined : answer.body)

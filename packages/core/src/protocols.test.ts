@@ -3,7 +3,8 @@ import http from 'node:http'
 import http2 from 'node:http2'
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
-import { connect } from 'node:net'
+import { connect, type Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createGraceful, type Graceful } from './graceful.js'
 
@@ -52,10 +53,10 @@ describe('HTTP/2', () => {
   it('sends GOAWAY and lets the open stream complete', async () => {
     const g = make()
     const held = gate()
-    const server = http2.createServer(g.handler(((req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+    const server = http2.createServer(g.handler((req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
       if (req.url === '/slow') void held.promise.then(() => res.end('slow'))
       else res.end('fast')
-    }) as unknown as http.RequestListener))
+    }))
     g.attach(server)
     const port = await listen(server)
     cleanup.push(() => server.close())
@@ -100,7 +101,7 @@ describe('HTTP/2', () => {
     // Draining, but the session stays open until its streams end: simulate a stream racing the GOAWAY.
     const summary = g.shutdown()
     const stream = client.request({ ':path': '/late' })
-    const headers = await bounded(new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+    const headers: Record<string, unknown> = await bounded(new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
       stream.on('response', resolve)
       stream.on('error', reject)
     }), 'the response').catch((error: NodeJS.ErrnoException) => ({ ':status': error.code }))
@@ -130,7 +131,7 @@ describe('HTTPS', () => {
     const idleAgent = new https.Agent({ keepAlive: true, rejectUnauthorized: false })
     const busyAgent = new https.Agent({ keepAlive: true, rejectUnauthorized: false })
     cleanup.push(() => idleAgent.destroy(), () => busyAgent.destroy())
-    const get = (path: string, agent: https.Agent) => new Promise<{ status: number, connection?: string, body: string, socket: import('node:net').Socket }>((resolve, reject) => {
+    const get = (path: string, agent: https.Agent) => new Promise<{ status: number, connection?: string, body: string, socket: Socket }>((resolve, reject) => {
       https.get({ host: '127.0.0.1', port, path, agent }, (res) => {
         const socket = res.socket
         let body = ''
@@ -153,7 +154,7 @@ describe('HTTPS', () => {
 })
 
 describe('upgraded sockets', () => {
-  async function upgradeServer (g: Graceful, serverSockets: import('node:stream').Duplex[] = []) {
+  async function upgradeServer (g: Graceful, serverSockets: Duplex[] = []) {
     const server = http.createServer(g.handler((_req, res) => res.end('plain')))
     g.attach(server)
     // The application handles upgrades after attach: tracking starts then.
@@ -174,7 +175,7 @@ describe('upgraded sockets', () => {
 
   it('waits for upgraded sockets that the notify hook closes', async () => {
     const g = make()
-    const sockets: import('node:stream').Duplex[] = []
+    const sockets: Duplex[] = []
     // What a WebSocket server does here: send close 1001 "going away", the peer closes.
     g.onDraining(() => { for (const socket of sockets) socket.end() }, { name: 'close websockets' })
     const client = await upgradeServer(g, sockets)

@@ -1,0 +1,46 @@
+import type { Server } from 'node:http'
+import type { Http2SecureServer } from 'node:http2'
+import { describe, expectTypeOf, it } from 'vitest'
+import { createGraceful, type Graceful, type GracefulOptions, type ShutdownSummary, type Stats } from './index.js'
+
+describe('public types', () => {
+  it('createGraceful returns the handle', () => {
+    const g = createGraceful({ timeout: 5000, signals: ['SIGTERM'], health: { readiness: '/ready', checks: { db: async () => true } } })
+    expectTypeOf(g).toEqualTypeOf<Graceful>()
+    expectTypeOf(g.shutdown()).toEqualTypeOf<Promise<ShutdownSummary>>()
+    expectTypeOf(g.stats()).toEqualTypeOf<Stats>()
+    expectTypeOf(g.signal).toEqualTypeOf<AbortSignal>()
+    expectTypeOf(g.state).toEqualTypeOf<'accepting' | 'draining' | 'closed'>()
+  })
+
+  it('attaches http and http2 servers', () => {
+    const g = createGraceful()
+    expectTypeOf(g.attach).toBeCallableWith({} as Server)
+    expectTypeOf(g.attach).toBeCallableWith({} as Http2SecureServer)
+  })
+
+  it('accepts functions, closables and disposables as release hooks', () => {
+    const g = createGraceful()
+    g.onClose(async (signal) => { expectTypeOf(signal).toEqualTypeOf<AbortSignal>() })
+    g.onClose({ close: () => Promise.resolve() }, { name: 'db', timeout: 500 })
+    g.onClose({ [Symbol.asyncDispose]: async () => {} })
+    // @ts-expect-error a number is not a release hook
+    g.onClose(42)
+  })
+
+  it('types track() results and event payloads', () => {
+    const g = createGraceful()
+    expectTypeOf(g.track(Promise.resolve(1))).toEqualTypeOf<Promise<number>>()
+    expectTypeOf(g.track(({ signal }) => signal.aborted)).toEqualTypeOf<Promise<boolean>>()
+    g.on('timeout', (info) => { expectTypeOf(info.holding).toEqualTypeOf<string[]>() })
+    g.on('closed', (summary) => { expectTypeOf(summary).toEqualTypeOf<ShutdownSummary>() })
+    // @ts-expect-error unknown event
+    g.on('nope', () => {})
+  })
+
+  it('rejects unknown option keys at compile time too', () => {
+    // @ts-expect-error misspelled option
+    const options: GracefulOptions = { timout: 1 }
+    expectTypeOf(options).toEqualTypeOf<GracefulOptions>()
+  })
+})
