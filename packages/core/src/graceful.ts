@@ -128,8 +128,10 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     phase: () => phase,
     changed: () => wake?.(),
     settled: (entry) => {
-      if (state === 'accepting' || entry.rejected || entry.cut) return
-      if (entry.res.writableFinished) counts.completed++
+      if (state === 'accepting' || entry.cut || !entry.res.writableFinished) return
+      // A 503 queued behind a `Connection: close` response is never sent (Node drops it): not counted.
+      if (entry.rejected) counts.rejected++
+      else counts.completed++
     },
     listening: () => {
       announceReady()
@@ -357,7 +359,7 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     }
     const tracked = tracker.inFlight.get(res)
     if (tracked) tracked.rejected = true
-    counts.rejected++
+    else counts.rejected++
     debug('503 %s %s', req.method, req.url)
     return 'reject'
   }

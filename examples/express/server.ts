@@ -1,0 +1,67 @@
+// An Express 5 service with @graceful/express. Run it:
+//   PORT=3000 READINESS_DELAY=5000 TIMEOUT=15000 pnpm start
+// `PORT=0` picks a free port (printed as `listening <port>`, the only line on stdout);
+// `HOST` defaults to every interface. `GRACEFUL=0` runs the same app without the
+// middleware: bare Express, where SIGTERM kills the process at once.
+import { setTimeout as sleep } from 'node:timers/promises'
+import express, { type ErrorRequestHandler } from 'express'
+import { graceful, type GracefulOptions, type Logger } from '@graceful/express'
+
+const maxSlowMs = 60_000
+const env = process.env
+const isSet = (value: string | undefined): value is string => value !== undefined && value.trim() !== ''
+
+// Passed to the options as numbers, unchecked: a bad value fails with the
+// library's own error naming the option, before anything listens.
+const options: GracefulOptions = {}
+if (isSet(env.TIMEOUT)) options.timeout = Number(env.TIMEOUT)
+if (isSet(env.READINESS_DELAY)) options.readinessDelay = Number(env.READINESS_DELAY)
+const port = isSet(env.PORT) ? Number(env.PORT) : 3000
+if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError(`PORT must be a port number (0 for any free port), got "${env.PORT}"`)
+const host = isSet(env.HOST) ? env.HOST : undefined
+
+/** JSON lines on stderr: stdout carries only the `listening <port>` line. */
+const line = (level: string) => (fields: Record<string, unknown>, message: string) => {
+  process.stderr.write(`${JSON.stringify({ level, pid: process.pid, message, ...fields })}\n`)
+}
+const logger: Logger = { debug: () => {}, info: line('info'), warn: line('warn'), error: line('error') }
+
+const g = env.GRACEFUL === '0' ? null : graceful({ ...options, logger })
+const app = express()
+app.disable('x-powered-by')
+
+if (g) {
+  // First: draining 503s and the health endpoints are answered before anything else runs.
+  app.use(g)
+} else {
+  // Without graceful a service still has health routes; they just never change.
+  app.get(['/livez', '/readyz'], (_req, res) => { res.json({ status: 'ok' }) })
+}
+
+app.get('/', (_req, res) => {
+  res.type('text/plain').send('hello\n')
+})
+
+// Express 5 passes a rejected promise to the error handler.
+app.get('/slow', async (req, res) => {
+  const ms = Math.min(Math.max(Number(req.query.ms ?? 100) || 0, 0), maxSlowMs)
+  await sleep(ms)
+  res.type('text/plain').send(`slow ${ms}\n`)
+})
+
+const onError: ErrorRequestHandler = (error, req, res, next) => {
+  logger.error({ err: String(error), method: req.method, url: req.originalUrl }, 'request failed')
+  if (res.headersSent) return next(error)
+  res.status(500).type('text/plain').send('internal error\n')
+}
+app.use(onError)
+
+const onListening = (error?: Error) => {
+  if (error) throw error
+  const address = server.address()
+  process.stdout.write(`listening ${typeof address === 'object' && address ? address.port : address}\n`)
+}
+// g.listen() is app.listen() plus g.attach(server).
+const server = g
+  ? g.listen(app, port, host, onListening)
+  : host === undefined ? app.listen(port, onListening) : app.listen(port, host, onListening)

@@ -1,0 +1,64 @@
+// A Koa service with graceful. Run it:
+//   PORT=3000 READINESS_DELAY=5000 TIMEOUT=15000 pnpm start
+// Then `kill -TERM <pid>` (or Ctrl-C): in-flight requests finish, then it exits.
+//
+// Environment (shared by every example): PORT (default 3000, 0 = any free port,
+// printed as `listening <port>` on stdout), HOST (default every interface),
+// TIMEOUT and READINESS_DELAY (ms, passed to the options as they are, so a bad
+// value fails with graceful's own error), GRACEFUL=0 (the bare Koa app, no plugin).
+import Koa from 'koa'
+import { graceful, type Logger } from '@graceful/koa'
+
+const env = process.env
+const set = (value: string | undefined): value is string => value !== undefined && value.trim() !== ''
+const maxSlowMs = 60_000
+
+const port = set(env.PORT) ? Number(env.PORT) : 3000
+if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError(`PORT must be a port number (0 for any free port), got "${env.PORT}"`)
+const host = set(env.HOST) ? env.HOST : undefined
+
+// JSON lines on stderr: stdout carries only the `listening <port>` line.
+const line = (level: string) => (fields: Record<string, unknown>, message: string) => {
+  process.stderr.write(`${JSON.stringify({ level, pid: process.pid, message, ...fields })}\n`)
+}
+const logger: Logger = { debug: () => {}, info: line('info'), warn: line('warn'), error: line('error') }
+
+const app = new Koa()
+app.on('error', (error: Error) => logger.error({ err: error.message }, 'request failed'))
+
+const g = env.GRACEFUL === '0'
+  ? null
+  : graceful({
+    logger,
+    ...(set(env.TIMEOUT) ? { timeout: Number(env.TIMEOUT) } : {}),
+    readinessDelay: set(env.READINESS_DELAY) ? Number(env.READINESS_DELAY) : 0,
+  })
+
+if (g) {
+  // First: the draining gate and /livez, /readyz.
+  app.use(g)
+  // Release hooks run after the last request, last registered first: close pools and clients here.
+  g.onClose(() => logger.info({}, 'released the (pretend) database pool'), { name: 'db' })
+} else {
+  // Without graceful a service still has health routes; they just never change.
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/livez' || ctx.path === '/readyz') ctx.body = { status: 'ok' }
+    else await next()
+  })
+}
+
+app.use(async (ctx) => {
+  if (ctx.path === '/') {
+    ctx.body = 'hello\n'
+  } else if (ctx.path === '/slow') {
+    const ms = Math.min(Math.max(Number(ctx.query.ms ?? 100) || 0, 0), maxSlowMs)
+    await new Promise((resolve) => setTimeout(resolve, ms))
+    ctx.body = `slow ${ms}\n`
+  }
+})
+
+const onListening = () => {
+  const address = server.address()
+  process.stdout.write(`listening ${typeof address === 'object' && address ? address.port : address}\n`)
+}
+const server = g ? g.listen(app, port, host, onListening) : app.listen(port, host, onListening)

@@ -1,0 +1,430 @@
+import { createServer, request as httpRequest, Agent, type IncomingHttpHeaders, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { PassThrough } from 'node:stream'
+import Koa3 from 'koa'
+import Koa2 from 'koa2'
+import request from 'supertest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { deferred, until, within, type Deferred } from '../../../test/helpers/deferred.js'
+import { openConnection } from '../../../test/helpers/raw-connection.js'
+import { graceful, type GracefulKoaOptions, type GracefulMiddleware, type KoaContextLike } from './index.js'
+import type { GracefulOptions } from '@graceful/core'
+
+// Koa 2 and 3 share every API these tests use; the type test checks both typings.
+type AnyKoa = typeof Koa3
+type App = Koa3
+
+const inProcess: GracefulOptions = { signals: false, exit: false }
+
+interface Running {
+  app: App
+  g: GracefulMiddleware
+  server: Server
+  port: number
+  /** Errors Koa's `'error'` event saw. */
+  errors: unknown[]
+  /** Opened by the test to let `/slow` and `/slow-boom` go on. */
+  slow: Deferred
+  stream: Deferred
+}
+
+const cleanups: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  vi.restoreAllMocks()
+})
+
+function routes (app: App, run: Pick<Running, 'slow' | 'stream'>): void {
+  app.use(async (ctx) => {
+    switch (ctx.path) {
+      case '/fast':
+        ctx.body = 'fast'
+        return
+      case '/slow':
+        await run.slow.promise
+        ctx.body = 'slow'
+        return
+      case '/slow-boom':
+        await run.slow.promise
+        throw new Error('boom during the drain')
+      case '/stream': {
+        const body = new PassThrough()
+        body.write('start\n')
+        void run.stream.promise.then(() => body.end('end\n'))
+        ctx.type = 'text/plain'
+        ctx.body = body
+        return
+      }
+      case '/boom':
+        throw new Error('boom')
+    }
+  })
+}
+
+/** A Koa app as a user writes it: `graceful()` first, routes after, `g.listen()`. */
+async function start (Koa: AnyKoa, options: GracefulKoaOptions = {}, before?: (app: App, g: GracefulMiddleware) => void): Promise<Running> {
+  const app = new Koa()
+  const g = graceful({ ...inProcess, ...options })
+  const errors: unknown[] = []
+  app.on('error', (error: unknown) => errors.push(error))
+  app.use(g)
+  const run = { slow: deferred(), stream: deferred() }
+  before?.(app, g)
+  routes(app, run)
+  const server = await new Promise<Server>((resolve) => {
+    const listening: Server = g.listen(app, 0, '127.0.0.1', () => resolve(listening))
+  })
+  cleanups.push(async () => {
+    run.slow.resolve()
+    run.stream.resolve()
+    server.closeAllConnections()
+    if (server.listening) await new Promise((resolve) => server.close(resolve))
+    await within(g.graceful.force('test teardown'), 5000, 'teardown')
+  })
+  return { app, g, server, port: (server.address() as AddressInfo).port, errors, ...run }
+}
+
+interface Reply { status: number, headers: IncomingHttpHeaders, body: string }
+
+/** A GET through a real keep-alive agent. */
+function get (port: number, path: string, agent: Agent, method = 'GET'): Promise<Reply> {
+  return within(new Promise<Reply>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, agent, method }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => { body += chunk })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end()
+  }), 5000, `${method} ${path}`)
+}
+
+function keepAliveAgent (): Agent {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  cleanups.push(() => agent.destroy())
+  return agent
+}
+
+describe.each([
+  { name: 'koa@2', Koa: Koa2 as unknown as AnyKoa },
+  { name: 'koa@3', Koa: Koa3 },
+])('@graceful/koa — $name', ({ Koa }) => {
+  it('serves normally, on keep-alive, with no warning', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    const { port, g } = await start(Koa)
+    const agent = keepAliveAgent()
+    const first = await get(port, '/fast', agent)
+    const second = await get(port, '/fast', agent)
+    expect(first).toMatchObject({ status: 200, body: 'fast' })
+    expect(second.headers.connection).toBe('keep-alive')
+    expect(g.state).toBe('accepting')
+    expect(g.graceful.stats().sockets).toBe(1)
+    expect(warn).not.toHaveBeenCalled()
+  })
+
+  it('answers GET and HEAD on the health paths, ignoring the query string', async () => {
+    const { port } = await start(Koa)
+    const agent = keepAliveAgent()
+    const live = await get(port, '/livez', agent)
+    expect(live.status).toBe(200)
+    expect(JSON.parse(live.body)).toEqual({ status: 'ok' })
+    expect(live.headers['content-type']).toBe('application/json; charset=utf-8')
+    expect(live.headers['cache-control']).toBe('no-store')
+    const ready = await get(port, '/readyz?probe=kubelet', agent)
+    expect(ready.status).toBe(200)
+    expect(JSON.parse(ready.body)).toEqual({ status: 'ready' })
+    const head = await get(port, '/readyz', agent, 'HEAD')
+    expect(head.status).toBe(200)
+    expect(head.body).toBe('')
+    // Other methods are the app's business.
+    expect((await get(port, '/readyz', agent, 'POST')).status).toBe(404)
+  })
+
+  it('reports not-ready from the first moment of draining, serving with Connection: close during readinessDelay', async () => {
+    const { port, g } = await start(Koa, { readinessDelay: 1000, timeout: 5000 })
+    await using conn = await openConnection(port)
+    expect((await conn.request('/readyz')).status).toBe(200)
+
+    const summary = g.shutdown()
+    const ready = await conn.request('/readyz')
+    expect(ready.status).toBe(503)
+    expect(JSON.parse(ready.body)).toEqual({ status: 'draining' })
+    expect(ready.headers.connection).toBe('close')
+    await within(conn.ended, 5000, 'FIN after the probe')
+
+    await using other = await openConnection(port)
+    const fast = await other.request('/fast')
+    expect(fast).toMatchObject({ status: 200, body: 'fast' })
+    expect(fast.headers.connection).toBe('close')
+    const live = await (await openConnection(port)).request('/livez')
+    expect(live.status).toBe(200)
+    await g.graceful.force('skip the delay')
+    await summary
+  })
+
+  it('lets the in-flight request finish with Connection: close, then ends its socket', async () => {
+    const { port, g, slow } = await start(Koa)
+    const agent = keepAliveAgent()
+    const response = get(port, '/slow', agent)
+    await until(() => g.graceful.stats().inFlight === 1, 'the request to arrive')
+
+    const summary = g.shutdown()
+    expect(g.state).toBe('draining')
+    expect(g.signal.aborted).toBe(true)
+    slow.resolve()
+
+    const res = await response
+    expect(res).toMatchObject({ status: 200, body: 'slow' })
+    expect(res.headers.connection).toBe('close')
+    const result = await within(summary, 5000, 'the summary')
+    expect(result.outcome).toBe('clean')
+    expect(result.requests).toEqual({ completed: 1, rejected: 0, cut: 0 })
+    expect(g.state).toBe('closed')
+  })
+
+  it('answers a new request on a kept-alive connection with the draining 503, never through Koa\'s error handling', async () => {
+    const { port, g, stream, errors } = await start(Koa)
+    await using conn = await openConnection(port)
+    // A streaming response whose headers left before the drain keeps this connection open.
+    conn.send('/stream')
+    await until(() => conn.bytesReceived > 0, 'the stream to start')
+
+    const summary = g.shutdown()
+    conn.send('/fast')
+    await until(() => g.graceful.stats().inFlight === 2, 'the pipelined request to arrive')
+    stream.resolve()
+
+    const streamed = await conn.response()
+    expect(streamed).toMatchObject({ status: 200, body: 'start\nend\n' })
+    const rejected = await conn.response()
+    expect(rejected.status).toBe(503)
+    expect(rejected.headers.connection).toBe('close')
+    expect(rejected.headers['retry-after']).toBe('1')
+    expect(rejected.headers['content-type']).toBe('application/json; charset=utf-8')
+    expect(JSON.parse(rejected.body)).toMatchObject({ statusCode: 503, code: 'ERR_GRACEFUL_DRAINING' })
+    await within(conn.ended, 5000, 'FIN after the 503')
+
+    const result = await within(summary, 5000, 'the summary')
+    expect(result.requests).toEqual({ completed: 1, rejected: 1, cut: 0 })
+    expect(errors).toEqual([])
+  })
+
+  it('still hands errors thrown during the drain to app.on(\'error\'), keeping Connection: close', async () => {
+    const { port, g, slow, errors } = await start(Koa)
+    await using conn = await openConnection(port)
+    const response = conn.request('/slow-boom')
+    await until(() => g.graceful.stats().inFlight === 1, 'the request to arrive')
+
+    const summary = g.shutdown()
+    slow.resolve()
+    const res = await response
+    expect(res.status).toBe(500)
+    expect(res.headers.connection).toBe('close')
+    expect(errors).toHaveLength(1)
+    expect((errors[0] as Error).message).toBe('boom during the drain')
+    await within(conn.ended, 5000, 'FIN after the 500')
+    expect((await within(summary, 5000, 'the summary')).outcome).toBe('clean')
+  })
+
+  it('still hands errors thrown during the drain to an error-handling middleware after the gate', async () => {
+    const handled: unknown[] = []
+    const { port, g, slow, errors } = await start(Koa, {}, (app) => {
+      app.use(async (ctx, next) => {
+        try {
+          await next()
+        } catch (error) {
+          handled.push(error)
+          ctx.status = 500
+          ctx.body = 'handled'
+        }
+      })
+    })
+    await using conn = await openConnection(port)
+    expect((await conn.request('/boom')).body).toBe('handled')
+    const response = conn.request('/slow-boom')
+    await until(() => g.graceful.stats().inFlight === 1, 'the request to arrive')
+
+    const summary = g.shutdown()
+    slow.resolve()
+    const res = await response
+    expect(res).toMatchObject({ status: 500, body: 'handled' })
+    expect(res.headers.connection).toBe('close')
+    expect(handled.map((error) => (error as Error).message)).toEqual(['boom', 'boom during the drain'])
+    expect(errors).toEqual([])
+    await within(summary, 5000, 'the summary')
+  })
+
+  it('warns once, through process warnings and the logger, when no server is attached', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() }
+    const app = new Koa()
+    const g = graceful({ ...inProcess, logger })
+    app.use(g)
+    app.use((ctx) => { ctx.body = 'ok' })
+    const callback = app.callback()
+    const server = createServer((req, res) => { void callback(req, res) })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    cleanups.push(async () => {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+      await g.graceful.force('test teardown')
+    })
+    const { port } = server.address() as AddressInfo
+    const agent = keepAliveAgent()
+
+    expect((await get(port, '/', agent)).body).toBe('ok')
+    const ready = await get(port, '/readyz', agent)
+    expect(ready.status).toBe(503)
+    expect(JSON.parse(ready.body)).toEqual({ status: 'starting' })
+    expect(warn).toHaveBeenCalledTimes(1)
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('g.attach(server)'), { code: 'ERR_GRACEFUL_NOT_ATTACHED' })
+    expect(logger.warn).toHaveBeenCalledTimes(1)
+    expect(logger.warn).toHaveBeenCalledWith({ code: 'ERR_GRACEFUL_NOT_ATTACHED' }, expect.any(String))
+
+    g.attach(server)
+    expect((await get(port, '/readyz', agent)).status).toBe(200)
+    expect(warn).toHaveBeenCalledTimes(1)
+  })
+
+  it('listen() calls app.listen with every argument and attaches the server', async () => {
+    const app = new Koa()
+    const g = graceful(inProcess)
+    app.use(g)
+    const listen = vi.spyOn(app, 'listen')
+    const server = await new Promise<Server>((resolve) => {
+      const returned: Server = g.listen(app, { port: 0, host: '127.0.0.1' }, () => resolve(returned))
+    })
+    cleanups.push(async () => { await g.graceful.force('test teardown') })
+    expect(listen).toHaveBeenCalledTimes(1)
+    expect(listen.mock.results[0]?.value).toBe(server)
+    expect(g.graceful.attached).toBe(1)
+    expect(g.graceful.ready).toBe(true)
+    let closed = 0
+    server.on('close', () => closed++)
+    await g.shutdown()
+    expect(server.listening).toBe(false)
+    expect(closed).toBe(1)
+  })
+
+  it('works under supertest (request(app.callback()))', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    const app = new Koa()
+    const g = graceful(inProcess)
+    cleanups.push(async () => { await g.graceful.force('test teardown') })
+    app.use(g)
+    app.use((ctx) => { ctx.body = { hello: 'world' } })
+    await request(app.callback()).get('/hello').expect(200, { hello: 'world' })
+    await request(app.callback()).get('/livez').expect(200, { status: 'ok' })
+    // Nothing attached, nothing listening: not ready, and said so once.
+    await request(app.callback()).get('/readyz').expect(503)
+    expect(warn).toHaveBeenCalledTimes(1)
+  })
+
+  it('leaves the health paths to the app when they are off', async () => {
+    const { port } = await start(Koa, { health: { liveness: false, readiness: false } })
+    await using conn = await openConnection(port)
+    expect((await conn.request('/livez')).status).toBe(404)
+    expect((await conn.request('/readyz')).status).toBe(404)
+  })
+
+  it('with answerHealth: false, answers probes where g.health, g.liveness and g.readiness are mounted, even while draining', async () => {
+    const seen: string[] = []
+    const { port, g, stream } = await start(Koa, { answerHealth: false, health: { liveness: '/livez', readiness: '/ops/ready' } }, (app, g) => {
+      // A logger and a router, as a user mounts them after the gate.
+      app.use(async (ctx, next) => {
+        seen.push(ctx.path)
+        await next()
+      })
+      app.use(async (ctx, next) => {
+        if (ctx.path === '/ops/live') return g.liveness(ctx, next)
+        if (ctx.path === '/ops/ready') return g.readiness(ctx, next)
+        return g.health(ctx, next)
+      })
+    })
+    await using conn = await openConnection(port)
+    expect(await conn.request('/livez')).toMatchObject({ status: 200, body: '{"status":"ok"}' })
+    expect(await conn.request('/ops/live')).toMatchObject({ status: 200, body: '{"status":"ok"}' })
+    expect((await conn.request('/ops/ready?verbose=1')).status).toBe(200)
+    expect((await conn.request('/ops/live', { method: 'POST' })).status).toBe(404)
+    expect(seen).toEqual(['/livez', '/ops/live', '/ops/ready', '/ops/live'])
+
+    // While draining, the gate lets the configured paths through to them.
+    await using other = await openConnection(port)
+    conn.send('/stream')
+    other.send('/stream')
+    await until(() => conn.bytesReceived > 0 && other.bytesReceived > 0, 'the streams to start')
+    const summary = g.shutdown()
+    conn.send('/livez')
+    other.send('/ops/ready')
+    await until(() => g.graceful.stats().inFlight === 4, 'the pipelined probes to arrive')
+    stream.resolve()
+    expect((await conn.response()).body).toBe('start\nend\n')
+    expect((await other.response()).body).toBe('start\nend\n')
+    const live = await conn.response()
+    expect(live).toMatchObject({ status: 200, body: '{"status":"ok"}' })
+    expect(live.headers.connection).toBe('close')
+    const ready = await other.response()
+    expect(ready).toMatchObject({ status: 503, body: '{"status":"draining"}' })
+    expect(ready.headers.connection).toBe('close')
+    const result = await within(summary, 5000, 'the summary')
+    expect(result.requests.rejected).toBe(0)
+    expect(seen.slice(-2).sort()).toEqual(['/livez', '/ops/ready'])
+    expect(g.health.name).toBe('gracefulHealth')
+    expect(g.liveness.name).toBe('gracefulLiveness')
+    expect(g.readiness.name).toBe('gracefulReadiness')
+  })
+})
+
+describe('graceful()', () => {
+  it('validates options at creation, naming the option', () => {
+    expect(() => graceful({ timeout: -1 })).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_GRACEFUL_INVALID_OPTION', option: 'timeout' }))
+    expect(() => graceful({ timout: 5 } as GracefulOptions)).toThrow(/"timout"/)
+    expect(() => graceful({ answerHealth: 'yes' } as unknown as GracefulKoaOptions)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_GRACEFUL_INVALID_OPTION', option: 'answerHealth' }))
+  })
+
+  it('returns a named Koa middleware that delegates to the core handle', async () => {
+    const g = graceful(inProcess)
+    expect(g.name).toBe('gracefulMiddleware')
+    expect(typeof g).toBe('function')
+    expect(g.state).toBe('accepting')
+    expect(g.signal).toBe(g.graceful.signal)
+    const order: string[] = []
+    g.onClose(() => { order.push('db') }, { name: 'db' })
+    g.onClose(() => { order.push('queue') }, { name: 'queue' })
+    g.onDraining(() => { order.push('notify') })
+    g.markReady()
+    expect(g.graceful.ready).toBe(true)
+    const tracked = g.track(Promise.resolve('done'))
+    const summary = await g.shutdown()
+    expect(await tracked).toBe('done')
+    expect(order).toEqual(['notify', 'queue', 'db'])
+    expect(summary.hooks.map((hook) => hook.name)).toEqual(['notify#1', 'queue', 'db'])
+    expect(g.state).toBe('closed')
+    expect(await g.shutdown()).toBe(summary)
+  })
+
+  it('leaves Connection out of HTTP/2 draining 503s (Node throws on connection-specific headers)', async () => {
+    vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    const g = graceful(inProcess)
+    const summary = g.shutdown()
+    const headers: Record<string, string> = {}
+    const ctx = {
+      req: { httpVersionMajor: 2, method: 'GET', url: '/orders', headers: {} },
+      res: { headersSent: false, writableEnded: false },
+      method: 'GET',
+      path: '/orders',
+      status: 404,
+      body: undefined as unknown,
+      set: (fields: Record<string, string>) => Object.assign(headers, fields),
+    }
+    const next = vi.fn(async () => {})
+    await g(ctx as unknown as KoaContextLike, next)
+    expect(next).not.toHaveBeenCalled()
+    expect(ctx.status).toBe(503)
+    expect(headers).toEqual({ 'content-type': 'application/json; charset=utf-8', 'retry-after': '1' })
+    expect(JSON.parse(ctx.body as string)).toMatchObject({ code: 'ERR_GRACEFUL_DRAINING' })
+    expect((await summary).requests.rejected).toBe(1)
+  })
+})

@@ -1,0 +1,72 @@
+import type { AddressInfo } from 'node:net'
+import { once } from 'node:events'
+import express5 from 'express'
+import express4 from 'express4'
+import type { ErrorRequestHandler } from 'express'
+import { graceful } from '@graceful/express'
+import type { AppSpec, RunningApp, Target } from '../helpers/target.js'
+
+// Both majors serve the same app; it uses only the API they share, so one set
+// of typings (Express 5's) describes both.
+type ExpressFactory = typeof express5
+
+/** The Express integration as a user writes it: `app.use(g)` first, `g.listen(app, …)`, a 4-argument error handler. */
+function expressTarget (name: string, express: ExpressFactory): Target {
+  return {
+    name,
+    async start (spec: AppSpec): Promise<RunningApp> {
+      const g = graceful(spec.options)
+      const errors: unknown[] = []
+      let closeEvents = 0
+
+      const app = express()
+      app.use(g)
+      app.get('/fast', (_req, res) => {
+        res.type('text/plain').send('fast')
+      })
+      // Express 4 does not forward promise rejections: pass them to next() by hand, in both.
+      // A request cut at the deadline was already answered (503): do not write twice.
+      app.get('/slow', (_req, res, next) => {
+        const held = spec.slow?.() ?? Promise.resolve()
+        held.then(() => {
+          if (!res.headersSent) res.type('text/plain').send('slow')
+        }).catch(next)
+      })
+      app.get('/stream', (_req, res, next) => {
+        res.type('text/plain').status(200)
+        res.write('start\n')
+        const held = spec.stream?.() ?? Promise.resolve()
+        held.then(() => res.end('end\n')).catch(next)
+      })
+      app.get('/boom', () => {
+        throw new Error('boom')
+      })
+      const onError: ErrorRequestHandler = (error, _req, res, next) => {
+        errors.push(error)
+        if (res.headersSent) return next(error)
+        res.status(500).type('text/plain').send('error')
+      }
+      app.use(onError)
+
+      const server = g.listen(app, 0, '127.0.0.1')
+      server.on('close', () => closeEvents++)
+      await once(server, 'listening')
+
+      return {
+        port: (server.address() as AddressInfo).port,
+        graceful: g.graceful,
+        errors,
+        close: async () => { await g.shutdown() },
+        closeHookRuns: () => closeEvents,
+        [Symbol.asyncDispose]: async () => {
+          server.closeAllConnections()
+          if (server.listening) await new Promise((resolve) => server.close(resolve))
+          await g.graceful.force('dispose')
+        },
+      }
+    },
+  }
+}
+
+export const express4Target: Target = expressTarget('express@4', express4 as unknown as ExpressFactory)
+export const express5Target: Target = expressTarget('express@5', express5)

@@ -1,0 +1,69 @@
+import type { AddressInfo } from 'node:net'
+import { once } from 'node:events'
+import { PassThrough } from 'node:stream'
+import Koa3 from 'koa'
+import Koa2 from 'koa2'
+import { graceful } from '@graceful/koa'
+import type { AppSpec, RunningApp, Target } from '../helpers/target.js'
+
+// Both majors serve the same app; it uses only the API they share, so one set
+// of typings (Koa 3's) describes both.
+type KoaClass = typeof Koa3
+
+/** The Koa integration as a user writes it: `app.use(g)` first, routes after, `g.listen(app, …)`. */
+function koaTarget (name: string, Koa: KoaClass): Target {
+  return {
+    name,
+    async start (spec: AppSpec): Promise<RunningApp> {
+      const g = graceful(spec.options)
+      const errors: unknown[] = []
+      let closeEvents = 0
+
+      const app = new Koa()
+      // With a listener, Koa's default handler still answers 500 but no longer logs.
+      app.on('error', (error: unknown) => errors.push(error))
+      app.use(g)
+      app.use(async (ctx) => {
+        switch (ctx.path) {
+          case '/fast':
+            ctx.body = 'fast'
+            return
+          case '/slow':
+            await (spec.slow?.() ?? Promise.resolve())
+            ctx.body = 'slow'
+            return
+          case '/stream': {
+            const body = new PassThrough()
+            body.write('start\n')
+            void (spec.stream?.() ?? Promise.resolve()).then(() => body.end('end\n'), (error: unknown) => body.destroy(error as Error))
+            ctx.type = 'text/plain'
+            ctx.body = body
+            return
+          }
+          case '/boom':
+            throw new Error('boom')
+        }
+      })
+
+      const server = g.listen(app, 0, '127.0.0.1')
+      server.on('close', () => closeEvents++)
+      await once(server, 'listening')
+
+      return {
+        port: (server.address() as AddressInfo).port,
+        graceful: g.graceful,
+        errors,
+        close: async () => { await g.shutdown() },
+        closeHookRuns: () => closeEvents,
+        [Symbol.asyncDispose]: async () => {
+          server.closeAllConnections()
+          if (server.listening) await new Promise((resolve) => server.close(resolve))
+          await g.graceful.force('dispose')
+        },
+      }
+    },
+  }
+}
+
+export const koa2Target: Target = koaTarget('koa@2', Koa2 as unknown as KoaClass)
+export const koa3Target: Target = koaTarget('koa@3', Koa3)
