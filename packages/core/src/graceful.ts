@@ -41,6 +41,8 @@ export interface Graceful {
   reject: (req: AnyRequest, res: AnyResponse) => void
   /** The draining 503 (status, headers, JSON body), for adapters that answer through their framework. */
   readonly rejection: Rejection
+  /** {@link Graceful.rejection} fit for this request: without `Connection` on HTTP/2, which forbids it. */
+  rejectionFor: (req: AnyRequest) => Rejection
   /** The health endpoint a URL names, if any (query strings ignored). */
   matchHealth: (url: string | undefined) => 'liveness' | 'readiness' | null
   liveness: () => HealthResponse
@@ -122,6 +124,11 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
       error: 'Service Unavailable',
       message: 'The server is shutting down. Retry on a new connection.',
     }),
+  }
+
+  const h2Rejection: Rejection = {
+    ...rejection,
+    headers: Object.fromEntries(Object.entries(rejection.headers).filter(([name]) => name !== 'connection')),
   }
 
   const tracker = createTracker({
@@ -371,6 +378,7 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     get attached () { return tracker.attached },
     options: opts,
     rejection,
+    rejectionFor: (req) => req.httpVersionMajor === 2 ? h2Rejection : rejection,
     attach: (server) => {
       const detach = tracker.attach(server)
       announceReady()

@@ -1,9 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createGraceful, ErrorCodes, type AttachableServer, type Graceful } from '@graceful/core'
+import { createMiddlewareAdapter } from '@graceful/core'
 import { createHealth, fullUrl } from './health.js'
 import type { GracefulExpressOptions, GracefulMiddleware, NextFunction } from './types.js'
-
-const adapterKeys = ['answerHealth'] as const
 
 /**
  * Graceful shutdown for Express 4 and 5. Returns the middleware to mount
@@ -24,64 +22,16 @@ const adapterKeys = ['answerHealth'] as const
  * g.onClose(() => db.end(), { name: 'db' })
  */
 export function graceful (options: GracefulExpressOptions = {}): GracefulMiddleware {
-  // Validate our own key before the core registers signal listeners: nothing starts half-configured.
-  const answerHealth = booleanOption('answerHealth', (options as Partial<GracefulExpressOptions> | null)?.answerHealth, true)
-  const core = createGraceful(options, { extraKeys: adapterKeys })
+  const { core, answerHealth, checkAttached, decorate } = createMiddlewareAdapter(options, { supertest: 'request(app)' })
   const health = createHealth(core)
-  // Checked until the first request: attached by then, or warned once. Off the hot path after that.
-  let checked = false
 
   function gracefulMiddleware (req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
-    if (!checked) checked = core.attached > 0 || warnNotAttached(core)
+    checkAttached()
     // Answered here, never through next(err): the error handler must not log a drain.
     if (core.gate(req, res) === 'reject') return core.reject(req, res)
     if (answerHealth && health.answer(core.matchHealth(fullUrl(req)), req, res, next)) return
     next()
   }
 
-  return Object.defineProperties(gracefulMiddleware, {
-    graceful: { value: core, enumerable: true },
-    attach: { value: core.attach, enumerable: true },
-    listen: {
-      value: function listen (app: { listen: (...args: unknown[]) => AttachableServer }, ...args: unknown[]) {
-        // app.listen() calls server.listen() synchronously; 'listening' comes a
-        // tick later, so attaching now misses neither it nor a connection.
-        const server = app.listen(...args)
-        core.attach(server)
-        return server
-      },
-      enumerable: true,
-    },
-    shutdown: { value: core.shutdown, enumerable: true },
-    onClose: { value: core.onClose, enumerable: true },
-    onDraining: { value: core.onDraining, enumerable: true },
-    track: { value: core.track, enumerable: true },
-    markReady: { value: core.markReady, enumerable: true },
-    state: { get: () => core.state, enumerable: true },
-    signal: { get: () => core.signal, enumerable: true },
-    health: { value: health.health, enumerable: true },
-    liveness: { value: health.liveness, enumerable: true },
-    readiness: { value: health.readiness, enumerable: true },
-  }) as GracefulMiddleware
-}
-
-/** One warning per instance: forgetting `attach` must not be a silent no-op. Returns true. */
-function warnNotAttached (core: Graceful): true {
-  const message = 'graceful: a request arrived but no server is attached, so a shutdown cannot drain ' +
-    'connections and readiness stays not-ready. Start the server with g.listen(app, port), or call ' +
-    'g.attach(server) with the server app.listen() returns. (Expected in tests that use supertest\'s request(app).)'
-  core.options.logger?.warn({ code: ErrorCodes.NOT_ATTACHED }, message)
-  process.emitWarning(message, { code: ErrorCodes.NOT_ATTACHED })
-  return true
-}
-
-/** Same shape as the core's option errors: a `TypeError` with a stable code, naming the option. */
-function booleanOption (name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback
-  if (typeof value === 'boolean') return value
-  const received = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'number' || value === null ? String(value) : `a ${typeof value}`
-  throw Object.assign(new TypeError(`graceful: option "${name}" must be a boolean, received ${received}`), {
-    code: ErrorCodes.INVALID_OPTION,
-    option: name,
-  })
+  return decorate(gracefulMiddleware, { health: health.health, liveness: health.liveness, readiness: health.readiness })
 }

@@ -1,9 +1,9 @@
 export { graceful } from './graceful.js'
 export type {
-  GracefulExpressOptions, GracefulMiddleware, ListenArgs, Listenable, Middleware, NextFunction,
+  GracefulExpressOptions, GracefulMiddleware, Middleware, NextFunction,
 } from './types.js'
 // What an Express app reaches for next, so it needs no second import.
 export { ErrorCodes, ExitCodes, isGracefulError } from '@graceful/core'
 export type {
-  Graceful, GracefulOptions, HealthOptions, Logger, ShutdownSummary, State, Stats,
+  AdapterHandle, Graceful, GracefulOptions, ListenArgs, Listenable, HealthOptions, Logger, ShutdownSummary, State, Stats,
 } from '@graceful/core'

@@ -6,16 +6,11 @@ import type { KoaContextLike } from './types.js'
  * `respond()` sets the length and strips the body of a HEAD. Nothing is
  * thrown: Koa's `onerror` and the app's `'error'` event never see these.
  */
-export function send (ctx: KoaContextLike, answer: HealthResponse | Rejection, headers = answer.headers): void {
+export function send (ctx: KoaContextLike, answer: HealthResponse | Rejection): void {
   ctx.status = answer.statusCode
   // Headers first: with a Content-Type in place, the body setter keeps it.
-  ctx.set(headers)
+  ctx.set(answer.headers)
   ctx.body = answer.body
-}
-
-/** The draining 503's headers for HTTP/2, which forbids connection-specific headers (Node throws). */
-export function withoutConnection (headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'connection'))
 }
 
 /**

@@ -1,0 +1,135 @@
+import type { ListenOptions } from 'node:net'
+import type { AttachableServer } from './connections.js'
+import { ErrorCodes, invalidOption } from './errors.js'
+import { createGraceful, type Graceful } from './graceful.js'
+import type { GracefulOptions } from './options.js'
+import type { State } from './types.js'
+
+// What the middleware adapters (Express, Koa) share; Fastify's plugin has its own lifecycle.
+
+/** Options of a middleware adapter: every core option, plus `answerHealth`. */
+export interface MiddlewareAdapterOptions extends GracefulOptions {
+  /**
+   * The middleware answers `GET`/`HEAD` on the `health` paths itself, before
+   * any middleware mounted after it: zero configuration. Set `false` to mount
+   * `g.health` (or `g.liveness` / `g.readiness`) yourself behind your own
+   * logging, auth or CORS middleware. Keep `health.liveness`/`health.readiness`
+   * naming those paths: while draining, the gate lets them through (with
+   * `Connection: close`) instead of answering them with the draining 503.
+   * @default true
+   */
+  answerHealth?: boolean
+}
+
+/** Anything with a `listen()` that returns a server: an Express or Koa app. */
+export interface Listenable<S extends AttachableServer = AttachableServer> {
+  listen: (...args: never[]) => S
+}
+
+/** Called once listening; Express 5 passes the error when listening fails. */
+type ListeningListener = (error?: Error) => void
+
+/** The arguments of `server.listen()`, every overload. */
+export type ListenArgs =
+  | [port?: number, hostname?: string, backlog?: number, listeningListener?: ListeningListener]
+  | [port?: number, hostname?: string, listeningListener?: ListeningListener]
+  | [port?: number, backlog?: number, listeningListener?: ListeningListener]
+  | [port?: number, listeningListener?: ListeningListener]
+  | [path: string, backlog?: number, listeningListener?: ListeningListener]
+  | [path: string, listeningListener?: ListeningListener]
+  | [options: ListenOptions, listeningListener?: ListeningListener]
+  | [listeningListener?: ListeningListener]
+
+/** The members every middleware adapter's `g` carries besides being a middleware. */
+export interface AdapterHandle {
+  /** The core handle: events (`g.graceful.on('draining', …)`), `stats()`, `ready`, `options`. */
+  readonly graceful: Graceful
+  /**
+   * Track a server's connections and requests (the one `app.listen()`
+   * returns). Without it a shutdown cannot drain, and readiness stays
+   * not-ready. Call once per server. Returns `detach`.
+   */
+  attach: (server: AttachableServer) => () => void
+  /**
+   * `app.listen(...args)`, then {@link AdapterHandle.attach} the server it returns.
+   * @example const server = g.listen(app, 3000, () => console.log('listening'))
+   */
+  listen: <S extends AttachableServer>(app: Listenable<S>, ...args: ListenArgs) => S
+  /** Starts the shutdown (idempotent: every caller gets the same summary). Never exits the process. */
+  shutdown: Graceful['shutdown']
+  /** Release hook, run after the drain, last registered first, under its own timeout. */
+  onClose: Graceful['onClose']
+  /** Notify hook, run when the drain starts: close WebSockets (1001), end SSE streams, stop consumers. */
+  onDraining: Graceful['onDraining']
+  /** Work the drain waits for (Go's WaitGroup). A function receives a signal that aborts at the drain deadline. */
+  track: Graceful['track']
+  /** With `readyWhen: 'manual'`: report ready from now on. */
+  markReady: Graceful['markReady']
+  /** `accepting`, `draining` or `closed`. */
+  readonly state: State
+  /** Aborts when the drain starts: pass it to long-running work. */
+  readonly signal: AbortSignal
+}
+
+export interface MiddlewareAdapter {
+  core: Graceful
+  answerHealth: boolean
+  /** Call per request: the first one warns once if no server is attached. Cheap afterwards. */
+  checkAttached: () => void
+  /** Gives `middleware` the {@link AdapterHandle} members, plus `extra` ones. */
+  decorate: <M extends object, X extends object>(middleware: M, extra: X) => M & AdapterHandle & X
+}
+
+/**
+ * The shared half of a middleware adapter. Validates the adapter's own option
+ * before the core registers signal listeners: nothing starts half-configured.
+ *
+ * @example
+ * const { core, checkAttached, decorate } = createMiddlewareAdapter(options, { supertest: 'request(app)' })
+ */
+export function createMiddlewareAdapter (options: MiddlewareAdapterOptions = {}, hints: { supertest: string }): MiddlewareAdapter {
+  const answerHealth = (options as MiddlewareAdapterOptions | null)?.answerHealth ?? true
+  if (typeof answerHealth !== 'boolean') throw invalidOption('answerHealth', 'a boolean', answerHealth)
+  const core = createGraceful(options, { extraKeys: ['answerHealth'] })
+  let checked = false
+
+  return {
+    core,
+    answerHealth,
+    checkAttached: () => {
+      if (checked) return
+      checked = true
+      if (core.attached > 0) return
+      const message = 'graceful: a request arrived but no server is attached, so a shutdown cannot drain ' +
+        'connections and readiness stays not-ready. Start the server with g.listen(app, port), or call ' +
+        `g.attach(server) with the server app.listen() returns. (Expected in tests that use supertest's ${hints.supertest}.)`
+      core.options.logger?.warn({ code: ErrorCodes.NOT_ATTACHED }, message)
+      process.emitWarning(message, { code: ErrorCodes.NOT_ATTACHED })
+    },
+    decorate: (middleware, extra) => {
+      const handle: PropertyDescriptorMap = {
+        graceful: { value: core, enumerable: true },
+        attach: { value: core.attach, enumerable: true },
+        listen: {
+          value: function listen (app: { listen: (...args: unknown[]) => AttachableServer }, ...args: unknown[]) {
+            // app.listen() calls server.listen() synchronously; 'listening' comes a
+            // tick later, so attaching now misses neither it nor a connection.
+            const server = app.listen(...args)
+            core.attach(server)
+            return server
+          },
+          enumerable: true,
+        },
+        shutdown: { value: core.shutdown, enumerable: true },
+        onClose: { value: core.onClose, enumerable: true },
+        onDraining: { value: core.onDraining, enumerable: true },
+        track: { value: core.track, enumerable: true },
+        markReady: { value: core.markReady, enumerable: true },
+        state: { get: () => core.state, enumerable: true },
+        signal: { get: () => core.signal, enumerable: true },
+      }
+      for (const [key, value] of Object.entries(extra)) handle[key] = { value, enumerable: true }
+      return Object.defineProperties(middleware, handle) as never
+    },
+  }
+}
