@@ -24,7 +24,9 @@ describe.each(targets)('hooks and close — $name', (target) => {
     await held
     const summary = await within(first, 5000, 'the summary')
     expect(order).toEqual(['http-client', 'queue', 'db inFlight=0'])
-    expect(summary.hooks.map((hook) => [hook.name, hook.status])).toEqual([['http-client', 'ok'], ['queue', 'ok'], ['db', 'ok']])
+    // Adapters may add their own release hooks (Fastify's app.close()): look at ours.
+    const ours = summary.hooks.filter((hook) => ['http-client', 'queue', 'db'].includes(hook.name))
+    expect(ours.map((hook) => [hook.name, hook.status])).toEqual([['http-client', 'ok'], ['queue', 'ok'], ['db', 'ok']])
     expect(await g.shutdown()).toBe(summary)
     expect(order).toHaveLength(3)
   })

@@ -224,6 +224,7 @@ export function createTracker (events: TrackerEvents) {
     get busy () { return inFlight.size > 0 || sessions.size > 0 || upgraded.size > 0 },
     get listening () { return servers.size > 0 && [...servers.keys()].every((s) => s.listening) },
     get attached () { return servers.size },
+    get anyListening () { return [...servers.keys()].some((s) => s.listening) },
     counts: () => ({ inFlight: inFlight.size, sockets: sockets.size, sessions: sessions.size, upgraded: upgraded.size }),
     detachAll: () => { for (const detach of [...servers.values()]) detach() },
   }

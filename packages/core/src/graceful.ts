@@ -204,7 +204,8 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     log.info({ trigger, ...stats(), readinessDelay: opts.readinessDelay, timeout: opts.timeout }, 'graceful: draining, readiness is now not-ready')
     for (const entry of tracker.inFlight.values()) tracker.closeAfterResponse(entry)
 
-    if (opts.readinessDelay > 0) await sleep(opts.readinessDelay)
+    // Nothing listening, nothing a load balancer could still route here: no reason to wait.
+    if (opts.readinessDelay > 0 && tracker.anyListening) await sleep(opts.readinessDelay)
     const drainStarted = Date.now()
     phase = 'drain'
     drainingController.abort(new GracefulError(ErrorCodes.DRAINING, 'draining started'))

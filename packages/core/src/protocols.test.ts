@@ -262,3 +262,12 @@ describe('signal ownership', () => {
     expect(process.listenerCount('SIGUSR2')).toBe(before)
   })
 })
+
+describe('readinessDelay', () => {
+  it('is skipped when no attached server listens: nothing could route traffic here', async () => {
+    const g = make({ readinessDelay: 60_000, timeout: 120_000 })
+    g.attach(http.createServer())
+    const summary = await bounded(g.shutdown(), 'summary')
+    expect(summary.durations.readinessDelay).toBeLessThan(1000)
+  })
+})

@@ -1,0 +1,49 @@
+// A Fastify 5 service with @graceful/fastify. Run it:
+//   PORT=3000 READINESS_DELAY=5000 TIMEOUT=15000 pnpm start
+// `PORT=0` picks a free port (printed as `listening <port>`, the only line on stdout);
+// `HOST` defaults to 0.0.0.0. `GRACEFUL=0` runs the same app without the plugin:
+// bare Fastify, where SIGTERM kills the process at once.
+import { setTimeout as sleep } from 'node:timers/promises'
+import Fastify, { LogController } from 'fastify'
+import graceful, { type FastifyGracefulOptions } from '@graceful/fastify'
+
+const maxSlowMs = 60_000
+const env = process.env
+const isSet = (value: string | undefined): value is string => value !== undefined && value.trim() !== ''
+
+// Passed to the options as numbers, unchecked: a bad value fails with the
+// library's own error naming the option, before anything listens.
+const options: FastifyGracefulOptions = {}
+if (isSet(env.TIMEOUT)) options.timeout = Number(env.TIMEOUT)
+if (isSet(env.READINESS_DELAY)) options.readinessDelay = Number(env.READINESS_DELAY)
+const port = isSet(env.PORT) ? Number(env.PORT) : 3000
+if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError(`PORT must be a port number (0 for any free port), got "${env.PORT}"`)
+const host = isSet(env.HOST) ? env.HOST : '0.0.0.0'
+
+const app = Fastify({
+  // JSON lines on stderr (stdout carries only the `listening <port>` line); the
+  // plugin logs through app.log. No per-request lines: they would dominate a benchmark.
+  logger: { level: isSet(env.LOG_LEVEL) ? env.LOG_LEVEL : 'info', stream: process.stderr },
+  logController: new LogController({ disableRequestLogging: true }),
+})
+
+if (env.GRACEFUL === '0') {
+  // Without graceful a service still has health routes; they just never change.
+  app.get('/livez', async () => ({ status: 'ok' }))
+  app.get('/readyz', async () => ({ status: 'ok' }))
+} else {
+  // First, so the draining gate runs before every route and plugin registered after it.
+  await app.register(graceful, options)
+}
+
+app.get('/', async (_request, reply) => reply.type('text/plain').send('hello\n'))
+
+app.get<{ Querystring: { ms?: string } }>('/slow', async (request, reply) => {
+  const ms = Math.min(Math.max(Number(request.query.ms ?? 100) || 0, 0), maxSlowMs)
+  await sleep(ms)
+  return reply.type('text/plain').send(`slow ${ms}\n`)
+})
+
+await app.listen({ port, host })
+const address = app.server.address()
+process.stdout.write(`listening ${typeof address === 'object' && address ? address.port : address}\n`)

@@ -1,0 +1,72 @@
+import type { Graceful } from '@graceful/core'
+import type { FastifyInstance, RawServerBase } from 'fastify'
+
+/**
+ * Wires Fastify's close and the core's shutdown both ways, so whichever comes
+ * first runs the other exactly once, and both paths run in one order:
+ *
+ *   drain → `app.graceful.onClose` hooks (last registered first)
+ *         → Fastify's close (`preClose`, then every `onClose` hook) → closed
+ *
+ * - A signal or `app.graceful.shutdown()`: the core drains, runs its release
+ *   hooks, and its last one calls `app.close()`.
+ * - `app.close()`: our earliest `onClose` hook starts the shutdown and holds
+ *   Fastify's close until the core reaches that same last release hook; our
+ *   latest `onClose` hook holds `app.close()` until the shutdown is over.
+ */
+export function wireClose (app: FastifyInstance<RawServerBase>, graceful: Graceful): void {
+  // The core reached the `fastify.close` release hook: drained, user release hooks done.
+  const released = deferred()
+  // Fastify's close reached the end of our part of its onClose queue.
+  const fastifyClosed = deferred()
+  let closeStarted = false
+  let closedByCore = false
+
+  // Registered now, first, so it runs last: release hooks run last registered first.
+  graceful.onClose(async function fastifyClose () {
+    released.resolve()
+    // app.close() is already under way (the user's): wait for it, never call it twice.
+    if (closeStarted) return fastifyClosed.promise
+    closeStarted = true
+    closedByCore = true
+    await app.close()
+  }, { name: 'fastify.close' })
+
+  async function drainFirst (): Promise<void> {
+    closeStarted = true
+    // Waits for the drain and the release hooks before ours, not the whole
+    // shutdown: that would wait for `fastifyClose`, which waits for this close.
+    // The shutdown promise settles first only when the core skipped our hook
+    // (forced by a second signal, or no budget left).
+    await Promise.race([released.promise, graceful.shutdown('close')])
+  }
+
+  // Fastify's own close step is an onClose hook it adds once the plugins are
+  // loaded; it first sets the `closing` flag, from which on (with the default
+  // `return503OnClosing`) Fastify answers every request with its own 503, even
+  // during our readiness delay, when we must serve normally. onClose hooks run
+  // last added first, so one added when the app is ready runs before it.
+  // `addHook` refuses hooks by then; `app.onClose` is the avvio method that
+  // `addHook('onClose')` itself calls, present at runtime but not in Fastify's
+  // typings. A test fails if Fastify ever answers during the delay.
+  // https://github.com/fastify/fastify/blob/v5.12.8/fastify.js#L409
+  app.addHook('onReady', function gracefulCloseOrder (done) {
+    const { onClose } = app as unknown as { onClose?: (hook: () => Promise<void>) => unknown }
+    if (typeof onClose === 'function') onClose.call(app, drainFirst)
+    done()
+  })
+  // When the app is closed before it was ever ready, onReady never ran: drain here.
+  app.addHook('preClose', drainFirst)
+
+  app.addHook('onClose', async function gracefulClosed () {
+    fastifyClosed.resolve()
+    // `await app.close()` means everything is closed, the core's release hooks included.
+    if (!closedByCore) await graceful.shutdown('close')
+  })
+}
+
+function deferred (): { promise: Promise<void>, resolve: () => void } {
+  let resolve!: () => void
+  const promise = new Promise<void>((r) => { resolve = r })
+  return { promise, resolve }
+}

@@ -1,0 +1,105 @@
+import http2, { type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2'
+import Fastify, { type FastifyInstance, type RawServerBase } from 'fastify'
+import { afterEach, describe, expect, it } from 'vitest'
+import graceful from './index.js'
+import { deferred, nextEvent, startApp, within } from './test-helpers.js'
+
+const open: AsyncDisposable[] = []
+afterEach(async () => {
+  for (const resource of open.splice(0).reverse()) await resource[Symbol.asyncDispose]()
+})
+
+/** An h2c client session; `goaway` resolves when the server sends GOAWAY. */
+async function connectH2 (port: number): Promise<{ session: ClientHttp2Session, goaway: Promise<void> }> {
+  const session = http2.connect(`http://127.0.0.1:${port}`)
+  session.on('error', () => {})
+  await within(new Promise<void>((resolve, reject) => {
+    session.once('connect', () => resolve())
+    session.once('error', reject)
+  }), 'the h2c session')
+  const goaway = new Promise<void>((resolve) => session.once('goaway', () => resolve()))
+  open.push({ [Symbol.asyncDispose]: async () => { session.destroy() } })
+  return { session, goaway }
+}
+
+function get (session: ClientHttp2Session, path: string): { headers: Promise<IncomingHttpHeaders>, body: Promise<string> } {
+  const stream = session.request({ ':path': path })
+  const headers = new Promise<IncomingHttpHeaders>((resolve, reject) => {
+    stream.once('response', resolve)
+    stream.once('error', reject)
+  })
+  const body = new Promise<string>((resolve, reject) => {
+    let text = ''
+    stream.setEncoding('utf8')
+    stream.on('data', (chunk: string) => { text += chunk })
+    stream.once('end', () => resolve(text))
+    stream.once('error', reject)
+  })
+  headers.catch(() => {})
+  body.catch(() => {})
+  return { headers: within(headers, `response headers for ${path}`), body: within(body, `body of ${path}`) }
+}
+
+describe('HTTP/2 (h2c)', () => {
+  it.each([
+    { path: 'app.close()', forceCloseConnections: false },
+    { path: 'app.close()', forceCloseConnections: true },
+    { path: 'a signal', forceCloseConnections: false },
+  ])('sends GOAWAY and lets the open stream complete, via $path (forceCloseConnections: $forceCloseConnections)', async ({ path, forceCloseConnections }) => {
+    const slow = deferred()
+    const entered = deferred()
+    const t = await startApp({}, (app) => {
+      app.get('/slow', async () => {
+        entered.resolve()
+        await slow.promise
+        return 'slow'
+      })
+    }, { http2: true, forceCloseConnections })
+    open.push(t)
+    const { session, goaway } = await connectH2(t.port)
+    const ready = get(session, '/readyz')
+    expect((await ready.headers)[':status']).toBe(200)
+    await ready.body
+
+    const inFlight = get(session, '/slow')
+    await within(entered.promise, 'the slow stream')
+    const drain = nextEvent(t.app.graceful, 'drain')
+    const done: Promise<unknown> = path === 'app.close()' ? t.app.close() : t.app.graceful.shutdown('SIGTERM')
+    await drain
+    await within(goaway, 'GOAWAY')
+    slow.resolve()
+    const headers = await inFlight.headers
+    expect(headers[':status']).toBe(200)
+    expect(headers.connection).toBeUndefined()
+    expect(await inFlight.body).toBe('slow')
+    await within(done, path)
+    expect((await t.app.graceful.shutdown()).outcome).toBe('clean')
+    expect(t.onCloseRuns()).toBe(1)
+  })
+
+  it('answers a stream reaching the gate during the drain with a 503 without a Connection header', async () => {
+    const hold = deferred()
+    const app = Fastify({ http2: true }) as unknown as FastifyInstance<RawServerBase>
+    // An earlier hook (auth, say) holds the request until the drain has begun.
+    app.addHook('onRequest', async () => { await hold.promise })
+    await app.register(graceful, { signals: false, exit: false, retryAfter: 3 })
+    app.get('/fast', async () => 'fast')
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    open.push({ [Symbol.asyncDispose]: () => app.close() })
+    const { session } = await connectH2((app.server.address() as { port: number }).port)
+
+    const late = get(session, '/fast')
+    await within(new Promise<void>((resolve) => {
+      const check = () => app.graceful.stats().inFlight === 1 ? resolve() : setImmediate(check)
+      check()
+    }), 'the held stream')
+    const shutdown = app.graceful.shutdown()
+    hold.resolve()
+    const headers = await late.headers
+    expect(headers[':status']).toBe(503)
+    expect(headers.connection).toBeUndefined()
+    expect(headers['retry-after']).toBe('3')
+    expect(JSON.parse(await late.body)).toMatchObject({ code: 'ERR_GRACEFUL_DRAINING' })
+    expect((await within(shutdown, 'shutdown')).requests.rejected).toBe(1)
+  })
+})
