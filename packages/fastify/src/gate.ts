@@ -9,10 +9,6 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, RawServerBa
  * every 5xx error at error level, and a drain is not an error.
  */
 export function createGate (graceful: Graceful) {
-  const { rejection } = graceful
-  // HTTP/2 forbids connection-specific headers (Node throws on them).
-  const h2Headers = Object.fromEntries(Object.entries(rejection.headers).filter(([name]) => name !== 'connection'))
-
   return function gracefulGate (request: FastifyRequest<RouteGenericInterface, RawServerBase>, reply: FastifyReply<RouteGenericInterface, RawServerBase>, done: HookHandlerDoneFunction): void {
     if (graceful.gate(request.raw, reply.raw) === 'serve') {
       done()
@@ -20,9 +16,8 @@ export function createGate (graceful: Graceful) {
     }
     // Responding from a callback hook: send, and do not call done().
     // https://fastify.dev/docs/latest/Reference/Hooks/#respond-to-a-request-from-a-hook
-    void reply
-      .code(rejection.statusCode)
-      .headers(request.raw.httpVersionMajor === 2 ? h2Headers : rejection.headers)
-      .send(rejection.body)
+    // rejectionFor() leaves out `Connection` on HTTP/2, which forbids it.
+    const rejection = graceful.rejectionFor(request.raw)
+    void reply.code(rejection.statusCode).headers(rejection.headers).send(rejection.body)
   }
 }
