@@ -1,0 +1,109 @@
+import http from 'node:http'
+import { setTimeout as delay } from 'node:timers/promises'
+import { within } from '../../helpers/deferred.js'
+
+export interface LoadReport {
+  requests: number
+  ok: number
+  /** Every request that did not end in a complete 2xx: `status 502`, `ECONNRESET`, … → count. */
+  failures: Record<string, number>
+  failed: number
+}
+
+export interface Load {
+  /** Requests finished so far (any outcome). */
+  readonly done: number
+  /** Resolves once `n` more requests have finished; bounded. */
+  more: (n: number, ms?: number) => Promise<void>
+  /** Lets each loop finish its current request, then reports. */
+  stop: () => Promise<LoadReport>
+}
+
+export interface LoadOptions {
+  /** Where to send it: HAProxy's frontend socket, or a loopback port. */
+  target: { socketPath: string } | { port: number }
+  /** Loops hitting `/`, `pauseMs` apart: the connection sits idle in between, as real traffic does. */
+  fast: number
+  pauseMs: number
+  /** Loops hitting `/slow?ms=…`: requests always in flight when an instance is stopped. */
+  slow: number
+  slowMs: number
+  /** Per-request limit: a request that hangs is a failure, not a hung test. */
+  requestTimeoutMs?: number
+}
+
+/**
+ * Keep-alive load: `fast + slow` loops, each one request at a time over a
+ * pooled keep-alive connection, until `stop()`. Failures are counted, never thrown.
+ */
+export function startLoad (options: LoadOptions): Load {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.fast + options.slow })
+  const report: LoadReport = { requests: 0, ok: 0, failures: {}, failed: 0 }
+  const progress = new Set<() => void>()
+  let stopping = false
+  const where = 'port' in options.target ? { host: '127.0.0.1', port: options.target.port } : { socketPath: options.target.socketPath }
+
+  const fail = (reason: string) => {
+    report.failed++
+    report.failures[reason] = (report.failures[reason] ?? 0) + 1
+  }
+
+  const once = (path: string) => new Promise<void>((resolve) => {
+    let settled = false
+    const finish = (reason: string | null) => {
+      if (settled) return
+      settled = true
+      report.requests++
+      if (reason === null) report.ok++
+      else fail(reason)
+      for (const listener of progress) listener()
+      resolve()
+    }
+    const req = http.request({ agent, ...where, path, headers: { host: 'app' } }, (res) => {
+      res.resume()
+      // An aborted body is reported by 'close' below (res.complete is false).
+      res.on('error', () => {})
+      res.on('close', () => {
+        const status = res.statusCode ?? 0
+        if (!res.complete) finish(`aborted after status ${status}`)
+        else finish(status >= 200 && status < 300 ? null : `status ${status}`)
+      })
+    })
+    req.setTimeout(options.requestTimeoutMs ?? 10_000, () => req.destroy(new Error('request timeout')))
+    req.on('error', (error: NodeJS.ErrnoException) => finish(error.code ?? error.message))
+    req.end()
+  })
+
+  const loop = async (path: string, pauseMs: number) => {
+    while (!stopping) {
+      await once(path)
+      if (pauseMs > 0) await delay(pauseMs)
+    }
+  }
+  const loops = [
+    ...Array.from({ length: options.fast }, () => loop('/', options.pauseMs)),
+    ...Array.from({ length: options.slow }, () => loop(`/slow?ms=${options.slowMs}`, 0)),
+  ]
+
+  return {
+    get done () { return report.requests },
+    more: (n, ms = 10_000) => {
+      const target = report.requests + n
+      return within(new Promise<void>((resolve) => {
+        const check = () => {
+          if (report.requests < target) return
+          progress.delete(check)
+          resolve()
+        }
+        progress.add(check)
+        check()
+      }), ms, `${n} more requests through the load balancer`)
+    },
+    stop: async () => {
+      stopping = true
+      await within(Promise.all(loops), (options.requestTimeoutMs ?? 10_000) + 1000, 'the load to stop')
+      agent.destroy()
+      return { ...report, failures: { ...report.failures } }
+    },
+  }
+}
