@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { within } from '../helpers/deferred.js'
-import { startLoad } from './helpers/load.js'
+import { startLoad, type LoadReport } from './helpers/load.js'
 import { Processes, type Started } from './helpers/processes.js'
 
 const exampleDir = fileURLToPath(new URL('../../examples/node-http/', import.meta.url))
@@ -54,19 +54,25 @@ async function waitForLines (started: Started, pattern: RegExp, count: number): 
   }
 }
 
+/** Keep-alive load on the cluster's port: 100 requests, a SIGHUP rolling restart, 100 more. */
+async function loadAcrossRestart (primary: Started, port: number): Promise<LoadReport> {
+  const load = startLoad({ target: { port }, fast: 4, pauseMs: 5, slow: 4, slowMs: 300, requestTimeoutMs: 5000 })
+  let report: LoadReport
+  try {
+    await load.more(100)
+    primary.child.kill('SIGHUP')
+    await primary.line(/^restarted \d+$/, workers * (timeoutMs + 5000))
+    await load.more(100)
+  } finally {
+    report = await load.stop()
+  }
+  return report
+}
+
 describe('node:cluster rolling restart (examples/node-http/cluster.ts)', () => {
   it('with graceful: every request succeeds while each worker drains and is replaced', { timeout: 60_000 }, async () => {
     const { primary, port } = await startCluster(true)
-    const load = startLoad({ target: { port }, fast: 4, pauseMs: 5, slow: 4, slowMs: 300, requestTimeoutMs: 5000 })
-    let report
-    try {
-      await load.more(100)
-      primary.child.kill('SIGHUP')
-      await primary.line(/^restarted \d+$/, workers * (timeoutMs + 5000))
-      await load.more(100)
-    } finally {
-      report = await load.stop()
-    }
+    const report = await loadAcrossRestart(primary, port)
     console.log(`cluster, graceful: ${report.requests} requests, ${report.failed} failed ${JSON.stringify(report.failures)}`)
     expect(report.failures, primary.output()).toEqual({})
     expect(report.requests).toBeGreaterThan(200)
@@ -82,16 +88,7 @@ describe('node:cluster rolling restart (examples/node-http/cluster.ts)', () => {
 
   it('bare workers (GRACEFUL=0): the same rolling restart fails requests', { timeout: 60_000 }, async () => {
     const { primary, port } = await startCluster(false)
-    const load = startLoad({ target: { port }, fast: 4, pauseMs: 5, slow: 4, slowMs: 300, requestTimeoutMs: 5000 })
-    let report
-    try {
-      await load.more(100)
-      primary.child.kill('SIGHUP')
-      await primary.line(/^restarted \d+$/, workers * (timeoutMs + 5000))
-      await load.more(100)
-    } finally {
-      report = await load.stop()
-    }
+    const report = await loadAcrossRestart(primary, port)
     console.log(`cluster, bare: ${report.requests} requests, ${report.failed} failed ${JSON.stringify(report.failures)}`)
     expect(report.failed).toBeGreaterThan(0)
   })

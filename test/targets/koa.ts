@@ -1,9 +1,8 @@
-import type { AddressInfo } from 'node:net'
-import { once } from 'node:events'
 import { PassThrough } from 'node:stream'
 import Koa3 from 'koa'
 import Koa2 from 'koa2'
 import { graceful } from '@graceful/koa'
+import { serverApp } from '../helpers/server-app.js'
 import type { AppSpec, RunningApp, Target } from '../helpers/target.js'
 
 // Both majors serve the same app; it uses only the API they share, so one set
@@ -17,7 +16,6 @@ function koaTarget (name: string, Koa: KoaClass): Target {
     async start (spec: AppSpec): Promise<RunningApp> {
       const g = graceful(spec.options)
       const errors: unknown[] = []
-      let closeEvents = 0
 
       const app = new Koa()
       // With a listener, Koa's default handler still answers 500 but no longer logs.
@@ -46,21 +44,7 @@ function koaTarget (name: string, Koa: KoaClass): Target {
       })
 
       const server = g.listen(app, 0, '127.0.0.1')
-      server.on('close', () => closeEvents++)
-      await once(server, 'listening')
-
-      return {
-        port: (server.address() as AddressInfo).port,
-        graceful: g.graceful,
-        errors,
-        close: async () => { await g.shutdown() },
-        closeHookRuns: () => closeEvents,
-        [Symbol.asyncDispose]: async () => {
-          server.closeAllConnections()
-          if (server.listening) await new Promise((resolve) => server.close(resolve))
-          await g.graceful.force('dispose')
-        },
-      }
+      return serverApp(server, { graceful: g.graceful, errors, close: async () => { await g.shutdown() } })
     },
   }
 }

@@ -1,6 +1,6 @@
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { createGraceful } from '@graceful/core'
+import { serverApp } from '../helpers/server-app.js'
 import type { AppSpec, RunningApp, Target } from '../helpers/target.js'
 
 /** The plain `node:http` integration: `graceful.handler()` + `graceful.attach()`. */
@@ -9,7 +9,6 @@ export const nodeHttpTarget: Target = {
   async start (spec: AppSpec): Promise<RunningApp> {
     const graceful = createGraceful(spec.options)
     const errors: unknown[] = []
-    let closeEvents = 0
 
     const routes: http.RequestListener = (req, res) => {
       const fail = (error: unknown) => {
@@ -41,21 +40,8 @@ export const nodeHttpTarget: Target = {
     }
 
     const server = http.createServer(graceful.handler(routes))
-    server.on('close', () => closeEvents++)
     graceful.attach(server)
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-
-    return {
-      port: (server.address() as AddressInfo).port,
-      graceful,
-      errors,
-      close: async () => { await graceful.shutdown() },
-      closeHookRuns: () => closeEvents,
-      [Symbol.asyncDispose]: async () => {
-        server.closeAllConnections()
-        if (server.listening) await new Promise((resolve) => server.close(resolve))
-        await graceful.force('dispose')
-      },
-    }
+    server.listen(0, '127.0.0.1')
+    return serverApp(server, { graceful, errors, close: async () => { await graceful.shutdown() } })
   },
 }

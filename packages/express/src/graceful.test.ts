@@ -1,9 +1,11 @@
-import http, { type IncomingHttpHeaders, type Server } from 'node:http'
+import http, { type Server } from 'node:http'
 import { connect, type AddressInfo, type Socket } from 'node:net'
 import express5, { type ErrorRequestHandler, type Express } from 'express'
 import express4 from 'express4'
 import request from 'supertest'
 import { afterEach, describe, expect, test, vi } from 'vitest'
+import { deferred, within, type Deferred } from '../../../test/helpers/deferred.js'
+import { sendRequest } from '../../../test/helpers/http-request.js'
 import { graceful, type GracefulExpressOptions, type GracefulMiddleware } from './index.js'
 
 // Both majors run the same spec; it uses only the API they share, so Express 5's typings describe both.
@@ -16,42 +18,10 @@ const majors = [
 /** In-process: never touch the test worker's signals or exit it. */
 const inProcess = { signals: false, exit: false } as const
 
-interface Deferred { promise: Promise<void>, resolve: () => void }
-function deferred (): Deferred {
-  let resolve!: () => void
-  const promise = new Promise<void>((res) => { resolve = res })
-  return { promise, resolve }
-}
-
-/** Every wait is bounded. */
-function within<T> (promise: Promise<T>, what: string, ms = 5000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
-
-interface Reply { status: number, headers: IncomingHttpHeaders, body: string }
-
-function send (port: number, path: string, options: { agent?: http.Agent, method?: string } = {}): Promise<Reply> {
-  return within(new Promise<Reply>((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', agent: options.agent ?? false }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => { body += chunk })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end()
-  }), `${options.method ?? 'GET'} ${path}`)
-}
-
 /** One HTTP/1.1 connection driven by hand, for pipelining: Node's client never pipelines. */
 async function rawConnection (port: number) {
   const socket: Socket = connect({ port, host: '127.0.0.1' })
-  await within(new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject)), 'connect')
+  await within(new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject)), 5000, 'connect')
   let text = ''
   const waiters = new Set<() => void>()
   socket.setEncoding('utf8')
@@ -73,9 +43,9 @@ async function rawConnection (port: number) {
       }
       waiters.add(check)
       check()
-    }), `"${needle}" on the raw connection`),
+    }), 5000, `"${needle}" on the raw connection`),
     /** Everything the server sent, once it closed the connection. */
-    closed: within(closed, 'the server to close the raw connection'),
+    closed: within(closed, 5000, 'the server to close the raw connection'),
   }
 }
 
@@ -170,7 +140,7 @@ describe.each(majors)('$name', ({ express, major }) => {
     let closes = 0
     const server = track(built.g.listen(built.app, 0, '127.0.0.1'))
     server.on('close', () => closes++)
-    await within(new Promise((resolve) => server.once('listening', resolve)), 'listening')
+    await within(new Promise((resolve) => server.once('listening', resolve)), 5000, 'listening')
     return { ...built, server, port: (server.address() as AddressInfo).port, closeEvents: () => closes }
   }
 
@@ -185,26 +155,26 @@ describe.each(majors)('$name', ({ express, major }) => {
 
   test('answers liveness and readiness itself: GET, HEAD, query strings; other methods pass on', async () => {
     const { port } = await start()
-    const live = await send(port, '/livez')
+    const live = await sendRequest(port, '/livez')
     expect(live.status).toBe(200)
     expect(JSON.parse(live.body)).toEqual({ status: 'ok' })
     expect(live.headers['cache-control']).toBe('no-store')
-    const ready = await send(port, '/readyz?probe=kubelet')
+    const ready = await sendRequest(port, '/readyz?probe=kubelet')
     expect(ready.status).toBe(200)
     expect(JSON.parse(ready.body)).toEqual({ status: 'ready' })
-    const head = await send(port, '/readyz', { method: 'HEAD' })
+    const head = await sendRequest(port, '/readyz', { method: 'HEAD' })
     expect(head.status).toBe(200)
     expect(head.body).toBe('')
-    expect((await send(port, '/readyz', { method: 'POST' })).status).toBe(404)
-    expect((await send(port, '/fast')).body).toBe('fast')
+    expect((await sendRequest(port, '/readyz', { method: 'POST' })).status).toBe(404)
+    expect((await sendRequest(port, '/fast')).body).toBe('fast')
   })
 
   test('an in-flight request completes with Connection: close on its keep-alive connection', async () => {
     const { g, port, release, arrived, closeEvents } = await start()
     const agent = keepAliveAgent()
-    expect((await send(port, '/fast', { agent })).headers.connection).toBe('keep-alive')
-    const slow = send(port, '/slow', { agent })
-    await within(arrived.promise, '/slow to arrive')
+    expect((await sendRequest(port, '/fast', { agent })).headers.connection).toBe('keep-alive')
+    const slow = sendRequest(port, '/slow', { agent })
+    await within(arrived.promise, 5000, '/slow to arrive')
     const summary = g.shutdown()
     expect(g.state).toBe('draining')
     expect(g.signal.aborted).toBe(true)
@@ -213,7 +183,7 @@ describe.each(majors)('$name', ({ express, major }) => {
     expect(reply.status).toBe(200)
     expect(reply.body).toBe('slow')
     expect(reply.headers.connection).toBe('close')
-    const result = await within(summary, 'the shutdown')
+    const result = await within(summary, 5000, 'the shutdown')
     expect(result.outcome).toBe('clean')
     expect(result.requests).toEqual({ completed: 1, rejected: 0, cut: 0 })
     expect(g.state).toBe('closed')
@@ -232,7 +202,7 @@ describe.each(majors)('$name', ({ express, major }) => {
     const summary = g.shutdown()
     // Pipelined behind the stream, on the connection that was open before the drain.
     raw.send('/fast')
-    await within(pipelined.fast.promise, 'the pipelined request to arrive')
+    await within(pipelined.fast.promise, 5000, 'the pipelined request to arrive')
     endStream.resolve()
     const [stream, rejected] = responses(await raw.closed)
     expect(stream?.head).toMatch(/^http\/1\.1 200 /)
@@ -242,7 +212,7 @@ describe.each(majors)('$name', ({ express, major }) => {
     expect(rejected?.head).toContain('content-type: application/json')
     expect(JSON.parse(rejected?.body ?? '')).toMatchObject({ statusCode: 503, code: 'ERR_GRACEFUL_DRAINING' })
     expect(errors).toEqual([])
-    expect((await within(summary, 'the shutdown')).requests.rejected).toBe(1)
+    expect((await within(summary, 5000, 'the shutdown')).requests.rejected).toBe(1)
   })
 
   test('while draining, health probes on an open connection are still answered, not rejected', async () => {
@@ -257,7 +227,7 @@ describe.each(majors)('$name', ({ express, major }) => {
     const summary = g.shutdown()
     first.send('/readyz')
     second.send('/livez')
-    await within(Promise.all([arrivals['/readyz'].promise, arrivals['/livez'].promise]), 'the probes to arrive')
+    await within(Promise.all([arrivals['/readyz'].promise, arrivals['/livez'].promise]), 5000, 'the probes to arrive')
     endStream.resolve()
     const readiness = responses(await first.closed)[1]
     const liveness = responses(await second.closed)[1]
@@ -265,34 +235,34 @@ describe.each(majors)('$name', ({ express, major }) => {
     expect(JSON.parse(readiness?.body ?? '')).toEqual({ status: 'draining' })
     expect(liveness?.head).toMatch(/^http\/1\.1 200 /)
     expect(liveness?.head).toContain('connection: close')
-    expect((await within(summary, 'the shutdown')).requests.rejected).toBe(0)
+    expect((await within(summary, 5000, 'the shutdown')).requests.rejected).toBe(0)
   })
 
   test('during readinessDelay: readiness 503, requests served with Connection: close, errors reach the error handler', async () => {
     // A delay far longer than the test: nothing here races it. force() ends it.
     const { g, port, errors } = await start({ readinessDelay: 10_000, timeout: 20_000 })
     const summary = g.shutdown()
-    const ready = await send(port, '/readyz')
+    const ready = await sendRequest(port, '/readyz')
     expect(ready.status).toBe(503)
     expect(JSON.parse(ready.body)).toEqual({ status: 'draining' })
-    expect((await send(port, '/livez')).status).toBe(200)
-    const fast = await send(port, '/fast', { agent: keepAliveAgent() })
+    expect((await sendRequest(port, '/livez')).status).toBe(200)
+    const fast = await sendRequest(port, '/fast', { agent: keepAliveAgent() })
     expect(fast.body).toBe('fast')
     expect(fast.headers.connection).toBe('close')
-    const boom = await send(port, '/boom')
+    const boom = await sendRequest(port, '/boom')
     expect(boom.status).toBe(500)
     expect(boom.headers.connection).toBe('close')
     expect(errors).toMatchObject([{ message: 'boom' }])
     expect(g.state).toBe('draining')
     expect(g.signal.aborted).toBe(false)
     void g.graceful.force('test')
-    expect((await within(summary, 'the shutdown')).outcome).toBe('forced')
+    expect((await within(summary, 5000, 'the shutdown')).outcome).toBe('forced')
   })
 
   test(`a route failing during the drain reaches the 4-argument error handler (${major === 5 ? 'rejected promise' : 'next(err)'})`, async () => {
     const { g, port, release, arrived, errors } = await start()
-    const failing = send(port, '/fail-later', { agent: keepAliveAgent() })
-    await within(arrived.promise, '/fail-later to arrive')
+    const failing = sendRequest(port, '/fail-later', { agent: keepAliveAgent() })
+    await within(arrived.promise, 5000, '/fail-later to arrive')
     const summary = g.shutdown()
     release.resolve()
     const reply = await failing
@@ -300,7 +270,7 @@ describe.each(majors)('$name', ({ express, major }) => {
     expect(reply.body).toBe('error')
     expect(reply.headers.connection).toBe('close')
     expect(errors).toMatchObject([{ message: 'late' }])
-    expect((await within(summary, 'the shutdown')).outcome).toBe('clean')
+    expect((await within(summary, 5000, 'the shutdown')).outcome).toBe('clean')
   })
 
   test('listen() passes its arguments to app.listen() and attaches the server', async () => {
@@ -308,13 +278,13 @@ describe.each(majors)('$name', ({ express, major }) => {
     const listening = deferred()
     const server = track(g.listen(app, { port: 0, host: '127.0.0.1' }, () => listening.resolve()))
     expect(g.graceful.attached).toBe(1)
-    await within(listening.promise, 'the listen callback')
+    await within(listening.promise, 5000, 'the listen callback')
     expect(g.graceful.ready).toBe(true)
     const port = (server.address() as AddressInfo).port
-    expect((await send(port, '/readyz')).status).toBe(200)
+    expect((await sendRequest(port, '/readyz')).status).toBe(200)
     let closes = 0
     server.on('close', () => closes++)
-    await within(g.shutdown(), 'the shutdown')
+    await within(g.shutdown(), 5000, 'the shutdown')
     expect(server.listening).toBe(false)
     expect(closes).toBe(1)
   })
@@ -330,18 +300,18 @@ describe.each(majors)('$name', ({ express, major }) => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const port = (server.address() as AddressInfo).port
 
-    expect((await send(port, '/fast')).body).toBe('fast')
-    const notReady = await send(port, '/readyz')
+    expect((await sendRequest(port, '/fast')).body).toBe('fast')
+    const notReady = await sendRequest(port, '/readyz')
     expect(notReady.status).toBe(503)
     expect(JSON.parse(notReady.body)).toEqual({ status: 'starting' })
-    await within(new Promise((resolve) => setImmediate(resolve)), 'the warning to be emitted')
+    await within(new Promise((resolve) => setImmediate(resolve)), 5000, 'the warning to be emitted')
     expect(warnings).toHaveLength(1)
     expect(warnings[0]?.message).toMatch(/no server is attached.*g\.attach\(server\)/)
     expect(logger.warn).toHaveBeenCalledTimes(1)
     expect(logger.warn).toHaveBeenCalledWith({ code: 'ERR_GRACEFUL_NOT_ATTACHED' }, expect.stringContaining('no server is attached'))
 
     g.attach(server)
-    expect((await send(port, '/readyz')).status).toBe(200)
+    expect((await sendRequest(port, '/readyz')).status).toBe(200)
     expect(warnings).toHaveLength(1)
   })
 
@@ -372,13 +342,7 @@ describe.each(majors)('$name', ({ express, major }) => {
       app.get('/live-too', g.liveness)
     })
     const auth = { Authorization: 'secret' }
-    const get = (path: string, headers: Record<string, string> = {}) => within(new Promise<Reply>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
-        let body = ''
-        res.on('data', (chunk: Buffer) => { body += chunk.toString() })
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
-      }).on('error', reject)
-    }), path)
+    const get = (path: string, headers: Record<string, string> = {}) => sendRequest(port, path, { headers })
     expect((await get('/internal/livez')).status).toBe(401)
     expect((await get('/internal/livez', auth)).body).toBe('{"status":"ok"}')
     expect((await get('/internal/readyz?full=1', auth)).body).toBe('{"status":"ready"}')
@@ -393,9 +357,9 @@ describe.each(majors)('$name', ({ express, major }) => {
   test('readiness checks decide readiness, without leaking errors', async () => {
     let healthy = true
     const { port } = await start({ health: { checks: { db: () => { if (!healthy) throw new Error('ECONNREFUSED 10.0.0.7') } } } })
-    expect((await send(port, '/readyz')).status).toBe(200)
+    expect((await sendRequest(port, '/readyz')).status).toBe(200)
     healthy = false
-    const failing = await send(port, '/readyz')
+    const failing = await sendRequest(port, '/readyz')
     expect(failing.status).toBe(503)
     expect(failing.body).not.toContain('ECONNREFUSED')
   })
@@ -408,13 +372,13 @@ describe.each(majors)('$name', ({ express, major }) => {
     g.onDraining(() => { order.push('draining') }, { name: 'notify' })
     g.onClose(() => { order.push('db') }, { name: 'db' })
     g.onClose(() => { order.push('queue') }, { name: 'queue' })
-    expect((await send(port, '/fast')).status).toBe(200)
+    expect((await sendRequest(port, '/fast')).status).toBe(200)
     const summary = g.shutdown()
     expect(g.shutdown()).toBe(summary)
-    await within(new Promise((resolve) => setImmediate(resolve)), 'a turn')
+    await within(new Promise((resolve) => setImmediate(resolve)), 5000, 'a turn')
     expect(order).toEqual(['draining'])
     task.resolve()
-    const result = await within(summary, 'the shutdown')
+    const result = await within(summary, 5000, 'the shutdown')
     expect(order).toEqual(['draining', 'queue', 'db'])
     expect(result.hooks.map((hook) => `${hook.kind} ${hook.name} ${hook.status}`)).toEqual(['notify notify ok', 'release queue ok', 'release db ok'])
   })

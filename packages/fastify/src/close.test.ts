@@ -1,16 +1,21 @@
 import Fastify, { type FastifyInstance, type RawServerBase } from 'fastify'
 import fp from 'fastify-plugin'
+import type { ShutdownSummary } from '@graceful/core'
 import { afterEach, describe, expect, it } from 'vitest'
+import { deferred, within, type Deferred } from '../../../test/helpers/deferred.js'
+import { openConnection, type RawConnection } from '../../../test/helpers/raw-connection.js'
 import graceful from './index.js'
-import { deferred, nextEvent, openConnection, startApp, tryConnect, within, type TestApp, type Deferred } from './test-helpers.js'
+import { nextEvent, startApp, tryConnect, type TestApp } from './test-helpers.js'
 
 const open: AsyncDisposable[] = []
 afterEach(async () => {
   for (const resource of open.splice(0).reverse()) await resource[Symbol.asyncDispose]()
 })
 
+type OrderedApp = TestApp & { order: string[], slow: Deferred }
+
 /** An app whose close steps write to `order`: a release hook, a plugin's onClose, the root's onClose. */
-async function orderedApp (options: Parameters<typeof startApp>[0] = {}): Promise<TestApp & { order: string[], slow: Deferred }> {
+async function orderedApp (options: Parameters<typeof startApp>[0] = {}): Promise<OrderedApp> {
   const order: string[] = []
   const slow = deferred()
   const t = await startApp(options, (app) => {
@@ -24,6 +29,22 @@ async function orderedApp (options: Parameters<typeof startApp>[0] = {}): Promis
   })
   open.push(t)
   return { ...t, order, slow }
+}
+
+/** The steps of a full close, in order, as `orderedApp` records them. */
+const closedInOrder = ['release db (closed, in flight 0)', 'plugin onClose (closed)', 'root onClose']
+
+/** An `orderedApp` with one `/slow` request held on `busy`, drained by a SIGTERM-triggered shutdown. */
+async function drainingOnSignal (): Promise<{ t: OrderedApp, busy: RawConnection, shutdown: Promise<ShutdownSummary> }> {
+  const t = await orderedApp()
+  const busy = await openConnection(t.port)
+  open.push(busy)
+  busy.send('/slow')
+  await t.received(1)
+  const drain = nextEvent(t.app.graceful, 'drain')
+  const shutdown = t.app.graceful.shutdown('SIGTERM')
+  await drain
+  return { t, busy, shutdown }
 }
 
 describe('app.close()', () => {
@@ -48,7 +69,7 @@ describe('app.close()', () => {
     expect(during.headers.connection).toBe('close')
 
     await nextEvent(t.app.graceful, 'drain')
-    await within(idle.ended, 'the FIN on the idle socket')
+    await within(idle.ended, 5000, 'the FIN on the idle socket')
     expect(await tryConnect(t.port)).toBe('ECONNREFUSED')
     expect(t.order).toEqual([])
     t.slow.resolve()
@@ -56,9 +77,9 @@ describe('app.close()', () => {
     expect(answer).toMatchObject({ status: 200, body: 'slow' })
     expect(answer.headers.connection).toBe('close')
 
-    await within(closed, 'app.close()')
+    await within(closed, 5000, 'app.close()')
     // `await app.close()` means everything: release hooks, then Fastify's onClose hooks, each once.
-    expect(t.order).toEqual(['release db (closed, in flight 0)', 'plugin onClose (closed)', 'root onClose'])
+    expect(t.order).toEqual(closedInOrder)
     expect(t.onCloseRuns()).toBe(1)
     const summary = await t.app.graceful.shutdown()
     expect(summary).toMatchObject({ trigger: 'close', outcome: 'clean', requests: { completed: 3 } })
@@ -72,7 +93,7 @@ describe('app.close()', () => {
     stuck.send('/slow')
     await t.received(1)
     const started = Date.now()
-    await within(t.app.close(), 'app.close()')
+    await within(t.app.close(), 5000, 'app.close()')
     expect(Date.now() - started).toBeLessThan(800 + 500)
     const answer = await stuck.response()
     expect(answer.status).toBe(503)
@@ -80,15 +101,15 @@ describe('app.close()', () => {
     expect(cut).toEqual(['GET /slow rejected'])
     const summary = await t.app.graceful.shutdown()
     expect(summary).toMatchObject({ trigger: 'close', outcome: 'cut', exitCode: 124, requests: { cut: 1 } })
-    expect(t.order).toEqual(['release db (closed, in flight 0)', 'plugin onClose (closed)', 'root onClose'])
+    expect(t.order).toEqual(closedInOrder)
     t.slow.resolve()
   })
 
   it('runs Fastify\'s close once when called twice', async () => {
     const t = await orderedApp()
-    await within(Promise.all([t.app.close(), t.app.close()]), 'two app.close()')
-    await within(t.app.close(), 'a third app.close()')
-    expect(t.order).toEqual(['release db (closed, in flight 0)', 'plugin onClose (closed)', 'root onClose'])
+    await within(Promise.all([t.app.close(), t.app.close()]), 5000, 'two app.close()')
+    await within(t.app.close(), 5000, 'a third app.close()')
+    expect(t.order).toEqual(closedInOrder)
     expect(t.onCloseRuns()).toBe(1)
   })
 
@@ -97,14 +118,14 @@ describe('app.close()', () => {
     const app = Fastify()
     await app.register(graceful, { signals: ['SIGUSR2'], exit: false })
     expect(process.listenerCount('SIGUSR2')).toBe(before + 1)
-    await within(app.close(), 'app.close() before ready')
+    await within(app.close(), 5000, 'app.close() before ready')
     expect(app.graceful.state).toBe('closed')
     expect(process.listenerCount('SIGUSR2')).toBe(before)
 
     const injected = Fastify()
     await injected.register(graceful, { signals: ['SIGUSR2'], exit: false })
     expect((await injected.inject('/livez')).statusCode).toBe(200)
-    await within(injected.close(), 'app.close() after inject')
+    await within(injected.close(), 5000, 'app.close() after inject')
     expect(injected.graceful.state).toBe('closed')
     expect(process.listenerCount('SIGUSR2')).toBe(before)
   })
@@ -112,45 +133,32 @@ describe('app.close()', () => {
 
 describe('a signal (core-triggered shutdown)', () => {
   it('drains, runs the release hooks, then app.close() once, so every onClose hook runs once', async () => {
-    const t = await orderedApp()
-    await using busy = await openConnection(t.port)
-    busy.send('/slow')
-    await t.received(1)
-
-    const drain = nextEvent(t.app.graceful, 'drain')
-    const shutdown = t.app.graceful.shutdown('SIGTERM')
-    await drain
+    const { t, busy, shutdown } = await drainingOnSignal()
     expect(t.order).toEqual([])
     t.slow.resolve()
     expect(await busy.response()).toMatchObject({ status: 200, headers: { connection: 'close' } })
 
-    const summary = await within(shutdown, 'shutdown')
+    const summary = await within(shutdown, 5000, 'shutdown')
     expect(summary).toMatchObject({ trigger: 'SIGTERM', outcome: 'clean', exitCode: 0 })
     expect(summary.hooks.map((h) => `${h.name}:${h.status}`)).toEqual(['db:ok', 'fastify.close:ok'])
-    expect(t.order).toEqual(['release db (closed, in flight 0)', 'plugin onClose (closed)', 'root onClose'])
+    expect(t.order).toEqual(closedInOrder)
     expect(t.onCloseRuns()).toBe(1)
 
     // Fastify is closed: a later app.close() resolves without running anything again.
-    await within(t.app.close(), 'a later app.close()')
+    await within(t.app.close(), 5000, 'a later app.close()')
     expect(t.onCloseRuns()).toBe(1)
   })
 
   it('joins an app.close() called during its drain: one drain, hooks once, both resolve', async () => {
-    const t = await orderedApp()
-    await using busy = await openConnection(t.port)
-    busy.send('/slow')
-    await t.received(1)
-    const drain = nextEvent(t.app.graceful, 'drain')
-    const shutdown = t.app.graceful.shutdown('SIGTERM')
-    await drain
+    const { t, busy, shutdown } = await drainingOnSignal()
     const closed = t.app.close()
     t.slow.resolve()
     await busy.response()
-    await within(closed, 'app.close()')
-    const summary = await within(shutdown, 'shutdown')
+    await within(closed, 5000, 'app.close()')
+    const summary = await within(shutdown, 5000, 'shutdown')
     expect(summary.trigger).toBe('SIGTERM')
     expect(summary.hooks.map((h) => `${h.name}:${h.status}`)).toEqual(['db:ok', 'fastify.close:ok'])
-    expect(t.order).toEqual(['release db (closed, in flight 0)', 'plugin onClose (closed)', 'root onClose'])
+    expect(t.order).toEqual(closedInOrder)
     expect(t.onCloseRuns()).toBe(1)
   })
 
@@ -160,7 +168,7 @@ describe('a signal (core-triggered shutdown)', () => {
       app.addHook('onClose', async () => { await hang.promise })
     })
     open.push(t)
-    const summary = await within(t.app.graceful.shutdown('SIGTERM'), 'shutdown')
+    const summary = await within(t.app.graceful.shutdown('SIGTERM'), 5000, 'shutdown')
     expect(summary.outcome).toBe('failed')
     expect(summary.exitCode).toBe(1)
     expect(summary.hooks.find((h) => h.name === 'fastify.close')?.status).toBe('timeout')
@@ -168,18 +176,12 @@ describe('a signal (core-triggered shutdown)', () => {
   })
 
   it('skips Fastify\'s close when forced; a later app.close() still runs it once', async () => {
-    const t = await orderedApp()
-    await using busy = await openConnection(t.port)
-    busy.send('/slow')
-    await t.received(1)
-    const drain = nextEvent(t.app.graceful, 'drain')
-    const shutdown = t.app.graceful.shutdown('SIGTERM')
-    await drain
+    const { t, shutdown } = await drainingOnSignal()
     await t.app.graceful.force('SIGTERM')
-    const summary = await within(shutdown, 'shutdown')
+    const summary = await within(shutdown, 5000, 'shutdown')
     expect(summary.outcome).toBe('forced')
     expect(t.order).toEqual([])
-    await within(t.app.close(), 'app.close() after a forced shutdown')
+    await within(t.app.close(), 5000, 'app.close() after a forced shutdown')
     expect(t.order).toEqual(['plugin onClose (closed)', 'root onClose'])
     expect(t.onCloseRuns()).toBe(1)
   })

@@ -1,8 +1,9 @@
 import http2, { type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2'
 import Fastify, { type FastifyInstance, type RawServerBase } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
+import { deferred, until, within } from '../../../test/helpers/deferred.js'
 import graceful from './index.js'
-import { deferred, nextEvent, startApp, within } from './test-helpers.js'
+import { nextEvent, startApp } from './test-helpers.js'
 
 const open: AsyncDisposable[] = []
 afterEach(async () => {
@@ -16,7 +17,7 @@ async function connectH2 (port: number): Promise<{ session: ClientHttp2Session, 
   await within(new Promise<void>((resolve, reject) => {
     session.once('connect', () => resolve())
     session.once('error', reject)
-  }), 'the h2c session')
+  }), 5000, 'the h2c session')
   const goaway = new Promise<void>((resolve) => session.once('goaway', () => resolve()))
   open.push({ [Symbol.asyncDispose]: async () => { session.destroy() } })
   return { session, goaway }
@@ -37,7 +38,7 @@ function get (session: ClientHttp2Session, path: string): { headers: Promise<Inc
   })
   headers.catch(() => {})
   body.catch(() => {})
-  return { headers: within(headers, `response headers for ${path}`), body: within(body, `body of ${path}`) }
+  return { headers: within(headers, 5000, `response headers for ${path}`), body: within(body, 5000, `body of ${path}`) }
 }
 
 describe('HTTP/2 (h2c)', () => {
@@ -62,17 +63,17 @@ describe('HTTP/2 (h2c)', () => {
     await ready.body
 
     const inFlight = get(session, '/slow')
-    await within(entered.promise, 'the slow stream')
+    await within(entered.promise, 5000, 'the slow stream')
     const drain = nextEvent(t.app.graceful, 'drain')
     const done: Promise<unknown> = path === 'app.close()' ? t.app.close() : t.app.graceful.shutdown('SIGTERM')
     await drain
-    await within(goaway, 'GOAWAY')
+    await within(goaway, 5000, 'GOAWAY')
     slow.resolve()
     const headers = await inFlight.headers
     expect(headers[':status']).toBe(200)
     expect(headers.connection).toBeUndefined()
     expect(await inFlight.body).toBe('slow')
-    await within(done, path)
+    await within(done, 5000, path)
     expect((await t.app.graceful.shutdown()).outcome).toBe('clean')
     expect(t.onCloseRuns()).toBe(1)
   })
@@ -89,10 +90,7 @@ describe('HTTP/2 (h2c)', () => {
     const { session } = await connectH2((app.server.address() as { port: number }).port)
 
     const late = get(session, '/fast')
-    await within(new Promise<void>((resolve) => {
-      const check = () => app.graceful.stats().inFlight === 1 ? resolve() : setImmediate(check)
-      check()
-    }), 'the held stream')
+    await until(() => app.graceful.stats().inFlight === 1, 'the held stream')
     const shutdown = app.graceful.shutdown()
     hold.resolve()
     const headers = await late.headers
@@ -100,6 +98,6 @@ describe('HTTP/2 (h2c)', () => {
     expect(headers.connection).toBeUndefined()
     expect(headers['retry-after']).toBe('3')
     expect(JSON.parse(await late.body)).toMatchObject({ code: 'ERR_GRACEFUL_DRAINING' })
-    expect((await within(shutdown, 'shutdown')).requests.rejected).toBe(1)
+    expect((await within(shutdown, 5000, 'shutdown')).requests.rejected).toBe(1)
   })
 })

@@ -1,7 +1,8 @@
-import type { ServerResponse } from 'node:http'
 import type { ShutdownSummary } from '@graceful/core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { deferred, nextEvent, openConnection, startApp, tryConnect, within } from './test-helpers.js'
+import { until, within } from '../../../test/helpers/deferred.js'
+import { openConnection } from '../../../test/helpers/raw-connection.js'
+import { heldRoutes, nextEvent, startApp, tryConnect } from './test-helpers.js'
 
 // Fastify's own close behaviour, in every combination: whatever it would do on
 // its own, the drain runs first and Fastify's close finds nothing left to do.
@@ -20,20 +21,8 @@ afterEach(async () => {
 
 describe('Fastify close options', () => {
   it.each(matrix)('return503OnClosing: $return503OnClosing, forceCloseConnections: $forceCloseConnections, via $path', async ({ return503OnClosing, forceCloseConnections, path }) => {
-    const slow = deferred()
-    const stream = deferred()
-    const t = await startApp({ readinessDelay: 250, retryAfter: 2 }, (app) => {
-      app.get('/fast', async () => 'fast')
-      app.get('/slow', async () => { await slow.promise; return 'slow' })
-      app.get('/stream', async (_request, reply) => {
-        const raw = reply.raw as ServerResponse
-        raw.writeHead(200, { 'content-type': 'text/plain' })
-        raw.write('start\n')
-        await stream.promise
-        raw.end('end\n')
-        return reply
-      })
-    }, { return503OnClosing, forceCloseConnections })
+    const held = heldRoutes()
+    const t = await startApp({ readinessDelay: 250, retryAfter: 2 }, held.routes, { return503OnClosing, forceCloseConnections })
     open.push(t)
     const g = t.app.graceful
 
@@ -46,7 +35,7 @@ describe('Fastify close options', () => {
     busy.send('/slow')
     piped.send('/stream')
     await t.received(4)
-    await piped.receivedMore()
+    await until(() => piped.bytesReceived > 0, 'the stream to start')
 
     const draining = nextEvent(g, 'draining')
     const drain = nextEvent(g, 'drain')
@@ -59,26 +48,26 @@ describe('Fastify close options', () => {
     expect(during.headers.connection).toBe('close')
 
     await drain
-    await within(idle.ended, 'the FIN on the idle socket')
+    await within(idle.ended, 5000, 'the FIN on the idle socket')
     expect(await tryConnect(t.port)).toBe('ECONNREFUSED')
 
     // A request pipelined behind the stream arrives during the drain: our 503, not Fastify's.
     piped.send('/fast')
     await t.received(6)
-    stream.resolve()
+    held.stream.resolve()
     expect(await piped.response()).toMatchObject({ status: 200, body: 'start\nend\n' })
     const rejected = await piped.response()
     expect(rejected.status).toBe(503)
     expect(rejected.headers).toMatchObject({ connection: 'close', 'retry-after': '2' })
     expect(JSON.parse(rejected.body)).toMatchObject({ code: 'ERR_GRACEFUL_DRAINING' })
-    await within(piped.ended, 'the FIN after the 503')
+    await within(piped.ended, 5000, 'the FIN after the 503')
 
-    slow.resolve()
+    held.slow.resolve()
     const answer = await busy.response()
     expect(answer).toMatchObject({ status: 200, body: 'slow', headers: { connection: 'close' } })
-    await within(busy.ended, 'the FIN after the last response')
+    await within(busy.ended, 5000, 'the FIN after the last response')
 
-    await within(done, path)
+    await within(done, 5000, path)
     const summary: ShutdownSummary = await g.shutdown()
     expect(summary).toMatchObject({ outcome: 'clean', requests: { rejected: 1, cut: 0 } })
     expect(summary.hooks.map((h) => `${h.name}:${h.status}`)).toEqual(['fastify.close:ok'])

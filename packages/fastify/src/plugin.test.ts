@@ -1,11 +1,12 @@
 import type { AddressInfo } from 'node:net'
-import type { ServerResponse } from 'node:http'
 import { Writable } from 'node:stream'
 import dns from 'node:dns'
 import Fastify from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
+import { deferred, until, within } from '../../../test/helpers/deferred.js'
+import { openConnection } from '../../../test/helpers/raw-connection.js'
 import graceful from './index.js'
-import { deferred, nextEvent, openConnection, startApp, tryConnect, within, type TestApp, type Deferred } from './test-helpers.js'
+import { heldRoutes, nextEvent, startApp, tryConnect } from './test-helpers.js'
 
 const open: AsyncDisposable[] = []
 afterEach(async () => {
@@ -111,7 +112,7 @@ describe('registration', () => {
     await using second = await openConnection(port, '127.0.0.2')
     expect((await second.request('/readyz')).status).toBe(200)
     await app.close()
-    await within(second.ended, 'the FIN on the second server')
+    await within(second.ended, 5000, 'the FIN on the second server')
     expect(await tryConnect(port, '127.0.0.2')).toBe('ECONNREFUSED')
   })
 })
@@ -125,7 +126,7 @@ describe('health routes', () => {
     expect(live.headers['content-type']).toBe('application/json; charset=utf-8')
     expect(live.headers['cache-control']).toBe('no-store')
     expect(await c.request('/readyz?probe=kubelet')).toMatchObject({ status: 200, body: '{"status":"ready"}' })
-    const head = await c.request('/readyz', 'HEAD')
+    const head = await c.request('/readyz', { method: 'HEAD' })
     expect(head.status).toBe(200)
     expect(head.headers['content-length']).toBe('18')
   })
@@ -146,14 +147,14 @@ describe('health routes', () => {
     expect(await live.request('/livez')).toMatchObject({ status: 200, body: '{"status":"ok"}' })
     slow.resolve()
     await busy.response()
-    await within(shutdown, 'shutdown')
+    await within(shutdown, 5000, 'shutdown')
   })
 
   it('answers HEAD even with exposeHeadRoutes: false', async () => {
     const t = track(await startApp({}, () => {}, { exposeHeadRoutes: false }))
     await using c = await openConnection(t.port)
-    expect((await c.request('/livez', 'HEAD')).status).toBe(200)
-    expect((await c.request('/readyz', 'HEAD')).status).toBe(200)
+    expect((await c.request('/livez', { method: 'HEAD' })).status).toBe(200)
+    expect((await c.request('/readyz', { method: 'HEAD' })).status).toBe(200)
   })
 
   it('moves to configured paths; `false` turns one or both off', async () => {
@@ -179,40 +180,15 @@ describe('health routes', () => {
 })
 
 describe('the gate', () => {
-  function appWithHeldRoutes (): { stream: Deferred, slow: Deferred, routes: (app: TestApp['app']) => void } {
-    const stream = deferred()
-    const slow = deferred()
-    return {
-      stream,
-      slow,
-      routes: (app) => {
-        app.get('/fast', async () => 'fast')
-        app.get('/slow', async () => { await slow.promise; return 'slow' })
-        app.get('/boom-later', async () => {
-          await slow.promise
-          throw new Error('boom')
-        })
-        app.get('/stream', async (_request, reply) => {
-          const raw = reply.raw as ServerResponse
-          raw.writeHead(200, { 'content-type': 'text/plain' })
-          raw.write('start\n')
-          await stream.promise
-          raw.end('end\n')
-          return reply
-        })
-      },
-    }
-  }
-
   it('answers a request arriving on a kept-alive connection during the drain with a 503, not through the error handler', async () => {
-    const held = appWithHeldRoutes()
+    const held = heldRoutes()
     const t = track(await startApp({ retryAfter: 7 }, held.routes))
     await using c = await openConnection(t.port)
     expect((await c.request('/fast')).headers.connection).toBe('keep-alive')
     // A response already streaming keeps the connection alive; a request pipelined behind it arrives during the drain.
-    const before = c.received
+    const before = c.bytesReceived
     c.send('/stream')
-    await c.receivedMore(before)
+    await until(() => c.bytesReceived > before, 'the stream to start')
     const shutdown = t.app.graceful.shutdown()
     expect(t.app.graceful.stats().state).toBe('draining')
     c.send('/fast')
@@ -223,14 +199,14 @@ describe('the gate', () => {
     expect(rejected.status).toBe(503)
     expect(rejected.headers).toMatchObject({ connection: 'close', 'retry-after': '7', 'content-type': 'application/json; charset=utf-8' })
     expect(JSON.parse(rejected.body)).toMatchObject({ statusCode: 503, code: 'ERR_GRACEFUL_DRAINING' })
-    await c.ended
-    const summary = await within(shutdown, 'shutdown')
+    await within(c.ended, 5000, 'the FIN after the 503')
+    const summary = await within(shutdown, 5000, 'shutdown')
     expect(summary.requests).toMatchObject({ rejected: 1, cut: 0 })
     expect(t.errors).toEqual([])
   })
 
   it('lets an in-flight request complete with Connection: close, and ends idle sockets at once', async () => {
-    const held = appWithHeldRoutes()
+    const held = heldRoutes()
     const t = track(await startApp({}, held.routes))
     await using busy = await openConnection(t.port)
     await using idle = await openConnection(t.port)
@@ -240,17 +216,17 @@ describe('the gate', () => {
     const drain = nextEvent(t.app.graceful, 'drain')
     const shutdown = t.app.graceful.shutdown()
     await drain
-    await within(idle.ended, 'the FIN on the idle socket')
+    await within(idle.ended, 5000, 'the FIN on the idle socket')
     held.slow.resolve()
     const answer = await busy.response()
     expect(answer).toMatchObject({ status: 200, body: 'slow' })
     expect(answer.headers.connection).toBe('close')
-    await within(busy.ended, 'the FIN after the last response')
-    expect((await within(shutdown, 'shutdown')).outcome).toBe('clean')
+    await within(busy.ended, 5000, 'the FIN after the last response')
+    expect((await within(shutdown, 5000, 'shutdown')).outcome).toBe('clean')
   })
 
   it('still routes errors thrown by routes during the drain to Fastify\'s error handler', async () => {
-    const held = appWithHeldRoutes()
+    const held = heldRoutes()
     const t = track(await startApp({}, held.routes))
     await using c = await openConnection(t.port)
     c.send('/boom-later')
@@ -262,7 +238,7 @@ describe('the gate', () => {
     expect(answer.headers.connection).toBe('close')
     expect(t.errors).toHaveLength(1)
     expect((t.errors[0] as Error).message).toBe('boom')
-    await within(shutdown, 'shutdown')
+    await within(shutdown, 5000, 'shutdown')
   })
 
   it('answers through the reply: onSend and onResponse hooks see the 503, the error handler does not', async () => {
@@ -280,16 +256,13 @@ describe('the gate', () => {
     track({ [Symbol.asyncDispose]: () => app.close() })
     await using c = await openConnection((app.server.address() as { port: number }).port)
     c.send('/fast')
-    await within(new Promise<void>((resolve) => {
-      const check = () => app.graceful.stats().inFlight === 1 ? resolve() : setImmediate(check)
-      check()
-    }), 'the request')
+    await until(() => app.graceful.stats().inFlight === 1, 'the request')
     const shutdown = app.graceful.shutdown()
     hold.resolve()
     const answer = await c.response()
     expect(answer.status).toBe(503)
     expect(JSON.parse(answer.body)).toMatchObject({ code: 'ERR_GRACEFUL_DRAINING' })
-    expect((await within(shutdown, 'shutdown')).requests.rejected).toBe(1)
+    expect((await within(shutdown, 5000, 'shutdown')).requests.rejected).toBe(1)
     expect(seen).toEqual([503])
     expect(errors).toEqual([])
   })

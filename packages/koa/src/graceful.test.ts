@@ -1,4 +1,4 @@
-import { createServer, request as httpRequest, Agent, type IncomingHttpHeaders, type Server } from 'node:http'
+import { createServer, Agent, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { PassThrough } from 'node:stream'
 import Koa3 from 'koa'
@@ -6,6 +6,7 @@ import Koa2 from 'koa2'
 import request from 'supertest'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { deferred, until, within, type Deferred } from '../../../test/helpers/deferred.js'
+import { sendRequest } from '../../../test/helpers/http-request.js'
 import { openConnection } from '../../../test/helpers/raw-connection.js'
 import { graceful, type GracefulKoaOptions, type GracefulMiddleware, type KoaContextLike } from './index.js'
 import type { GracefulOptions } from '@graceful/core'
@@ -84,23 +85,6 @@ async function start (Koa: AnyKoa, options: GracefulKoaOptions = {}, before?: (a
   return { app, g, server, port: (server.address() as AddressInfo).port, errors, ...run }
 }
 
-interface Reply { status: number, headers: IncomingHttpHeaders, body: string }
-
-/** A GET through a real keep-alive agent. */
-function get (port: number, path: string, agent: Agent, method = 'GET'): Promise<Reply> {
-  return within(new Promise<Reply>((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, agent, method }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => { body += chunk })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end()
-  }), 5000, `${method} ${path}`)
-}
-
 function keepAliveAgent (): Agent {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 })
   cleanups.push(() => agent.destroy())
@@ -115,8 +99,8 @@ describe.each([
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
     const { port, g } = await start(Koa)
     const agent = keepAliveAgent()
-    const first = await get(port, '/fast', agent)
-    const second = await get(port, '/fast', agent)
+    const first = await sendRequest(port, '/fast', { agent })
+    const second = await sendRequest(port, '/fast', { agent })
     expect(first).toMatchObject({ status: 200, body: 'fast' })
     expect(second.headers.connection).toBe('keep-alive')
     expect(g.state).toBe('accepting')
@@ -127,19 +111,19 @@ describe.each([
   it('answers GET and HEAD on the health paths, ignoring the query string', async () => {
     const { port } = await start(Koa)
     const agent = keepAliveAgent()
-    const live = await get(port, '/livez', agent)
+    const live = await sendRequest(port, '/livez', { agent })
     expect(live.status).toBe(200)
     expect(JSON.parse(live.body)).toEqual({ status: 'ok' })
     expect(live.headers['content-type']).toBe('application/json; charset=utf-8')
     expect(live.headers['cache-control']).toBe('no-store')
-    const ready = await get(port, '/readyz?probe=kubelet', agent)
+    const ready = await sendRequest(port, '/readyz?probe=kubelet', { agent })
     expect(ready.status).toBe(200)
     expect(JSON.parse(ready.body)).toEqual({ status: 'ready' })
-    const head = await get(port, '/readyz', agent, 'HEAD')
+    const head = await sendRequest(port, '/readyz', { agent, method: 'HEAD' })
     expect(head.status).toBe(200)
     expect(head.body).toBe('')
     // Other methods are the app's business.
-    expect((await get(port, '/readyz', agent, 'POST')).status).toBe(404)
+    expect((await sendRequest(port, '/readyz', { agent, method: 'POST' })).status).toBe(404)
   })
 
   it('reports not-ready from the first moment of draining, serving with Connection: close during readinessDelay', async () => {
@@ -167,7 +151,7 @@ describe.each([
   it('lets the in-flight request finish with Connection: close, then ends its socket', async () => {
     const { port, g, slow } = await start(Koa)
     const agent = keepAliveAgent()
-    const response = get(port, '/slow', agent)
+    const response = sendRequest(port, '/slow', { agent })
     await until(() => g.graceful.stats().inFlight === 1, 'the request to arrive')
 
     const summary = g.shutdown()
@@ -274,8 +258,8 @@ describe.each([
     const { port } = server.address() as AddressInfo
     const agent = keepAliveAgent()
 
-    expect((await get(port, '/', agent)).body).toBe('ok')
-    const ready = await get(port, '/readyz', agent)
+    expect((await sendRequest(port, '/', { agent })).body).toBe('ok')
+    const ready = await sendRequest(port, '/readyz', { agent })
     expect(ready.status).toBe(503)
     expect(JSON.parse(ready.body)).toEqual({ status: 'starting' })
     expect(warn).toHaveBeenCalledTimes(1)
@@ -284,7 +268,7 @@ describe.each([
     expect(logger.warn).toHaveBeenCalledWith({ code: 'ERR_GRACEFUL_NOT_ATTACHED' }, expect.any(String))
 
     g.attach(server)
-    expect((await get(port, '/readyz', agent)).status).toBe(200)
+    expect((await sendRequest(port, '/readyz', { agent })).status).toBe(200)
     expect(warn).toHaveBeenCalledTimes(1)
   })
 

@@ -1,0 +1,31 @@
+import http, { type IncomingHttpHeaders } from 'node:http'
+import { within } from './deferred.js'
+
+export interface Reply {
+  status: number
+  headers: IncomingHttpHeaders
+  body: string
+}
+
+export interface SendOptions {
+  /** A keep-alive agent to reuse connections; by default each request gets its own connection. */
+  agent?: http.Agent
+  method?: string
+  headers?: Record<string, string>
+}
+
+/** One request through Node's HTTP client to 127.0.0.1, with its whole body; bounded. */
+export function sendRequest (port: number, path: string, options: SendOptions = {}): Promise<Reply> {
+  const method = options.method ?? 'GET'
+  return within(new Promise<Reply>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method, headers: options.headers, agent: options.agent ?? false }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => { body += chunk })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end()
+  }), 5000, `${method} ${path}`)
+}
