@@ -1,20 +1,9 @@
-import { connect } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { startApp } from '../helpers/app.js'
 import { until, within } from '../helpers/deferred.js'
-import { openConnection } from '../helpers/raw-connection.js'
+import { openConnection, tryConnect } from '../helpers/raw-connection.js'
 import { targets } from '../helpers/targets.js'
 
-function refused (port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' })
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve('connected')
-    })
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'))
-  })
-}
 
 describe.each(targets)('drain — $name', (target) => {
   it('lets the in-flight request finish with 200 and Connection: close, then FINs its socket', async () => {
@@ -79,7 +68,7 @@ describe.each(targets)('drain — $name', (target) => {
 
     const summary = h.app.graceful.shutdown()
     await until(() => h.app.graceful.stats().state === 'draining', 'draining')
-    expect(await refused(h.app.port)).toBe('ECONNREFUSED')
+    expect(await tryConnect(h.app.port)).toBe('ECONNREFUSED')
     h.slow.resolve()
     await held
     await within(summary, 5000, 'the summary')

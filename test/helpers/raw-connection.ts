@@ -153,3 +153,15 @@ export async function openConnection (port: number, host = '127.0.0.1'): Promise
     },
   }
 }
+
+/** Tries a new connection: `'connected'`, or the error code (`'ECONNREFUSED'` once the listener is closed). Bounded. */
+export function tryConnect (port: number, host = '127.0.0.1'): Promise<string> {
+  return within(new Promise((resolve) => {
+    const socket = connect({ port, host })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve('connected')
+    })
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message))
+  }), 5000, 'a connection attempt')
+}

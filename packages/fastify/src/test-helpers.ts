@@ -1,7 +1,7 @@
 // Test helpers for this package's tests; excluded from the build and the tarball.
+export { tryConnect } from '../../../test/helpers/raw-connection.js'
 // Gates, bounded waits and raw keep-alive connections are the shared ones in test/helpers.
 import type { ServerResponse } from 'node:http'
-import { connect } from 'node:net'
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type RawServerBase } from 'fastify'
 import type { Graceful, GracefulEvents } from '@graceful/core'
 import { deferred, within, type Deferred } from '../../../test/helpers/deferred.js'
@@ -106,14 +106,3 @@ export function heldRoutes (): HeldRoutes {
   }
 }
 
-/** Resolves with the error code when a new connection to `port` fails (e.g. ECONNREFUSED), or `'connected'`. */
-export function tryConnect (port: number, host = '127.0.0.1'): Promise<string> {
-  return within(new Promise((resolve) => {
-    const socket = connect({ port, host })
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve('connected')
-    })
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message))
-  }), 5000, 'a connection attempt')
-}
