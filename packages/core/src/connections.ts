@@ -3,6 +3,7 @@ import type { Http2ServerRequest, Http2Session } from 'node:http2'
 import type { Server as NetServer, Socket } from 'node:net'
 import { Server as TlsServer, type TLSSocket } from 'node:tls'
 import { debuglog } from 'node:util'
+import { writeRejection } from './rejection.js'
 import type { AnyRequest, AnyResponse, CutRequest, Rejection } from './types.js'
 
 const debug = debuglog('graceful')
@@ -231,15 +232,6 @@ export function createTracker (events: TrackerEvents) {
 }
 
 export type Tracker = ReturnType<typeof createTracker>
-
-/** Writes the 503 on the raw response. HTTP/2 forbids connection-specific headers. */
-export function writeRejection (entry: Pick<InFlight, 'res' | 'socket'>, rejection: Rejection): void {
-  const { res } = entry
-  const headers: Record<string, string> = { ...rejection.headers, 'content-length': String(Buffer.byteLength(rejection.body)) }
-  if (!entry.socket) delete headers.connection
-  res.writeHead(rejection.statusCode, headers)
-  res.end(rejection.body)
-}
 
 function isHttp2Server (server: object): boolean {
   for (let proto = Object.getPrototypeOf(server); proto; proto = Object.getPrototypeOf(proto)) {

@@ -34,3 +34,5 @@ export function createTasks (changed: () => void) {
 }
 
 function noop (): void {}
+
+export type Tasks = ReturnType<typeof createTasks>

@@ -1,0 +1,65 @@
+import type { AttachableServer } from './connections.js'
+import type { ResolvedOptions } from './options.js'
+import type {
+  AnyRequest, AnyResponse, DrainContext, GateDecision, GracefulEvents, HealthResponse, HookOptions,
+  NotifyHook, Rejection, Releasable, ShutdownSummary, State, Stats, Trigger,
+} from './types.js'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+
+/** The handle returned by {@link createGraceful}. */
+export interface Graceful {
+  /** `accepting`, `draining` or `closed`. */
+  readonly state: State
+  /** What readiness reports now (without the user's checks). */
+  readonly ready: boolean
+  /** Aborts when the drain starts (after `readinessDelay`): Go's `ctx.Done()` for long-running work. */
+  readonly signal: AbortSignal
+  /** The options in force, defaults applied. */
+  readonly options: Readonly<ResolvedOptions>
+  /** How many servers are attached: adapters warn when a request arrives and this is 0. */
+  readonly attached: number
+  /** Track the connections and requests of a server. Call once per server (app + metrics port). Returns `detach`. */
+  attach: (server: AttachableServer) => () => void
+  /** Starts the shutdown. Idempotent: every caller gets the same promise and summary. Never exits the process. */
+  shutdown: (trigger?: Trigger) => Promise<ShutdownSummary>
+  /** For adapters: serve this request, or answer it with the draining 503. Adds `Connection: close` while draining. */
+  gate: (req: AnyRequest, res: AnyResponse) => GateDecision
+  /** Writes the draining 503 on a raw response. */
+  reject: (req: AnyRequest, res: AnyResponse) => void
+  /** The draining 503 (status, headers, JSON body), for adapters that answer through their framework. */
+  readonly rejection: Rejection
+  /** {@link Graceful.rejection} fit for this request: without `Connection` on HTTP/2, which forbids it. */
+  rejectionFor: (req: AnyRequest) => Rejection
+  /** The health endpoint a URL names, if any (query strings ignored). */
+  matchHealth: (url: string | undefined) => 'liveness' | 'readiness' | null
+  liveness: () => HealthResponse
+  readiness: () => Promise<HealthResponse>
+  /** A request listener (node:http, https, or the http2 compatibility API) that gates, answers health, then calls yours. */
+  handler: <Req extends AnyRequest = IncomingMessage, Res extends AnyResponse = ServerResponse>(listener: (req: Req, res: Res) => void) => (req: Req, res: Res) => void
+  /** With `readyWhen: 'manual'` (or before listening): report ready from now on. */
+  markReady: () => void
+  /** Notify hook, run when the drain starts: close WebSockets (1001), end SSE streams, stop consumers. The drain waits for it. */
+  onDraining: (hook: NotifyHook, options?: Pick<HookOptions, 'name'>) => void
+  /** Release hook, run after the drain, last registered first, under its own timeout. */
+  onClose: (target: Releasable, options?: HookOptions) => void
+  /**
+   * Skip ahead, as a second signal does: destroy every connection now, skip the
+   * remaining waits and the release hooks. Starts the shutdown if needed.
+   */
+  force: (reason?: string) => Promise<ShutdownSummary>
+  /** Work the drain waits for. A function receives a signal that aborts at the drain deadline. */
+  track: <T>(work: Promise<T> | ((context: DrainContext) => T | PromiseLike<T>), options?: { name?: string }) => Promise<T>
+  /** Live counts. */
+  stats: () => Stats
+  on: <E extends keyof GracefulEvents>(event: E, listener: (...args: GracefulEvents[E]) => void) => Graceful
+  once: <E extends keyof GracefulEvents>(event: E, listener: (...args: GracefulEvents[E]) => void) => Graceful
+  off: <E extends keyof GracefulEvents>(event: E, listener: (...args: GracefulEvents[E]) => void) => Graceful
+  /** `await using g = createGraceful()`: shuts down at the end of the scope. */
+  [Symbol.asyncDispose]: () => Promise<void>
+}
+
+/** For adapters: the option keys they add, so validation still rejects unknown ones. */
+export interface AdapterConfig {
+  extraKeys?: readonly string[]
+}
+

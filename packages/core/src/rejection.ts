@@ -1,0 +1,35 @@
+import { ErrorCodes } from './errors.js'
+import type { InFlight } from './connections.js'
+import type { AnyRequest, Rejection } from './types.js'
+
+/** The draining 503, and its HTTP/2 twin without `Connection` (forbidden there: Node throws). */
+export function createRejection (retryAfter: number): { rejectionFor: (req: AnyRequest) => Rejection, rejection: Rejection } {
+  const rejection: Rejection = {
+    statusCode: 503,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      connection: 'close',
+      'retry-after': String(retryAfter),
+    },
+    body: JSON.stringify({
+      statusCode: 503,
+      code: ErrorCodes.DRAINING,
+      error: 'Service Unavailable',
+      message: 'The server is shutting down. Retry on a new connection.',
+    }),
+  }
+  const h2: Rejection = {
+    ...rejection,
+    headers: Object.fromEntries(Object.entries(rejection.headers).filter(([name]) => name !== 'connection')),
+  }
+  return { rejection, rejectionFor: (req) => req.httpVersionMajor === 2 ? h2 : rejection }
+}
+
+/** Writes the 503 on the raw response. */
+export function writeRejection (entry: Pick<InFlight, 'res' | 'socket'>, rejection: Rejection): void {
+  const { res } = entry
+  const headers: Record<string, string> = { ...rejection.headers, 'content-length': String(Buffer.byteLength(rejection.body)) }
+  if (!entry.socket) delete headers.connection
+  res.writeHead(rejection.statusCode, headers)
+  res.end(rejection.body)
+}
