@@ -1,0 +1,181 @@
+// pnpm bench: every scenario, side by side with the bare frameworks and the
+// alternatives; writes bench/RESULTS.md and bench/drain-timeline.svg.
+// Loopback only; every loop bounded; every child killed by PID at the end.
+// BENCH_QUICK=1 runs a smaller version (for working on the bench itself).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { guardChildren, killAll, tmpDir } from './lib/children.js'
+import { runDrain, type DrainResult } from './lib/drain.js'
+import { canRaiseFiles, machine } from './lib/machine.js'
+import { timelineSvg, type TimelineRow } from './lib/svg.js'
+import { availableFrameworks, exampleSpec, families, shutdownTargets } from './lib/targets.js'
+import { renderResults, type BenchResults } from './report.js'
+import { heap, type HeapResult } from './scenarios/heap.js'
+import { idle, type IdleResult } from './scenarios/idle.js'
+import { overhead, type OverheadResult } from './scenarios/overhead.js'
+import { scale, type ScaleResult } from './scenarios/scale.js'
+import { secondSignal, type SecondSignalResult } from './scenarios/second-signal.js'
+
+const quick = process.env.BENCH_QUICK === '1'
+
+/** Every count of the bench, sized for ~15 minutes on two cores. */
+const config = {
+  overhead: quick
+    ? { rounds: 2, warmupSeconds: 0.5, rpsSeconds: 1, cpuRequests: 5_000, connections: 32 }
+    : { rounds: 5, warmupSeconds: 1, rpsSeconds: 1, cpuRequests: 15_000, connections: 32 },
+  idle: { sizes: quick ? [1_000] : [1_000, 10_000], trials: { small: quick ? 1 : 3, large: 1 } },
+  drain: { fast: 16, slow: 16, slowMs: [100, 600] as const, warmupMs: 1500, tailMs: 250, timeout: 10_000 },
+  scale: { size: quick ? 2_000 : 10_000 },
+  heap: {
+    /** Requests for @graceful/core on node:http: the engine every adapter shares. */
+    core: quick ? 100_000 : 1_000_000,
+    /** Requests for the framework plugins. */
+    plugins: quick ? 40_000 : 300_000,
+    /** Requests for every alternative. */
+    others: quick ? 40_000 : 100_000,
+    chunk: quick ? 20_000 : 50_000,
+    warmup: quick ? 20_000 : 50_000,
+  },
+}
+
+// A quick run must not overwrite the real figures.
+const outFile = new URL(quick ? './.tmp/RESULTS.quick.md' : './RESULTS.md', import.meta.url)
+const svgFile = new URL(quick ? './.tmp/drain-timeline.svg' : './drain-timeline.svg', import.meta.url)
+const began = performance.now()
+const log = (line: string) => console.log(`[${((performance.now() - began) / 1000).toFixed(0).padStart(4)} s] ${line}`)
+const failures: string[] = []
+const chartTitle = 'Drain under keep-alive load: requests finished per 50 ms, by outcome (SIGTERM at 0)'
+
+/** Runs one measurement; a failure is logged, listed in RESULTS.md and skipped, so one broken server cannot lose the rest. */
+async function attempt<T> (what: string, run: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await run()
+  } catch (error) {
+    const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!
+    failures.push(`${what}: ${message}`)
+    log(`FAILED ${what}: ${message}`)
+    return undefined
+  }
+}
+
+const push = <T>(list: T[], value: T | undefined) => {
+  if (value !== undefined) list.push(value)
+}
+
+async function main (): Promise<void> {
+  guardChildren()
+  mkdirSync(tmpDir, { recursive: true })
+  const info = machine()
+  const notes: string[] = []
+  log(`pnpm bench: ${info.nproc} cores (${info.cpu}), ${info.memory}, Node ${info.node}, load ${info.load}${quick ? ' (BENCH_QUICK)' : ''}`)
+
+  // 10,000 connections need 10,000 descriptors in the server and as many in the holder.
+  const largest = Math.max(...config.idle.sizes, config.scale.size)
+  const needed = largest + 1_000
+  let maxFiles: number | undefined
+  if (info.files.soft < needed) {
+    if (canRaiseFiles(needed)) {
+      maxFiles = needed
+      notes.push(`\`ulimit -n\` was ${info.files.soft}: raised to ${needed} for the server and holder children.`)
+    } else {
+      const cap = Math.max(100, info.files.soft - 1_000)
+      config.idle.sizes = config.idle.sizes.map((n) => Math.min(n, cap))
+      config.scale.size = Math.min(config.scale.size, cap)
+      notes.push(`\`ulimit -n\` is ${info.files.soft} and cannot be raised: connection counts capped at ${cap}.`)
+    }
+  }
+  const missing = ['fastify', 'express', 'koa'].filter((f) => !availableFrameworks().includes(f as never))
+  if (missing.length > 0) notes.push(`No example app for ${missing.join(', ')}: left out.`)
+
+  const targets = shutdownTargets()
+  const results: BenchResults = {
+    machine: info,
+    config,
+    notes,
+    minutes: 0,
+    overhead: [] as OverheadResult[],
+    idle: [] as IdleResult[],
+    drain: [] as Omit<DrainResult, 'attempts'>[],
+    secondSignal: [] as SecondSignalResult[],
+    scale: [] as ScaleResult[],
+    heap: [] as HeapResult[],
+    timeline: [] as TimelineRow[],
+  }
+
+  log('1/6 hot-path overhead')
+  for (const family of families()) push(results.overhead, await attempt(`overhead ${family.name}`, () => overhead(family, config.overhead, log)))
+
+  log('2/6 idle shutdown')
+  for (const size of config.idle.sizes) {
+    for (const target of targets) {
+      push(results.idle, await attempt(`idle ${size} ${target.name}`, () => idle(target, size, size > 1_000 ? config.idle.trials.large : config.idle.trials.small, maxFiles, log)))
+    }
+  }
+
+  log('3/6 drain under load')
+  const timeline: TimelineRow[] = []
+  const byName = new Map<string, DrainResult>()
+  for (const target of targets) {
+    const result = await attempt(`drain ${target.name}`, () => runDrain(target, config.drain))
+    if (!result) continue
+    byName.set(target.name, result)
+    results.drain.push(withoutAttempts(result))
+    log(`drain ${target.name}: ${result.counts.completed} completed, ${result.counts.rejected} 503+close, ${result.counts.unread} not read, ${result.counts.lost} lost; exit ${result.exitCode} ${result.exitMs.toFixed(0)} ms after SIGTERM`)
+  }
+  for (const framework of availableFrameworks()) {
+    const specs = [exampleSpec(framework, true), exampleSpec(framework, false)]
+    if (!specs.every((spec) => byName.has(spec.name))) continue
+    const panels = specs.map((spec) => {
+      const result = byName.get(spec.name)!
+      return {
+        title: spec.env ? 'bare (no plugin)' : 'with the plugin',
+        exitMs: result.exitMs,
+        points: result.attempts.map((a) => ({ t: a.end - result.signalAt, outcome: a.outcome })),
+      }
+    })
+    timeline.push({ label: framework, panels })
+  }
+  results.timeline = timeline
+  writeFileSync(svgFile, timelineSvg(timeline, chartTitle))
+
+  log('4/6 second signal')
+  for (const target of targets.filter((t) => t.group !== 'bare')) push(results.secondSignal, await attempt(`second signal ${target.name}`, () => secondSignal(target, log)))
+
+  log(`5/6 scale: ${config.scale.size} connections with a request in flight`)
+  for (const target of targets.filter((t) => t.group !== 'bare' || t.name === 'node:http (bare)')) {
+    push(results.scale, await attempt(`scale ${target.name}`, () => scale(target, config.scale.size, maxFiles, log)))
+  }
+
+  log('6/6 heap after many requests')
+  for (const target of targets.filter((t) => t.group !== 'bare')) {
+    const total = target.name === '@graceful/core' ? config.heap.core : target.group === 'graceful' ? config.heap.plugins : config.heap.others
+    push(results.heap, await attempt(`heap ${target.name}`, () => heap(target, total, config.heap.chunk, config.heap.warmup, log)))
+  }
+
+  results.minutes = (performance.now() - began) / 60_000
+  for (const failure of failures) notes.push(`Failed and left out: ${failure}.`)
+  writeFileSync(join(tmpDir, 'results.json'), JSON.stringify(results, null, 2))
+  writeFileSync(outFile, renderResults(results))
+  log(`done in ${results.minutes.toFixed(1)} min: ${outFile.pathname}, ${svgFile.pathname}`)
+}
+
+function withoutAttempts ({ attempts, ...rest }: DrainResult): Omit<DrainResult, 'attempts'> {
+  void attempts
+  return rest
+}
+
+// `--render`: rewrite RESULTS.md and the chart from the last run's bench/.tmp/results.json.
+const run = process.argv.includes('--render')
+  ? async () => {
+    const results = JSON.parse(readFileSync(join(tmpDir, 'results.json'), 'utf8')) as BenchResults
+    writeFileSync(outFile, renderResults(results))
+    if (results.timeline?.length) writeFileSync(svgFile, timelineSvg(results.timeline, chartTitle))
+    log(`rendered ${outFile.pathname}`)
+  }
+  : main
+
+run().then(() => killAll(), (error: unknown) => {
+  killAll()
+  console.error(error)
+  process.exitCode = 1
+})

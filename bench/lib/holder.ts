@@ -1,0 +1,111 @@
+// A child process that holds thousands of keep-alive connections to a server
+// under test, driven over IPC by hold.ts. It runs apart from the process that
+// sends SIGTERM and watches for the exit, so that 10,000 sockets closing at
+// once here cannot delay the moment the exit is seen there.
+import type { Socket } from 'node:net'
+import { createAgent, now, send, type Attempt } from './client.js'
+
+export type HolderCommand =
+  | { type: 'open', port: number, count: number, path: string, batch: number, timeout: number, wait: 'response' | 'sent', finishAt?: number }
+  | { type: 'count' }
+  | { type: 'report', settleMs: number }
+  | { type: 'exit' }
+
+export type HolderReply =
+  | { type: 'opened', ok: number, failed: number, ms: number }
+  | { type: 'count', open: number }
+  | { type: 'report', attempts: Attempt[], closedByFin: number, closedByReset: number, open: number, lastCloseAt: number | null }
+
+const sockets = new Set<Socket>()
+const attempts: Promise<Attempt>[] = []
+let closedByFin = 0
+let closedByReset = 0
+let lastCloseAt: number | null = null
+let nextId = 1
+
+function watch (socket: Socket): void {
+  if (sockets.has(socket)) return
+  sockets.add(socket)
+  socket.once('close', (hadError) => {
+    sockets.delete(socket)
+    lastCloseAt = now()
+    if (hadError) closedByReset++
+    else closedByFin++
+  })
+}
+
+/** Opens `count` connections, at most `batch` being set up at once, one request each, each on its own agent. */
+async function open (command: Extract<HolderCommand, { type: 'open' }>): Promise<HolderReply> {
+  const started = now()
+  let ok = 0
+  let failed = 0
+  let opened = 0
+  const one = () => new Promise<void>((resolve) => {
+    // One agent per connection: a shared one would reuse the sockets.
+    const agent = createAgent(1)
+    const attempt = send({
+      agent,
+      port: command.port,
+      // With finishAt, every slow request is timed to end at that moment.
+      path: command.finishAt === undefined ? command.path : `/slow?ms=${Math.max(0, Math.round(command.finishAt - now()))}`,
+      id: nextId++,
+      kind: command.path === '/' && command.finishAt === undefined ? 'fast' : 'slow',
+      timeout: command.timeout,
+      onSocket: watch,
+      onSent: command.wait === 'sent' ? resolve : undefined,
+    })
+    attempts.push(attempt)
+    void attempt.then((result) => {
+      if (result.status === 200) ok++
+      else failed++
+      resolve()
+    })
+  })
+  const lane = async () => {
+    while (opened < command.count) {
+      opened++
+      await one()
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(command.batch, command.count) }, lane))
+  if (command.wait === 'sent') ok = command.count - failed
+  return { type: 'opened', ok, failed, ms: now() - started }
+}
+
+async function report (settleMs: number): Promise<HolderReply> {
+  let timer: NodeJS.Timeout | undefined
+  const settled = await Promise.race([
+    Promise.all(attempts),
+    new Promise<null>((resolve) => { timer = setTimeout(resolve, settleMs, null) }),
+  ])
+  clearTimeout(timer)
+  return {
+    type: 'report',
+    attempts: settled ?? [],
+    closedByFin,
+    closedByReset,
+    open: sockets.size,
+    lastCloseAt,
+  }
+}
+
+process.on('message', (command: HolderCommand) => {
+  const reply = (message: HolderReply) => process.send?.(message)
+  switch (command.type) {
+    case 'open':
+      void open(command).then(reply)
+      break
+    case 'count':
+      reply({ type: 'count', open: sockets.size })
+      break
+    case 'report':
+      void report(command.settleMs).then(reply)
+      break
+    case 'exit':
+      for (const socket of sockets) socket.destroy()
+      process.exit(0)
+  }
+})
+// An orphan must not linger: when the parent goes, so does the holder.
+process.on('disconnect', () => process.exit(0))
+process.send?.({ type: 'count', open: 0 })

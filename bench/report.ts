@@ -1,0 +1,272 @@
+// Renders bench/RESULTS.md from the results of one `pnpm bench` run.
+import { outcomeLabels, outcomes } from './lib/client.js'
+import type { DrainResult } from './lib/drain.js'
+import { bytes, int, markdownTable, median, ms, ratio, spread, type Table } from './lib/format.js'
+import type { Machine } from './lib/machine.js'
+import type { TimelineRow } from './lib/svg.js'
+import type { HeapResult } from './scenarios/heap.js'
+import type { IdleResult } from './scenarios/idle.js'
+import type { OverheadResult, OverheadSeries } from './scenarios/overhead.js'
+import type { ScaleResult } from './scenarios/scale.js'
+import type { SecondSignalResult } from './scenarios/second-signal.js'
+
+export interface BenchResults {
+  machine: Machine
+  config: unknown
+  notes: string[]
+  minutes: number
+  overhead: OverheadResult[]
+  idle: IdleResult[]
+  drain: Omit<DrainResult, 'attempts'>[]
+  secondSignal: SecondSignalResult[]
+  scale: ScaleResult[]
+  heap: HeapResult[]
+  /** The drain timeline's points, so `--render` can redraw the chart. */
+  timeline: TimelineRow[]
+}
+
+const ours = (name: string) => name.includes('+ graceful') || name === '@graceful/core'
+const bare = (name: string) => name.includes('(bare)')
+const pm = (values: number[], format: (n: number) => string) => values.length > 1 ? `${format(median(values))} (${spread(values, format)})` : values.length === 1 ? format(values[0]!) : '–'
+const verdict = (ok: boolean) => ok ? 'met' : '**missed**'
+
+export function renderResults (r: BenchResults): string {
+  const m = r.machine
+  const out: string[] = []
+  out.push('# Benchmark results', '')
+  out.push(`Written by \`pnpm bench\` (${r.minutes.toFixed(1)} min). Method and how to run: [README.md](README.md).`, '')
+  out.push(`- **Machine:** ${m.nproc} cores (\`nproc\`), ${m.cpu}, ${m.memory} memory, ${m.kernel}; load average at start ${m.load}; \`ulimit -n\` ${m.files.soft}`)
+  out.push(`- **Node:** ${m.node}`)
+  out.push(`- **Date:** ${m.date}`)
+  out.push('- All traffic on 127.0.0.1; clients and servers share the same cores, so absolute figures are low and noisy: read the ratios, the bare baselines and the A/A rows beside them.')
+  for (const note of r.notes) out.push(`- ${note}`)
+  out.push('')
+  out.push('Chart: [drain timeline](drain-timeline.svg) (requests per 50 ms by outcome, plugin vs bare).', '')
+
+  out.push('## Against the performance contract', '')
+  out.push(markdownTable(contract(r)), '')
+
+  const notable = findings(r)
+  if (notable.length > 0) {
+    out.push('## What stands out', '')
+    for (const line of notable) out.push(`- ${line}`)
+    out.push('')
+  }
+
+  out.push('## 1. Hot-path overhead', '')
+  out.push('Per round, fresh processes of the bare server, an identical second bare server (A/A: the noise floor) and each contender. req/s: autocannon, 32 keep-alive connections, one server at a time, order rotated each round. CPU: every server of the round loaded at the same time with the same request count; CPU time (all threads) from /proc, as requests per CPU-second relative to the bare server. Ratios are contender ÷ bare, 1.000 = no overhead, higher is better; each cell is the median over the rounds and (min–max).', '')
+  out.push(markdownTable(overheadTable(r.overhead)), '')
+  const invalid = r.overhead.flatMap((o) => o.invalid)
+  if (invalid.length > 0) out.push(`Runs with errors (kept, listed for honesty): ${invalid.join('; ')}`, '')
+
+  out.push('## 2. Idle shutdown', '')
+  out.push('N keep-alive connections, each after one request, held by a separate (niced) process; SIGTERM; time until the process is gone as the (idle) parent sees it. The bare rows are the floor: a process that dies at once on SIGTERM (tearing down the sockets is kernel work that any exit pays). Heap per connection is read after a full GC before and after opening them; "tracking" is the difference to the bare server of the same framework.', '')
+  out.push(markdownTable(idleTable(r.idle)), '')
+
+  out.push('## 3. Drain under keep-alive load', '')
+  out.push('16 keep-alive clients on `/` and 16 on `/slow?ms=100–600`, closed loop, SIGTERM after 1.5 s, load kept on until the process is gone (+250 ms). Every request is classified from the client side, and a failed one is checked against the server\'s own log of the request ids it parsed:', '')
+  out.push(`- **LOST**: reset or error of a request the server had parsed (or had started answering): what graceful shutdown must prevent.`)
+  out.push(`- **not read**: the connection closed before the server read the request, the keep-alive race (a request on its way, or waiting in the socket buffer, as an idle connection is closed); retry-safe for idempotent requests (RFC 9110 §9.2.2).`)
+  out.push(`- **refused**: ECONNREFUSED on a new connection after the listener closed. **503 + close**: the clean rejection.`, '')
+  out.push(markdownTable(drainTable(r.drain)), '')
+  out.push('![Drain timeline: requests per 50 ms by outcome, plugin vs bare](drain-timeline.svg)', '')
+
+  out.push('## 4. Scale', '')
+  out.push('N keep-alive connections opened by the holder, each with one slow request timed to finish a few seconds after SIGTERM, which comes as soon as the last request is sent.', '')
+  out.push(markdownTable(scaleTable(r.scale)), '')
+  const h = r.heap[0]
+  if (h) out.push(`Heap after a full GC (after ${int(h.warmup ?? 20_000)} warm-up requests), sampled every ${int(h.chunk ?? 50_000)} requests (autocannon, 32 connections, fast route). Every server, alternatives included, gains some 100 KiB early on (JIT code and caches settling); a leak shows as steady growth, so the verdict reads the second half of the run.`, '')
+  out.push(markdownTable(heapTable(r.heap)), '')
+
+  out.push('## 5. Second signal', '')
+  out.push('16 clients on `/slow?ms=3000`; SIGTERM, then a second SIGTERM 200 ms later while the drain waits.', '')
+  out.push(markdownTable(secondTable(r.secondSignal)), '')
+  return `${out.join('\n')}\n`
+}
+
+function overheadTable (results: OverheadResult[]): Table {
+  const rows: string[][] = []
+  for (const family of results) {
+    const aa = family.twin
+    const row = (s: OverheadSeries, label: string) => [
+      label,
+      pm(s.rps, int),
+      s === family.baseline ? '1 (baseline)' : pm(s.rpsRatio, ratio),
+      pm(s.cpuUs, (n) => n.toFixed(1)),
+      s === family.baseline ? '1 (baseline)' : pm(s.cpuRatio, ratio),
+      s === family.baseline ? '' : pm(s.cpuRatioTicks, ratio),
+    ]
+    rows.push(row(family.baseline, `**${family.family}**: ${family.baseline.name}`))
+    rows.push(row(aa, 'A/A: second bare server'))
+    for (const contender of family.contenders) rows.push(row(contender, ours(contender.name) ? `**${contender.name}**` : contender.name))
+  }
+  return {
+    head: ['server', 'req/s', 'req/s ratio', 'CPU µs/request', 'requests per CPU-s ratio', 'same from utime+stime ticks'],
+    rows,
+  }
+}
+
+function idleTable (results: IdleResult[]): Table {
+  const sizes = [...new Set(results.map((r) => r.size))]
+  const names = [...new Set(results.map((r) => r.name))]
+  const largest = Math.max(...sizes)
+  const heapOf = (name: string) => median(results.find((r) => r.name === name && r.size === largest)?.trials.map((t) => t.heapPerConnection) ?? [])
+  const baselineOf = (name: string) => results.find((r) => r.name === name)?.baseline
+  const rows = names.map((name) => {
+    const cells = [ours(name) ? `**${name}**` : name]
+    for (const size of sizes) {
+      const trials = results.find((r) => r.name === name && r.size === size)?.trials ?? []
+      const exit = trials.some((t) => t.hung) ? 'hung' : pm(trials.map((t) => t.exitMs), (n) => ms(n))
+      const fin = trials.reduce((sum, t) => sum + t.closedByFin, 0)
+      const rst = trials.reduce((sum, t) => sum + t.closedByReset, 0)
+      const left = trials.reduce((sum, t) => sum + t.leftOpen, 0)
+      cells.push(exit, `${int(fin)} / ${int(rst)}${left ? ` / ${int(left)} left open` : ''}`)
+    }
+    const own = heapOf(name)
+    const base = baselineOf(name)
+    cells.push(bytes(own), base && base !== name ? bytes(own - heapOf(base)) : '–')
+    cells.push([...new Set(results.filter((r) => r.name === name).flatMap((r) => r.trials.map((t) => t.exit)))].join(', '))
+    return cells
+  })
+  return {
+    head: ['server', ...sizes.flatMap((n) => [`${int(n)} idle: SIGTERM → exit`, `${int(n)}: FIN / RST`]), `heap per connection (${int(largest)})`, 'tracking per connection', 'exit code'],
+    rows,
+  }
+}
+
+function drainTable (results: Omit<DrainResult, 'attempts'>[]): Table {
+  return {
+    head: ['server', ...outcomes.map((o) => outcomeLabels[o]), 'in flight at SIGTERM → completed', 'SIGTERM → exit', 'last response → exit', 'exit code'],
+    rows: results.map((r) => [
+      ours(r.name) ? `**${r.name}**` : r.name,
+      ...outcomes.map((o) => o === 'lost' && r.counts.lost > 0 ? `**${int(r.counts.lost)}**` : int(r.counts[o])),
+      `${r.inFlightAtSignal} → ${r.inFlightCompleted}`,
+      r.hung ? 'hung' : ms(r.exitMs),
+      ms(r.lastResponseToExitMs),
+      String(r.exitCode),
+    ]),
+  }
+}
+
+function scaleTable (results: ScaleResult[]): Table {
+  return {
+    head: ['server', 'connections', 'in flight at SIGTERM', ...outcomes.map((o) => outcomeLabels[o]), 'SIGTERM → exit', 'last response → exit', 'exit code'],
+    rows: results.map((r) => [
+      ours(r.name) ? `**${r.name}**` : r.name,
+      int(r.size),
+      int(r.inFlightAtSignal),
+      ...outcomes.map((o) => int(r.counts[o])),
+      r.hung ? 'hung' : ms(r.exitMs),
+      ms(r.lastResponseToExitMs),
+      r.exit,
+    ]),
+  }
+}
+
+function heapTable (results: HeapResult[]): Table {
+  return {
+    head: ['server', 'requests', 'heap after warm-up', 'heap at the end', 'growth', 'growth over the second half', 'samples (MiB)'],
+    rows: results.map((r) => {
+      const first = r.samples[0]!.heapUsed
+      const last = r.samples.at(-1)!
+      const growth = last.heapUsed - first
+      return [
+        ours(r.name) ? `**${r.name}**` : r.name,
+        int(last.requests),
+        bytes(first),
+        bytes(last.heapUsed),
+        bytes(growth),
+        `${bytes(secondHalf(r).half)} (${secondHalf(r).perRequest.toFixed(3)} B/request)`,
+        r.samples.map((s) => (s.heapUsed / 1024 / 1024).toFixed(2)).join(' → '),
+      ]
+    }),
+  }
+}
+
+/** Plain statements read off the tables, so a reader need not hunt for them. */
+function findings (r: BenchResults): string[] {
+  const lines: string[] = []
+  const lostDrain = r.drain.filter((d) => !bare(d.name) && d.counts.lost > 0)
+  if (lostDrain.length > 0) lines.push(`Drain under load: ${lostDrain.map((d) => `${d.name} lost ${d.counts.lost}`).join(', ')} request(s) the server had already parsed (every bare server loses its in-flight requests: ${r.drain.filter((d) => bare(d.name)).map((d) => d.counts.lost).join(', ')}).`)
+  const unread = r.drain.filter((d) => !bare(d.name)).map((d) => d.counts.unread)
+  if (unread.length > 0) lines.push(`"Not read" during the drain: ${spread(unread, int)} per server. Closing an idle keep-alive connection races with a client that reuses it at that moment; with the load kept on, each of the 16 fast clients is reusing its connection right then. Only a drain that answers those requests (503 + close) instead of closing the connection avoids it.`)
+  for (const s of r.scale.filter((x) => !bare(x.name) && (x.hung || x.exit !== '0'))) {
+    lines.push(`Scale: ${s.name} exited with ${s.exit} ${ms(s.exitMs)} after SIGTERM, ${ms(s.lastResponseToExitMs)} after its last response: it waited for connections left idle after their last response until its timeout.`)
+  }
+  for (const s of r.scale.filter((x) => !bare(x.name) && x.counts.unread + x.counts.lost > 0)) {
+    lines.push(`Scale: ${s.name} closed ${s.counts.unread + s.counts.lost} of ${int(s.size)} connections whose request had been sent but not yet ${s.counts.lost > 0 ? 'answered' : 'parsed'} when the drain began.`)
+  }
+  for (const d of r.drain.filter((x) => !bare(x.name) && (x.lastResponseToExitMs ?? 0) > 100)) {
+    lines.push(`${d.name} stays up ${ms(d.lastResponseToExitMs)} after its last response (it polls for the drain to end).`)
+  }
+  for (const s of r.secondSignal.filter((x) => x.exitMs > 1000 || x.hung)) {
+    lines.push(`Second signal: ${s.name} ignores it and exits ${ms(s.exitMs)} later, with ${s.exit}.`)
+  }
+  const largest = Math.max(...r.idle.map((i) => i.size))
+  const floor = median(r.idle.filter((i) => i.size === largest && bare(i.name)).flatMap((i) => i.trials.map((t) => t.exitMs)))
+  if (Number.isFinite(floor)) lines.push(`Idle shutdown: on this machine a process holding ${int(largest)} idle connections needs ${ms(floor)} to die even when SIGTERM kills it outright (bare rows): the kernel closes every socket. Every library pays that floor plus its own work.`)
+  return lines
+}
+
+/** Heap growth over the second half of the requests: the first half also holds one-off warm-up (JIT code, caches). */
+function secondHalf (result: HeapResult): { half: number, perRequest: number } {
+  const last = result.samples.at(-1)!
+  const middle = result.samples.reduce((best, s) => Math.abs(s.requests - last.requests / 2) < Math.abs(best.requests - last.requests / 2) ? s : best)
+  const half = last.heapUsed - middle.heapUsed
+  return { half, perRequest: half / Math.max(1, last.requests - middle.requests) }
+}
+
+function secondTable (results: SecondSignalResult[]): Table {
+  return {
+    head: ['server', 'second SIGTERM → exit', 'first SIGTERM → exit', 'exit code'],
+    rows: results.map((r) => [
+      ours(r.name) ? `**${r.name}**` : r.name,
+      r.hung ? 'hung' : Number.isNaN(r.exitMs) ? 'gone before it' : ms(r.exitMs),
+      ms(r.totalMs),
+      r.exit,
+    ]),
+  }
+}
+
+function contract (r: BenchResults): Table {
+  const rows: string[][] = []
+  for (const family of r.overhead) {
+    for (const c of family.contenders.filter((s) => ours(s.name))) {
+      const rps = median(c.rpsRatio)
+      const cpu = median(c.cpuRatio)
+      rows.push([
+        `Hot path within 1 % of bare (${c.name})`,
+        '≥ 0.99 on both',
+        `req/s ${ratio(rps)} (${spread(c.rpsRatio)}); CPU ${ratio(cpu)} (${spread(c.cpuRatio)}); A/A: req/s ${spread(family.twin.rpsRatio)}, CPU ${spread(family.twin.cpuRatio)}`,
+        verdict(rps >= 0.99 && cpu >= 0.99),
+      ])
+    }
+  }
+  for (const [size, target] of [[1_000, 20], [10_000, 100]] as const) {
+    for (const result of r.idle.filter((i) => i.size === size && ours(i.name))) {
+      const value = median(result.trials.map((t) => t.exitMs))
+      const floor = r.idle.filter((i) => i.size === size && bare(i.name)).flatMap((i) => i.trials.map((t) => t.exitMs))
+      rows.push([`Idle shutdown, ${int(size)} keep-alive connections (${result.name})`, `≤ ${target} ms`, `${ms(value)} (bare process killed at once: ${pm(floor, (n) => ms(n))})`, verdict(value <= target)])
+    }
+  }
+  for (const result of r.drain.filter((d) => ours(d.name))) {
+    rows.push([`Exit follows the last response (${result.name}, drain under load)`, '≤ 10 ms', ms(result.lastResponseToExitMs), verdict((result.lastResponseToExitMs ?? Infinity) <= 10)])
+  }
+  for (const result of r.scale.filter((s) => ours(s.name))) {
+    rows.push([`Exit follows the last response (${result.name}, ${int(result.size)} connections)`, '≤ 10 ms', ms(result.lastResponseToExitMs), verdict((result.lastResponseToExitMs ?? Infinity) <= 10)])
+  }
+  for (const result of r.secondSignal.filter((s) => ours(s.name))) {
+    rows.push([`Second signal (${result.name})`, '≤ 10 ms', ms(result.exitMs), verdict(result.exitMs <= 10)])
+  }
+  for (const result of r.drain.filter((d) => ours(d.name))) {
+    rows.push([`Drain under load, zero resets of accepted requests (${result.name})`, '0 lost', `${result.counts.lost} lost, ${result.counts.unread} not read (keep-alive race), ${result.counts.rejected} clean 503`, verdict(result.counts.lost === 0)])
+  }
+  for (const result of r.scale.filter((s) => ours(s.name))) {
+    rows.push([`${int(result.size)} connections drained (${result.name})`, `${int(result.inFlightAtSignal)} in flight all complete`, `${int(result.counts.completed)} completed, ${result.counts.lost} lost, ${result.counts.unread} not read`, verdict(result.counts.lost === 0 && result.counts.unread === 0 && result.counts.completed >= result.inFlightAtSignal)])
+  }
+  for (const result of r.heap.filter((h) => ours(h.name))) {
+    const { half, perRequest } = secondHalf(result)
+    rows.push([`No heap growth after ${int(result.samples.at(-1)!.requests)} requests (${result.name})`, '< 1 B/request over the second half (one leaked object per request is ≥ 16 B)', `${bytes(half)} over the second half (${perRequest.toFixed(3)} B/request)`, verdict(perRequest < 1)])
+  }
+  return { head: ['target', 'contract', 'measured', 'verdict'], rows }
+}

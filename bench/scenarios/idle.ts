@@ -1,0 +1,72 @@
+// Idle shutdown: N idle keep-alive connections (each served one request), then
+// SIGTERM, and the time until the process is gone as this (idle) process sees
+// it. The connections live in the niced holder process, so their closing
+// cannot delay that observation. The heap is read (after a full GC) before and
+// after opening them: the difference per connection, minus the bare server's,
+// is what tracking a connection costs.
+import { setTimeout as sleep } from 'node:timers/promises'
+import { describeExit, startServer, type ServerSpec } from '../lib/children.js'
+import { startHolder } from '../lib/hold.js'
+
+export interface IdleTrial {
+  exitMs: number
+  exit: string
+  /** Connections open when the signal was sent. */
+  open: number
+  closedByFin: number
+  closedByReset: number
+  /** Still open 1 s after the exit (should be none). */
+  leftOpen: number
+  /** Heap bytes per open connection (after GC). */
+  heapPerConnection: number
+  hung: boolean
+}
+
+export interface IdleResult {
+  name: string
+  /** The bare server of the same framework. */
+  baseline: string
+  size: number
+  trials: IdleTrial[]
+}
+
+export async function idle (spec: ServerSpec & { baseline: string }, size: number, trials: number, maxFiles: number | undefined, log: (line: string) => void): Promise<IdleResult> {
+  const result: IdleResult = { name: spec.name, baseline: spec.baseline, size, trials: [] }
+  for (let trial = 0; trial < trials; trial++) {
+    const server = await startServer(spec, { timeout: 10_000, gc: true, maxFiles })
+    const holder = await startHolder(maxFiles)
+    try {
+      const before = await server.memory()
+      const opened = await holder.open({ port: server.port, count: size, batch: 128 })
+      if (opened.failed > 0) throw new Error(`${spec.name}: ${opened.failed} of ${size} connections failed`)
+      const after = await server.memory()
+      // Let the last responses settle; then nothing moves until the signal.
+      await sleep(200)
+      const open = await holder.count()
+      const signalAt = server.signal('SIGTERM')
+      const hung = (await Promise.race([server.exited, sleep(15_000, 'hung' as const)])) === 'hung'
+      const exit = await server.stop()
+      let left = await holder.count()
+      for (let i = 0; i < 20 && left > 0; i++) {
+        await sleep(50)
+        left = await holder.count()
+      }
+      const report = await holder.report(1_000)
+      result.trials.push({
+        exitMs: exit.at - signalAt,
+        exit: describeExit(exit),
+        open,
+        closedByFin: report.closedByFin,
+        closedByReset: report.closedByReset,
+        leftOpen: report.open,
+        heapPerConnection: (after.heapUsed - before.heapUsed) / size,
+        hung,
+      })
+      log(`idle ${size} ${spec.name} #${trial + 1}: exit ${describeExit(exit)} after ${(exit.at - signalAt).toFixed(1)} ms, ${open} open at SIGTERM, FIN ${report.closedByFin} RST ${report.closedByReset}`)
+    } finally {
+      await holder.stop()
+      await server.stop()
+    }
+  }
+  return result
+}

@@ -1,0 +1,10 @@
+// fastify-graceful-shutdown: register the plugin; it owns the signals and the exit.
+import Fastify from 'fastify'
+import gracefulShutdown from 'fastify-graceful-shutdown'
+import { announce, env, routes } from './app.js'
+
+const app = Fastify({ logger: false })
+await app.register(gracefulShutdown, { timeout: env.timeout })
+routes(app)
+await app.listen({ port: env.port, host: env.host })
+announce(app.server)
