@@ -45,6 +45,19 @@ describe.each(targets)('drain — $name', (target) => {
     await within(summary, 5000, 'the summary')
   })
 
+  it('answers a request racing the drain on a just-reused keep-alive connection with a 503, not a reset', async () => {
+    await using h = await startApp(target)
+    await using conn = await openConnection(h.app.port)
+    expect((await conn.request('/fast')).status).toBe(200)
+    // The client reuses the connection the moment the drain starts: the keep-alive race.
+    const summary = h.app.graceful.shutdown()
+    const res = await conn.request('/fast')
+    expect(res.status).toBe(503)
+    expect(res.headers.connection).toBe('close')
+    await expect(within(conn.ended, 5000, 'FIN')).resolves.toBe('fin')
+    expect((await within(summary, 5000, 'the summary')).requests.rejected).toBe(1)
+  })
+
   it('counts a connection that has not delivered a complete request as idle (slowloris)', async () => {
     await using h = await startApp(target)
     await using partial = await openConnection(h.app.port)

@@ -1,12 +1,22 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import type { IncomingMessage } from 'node:http'
 import type { Http2ServerRequest, Http2Session } from 'node:http2'
-import type { Server as NetServer, Socket } from 'node:net'
+import { Server as NetServer, type Socket } from 'node:net'
 import { Server as TlsServer, type TLSSocket } from 'node:tls'
 import { debuglog } from 'node:util'
 import { writeRejection } from './rejection.js'
 import type { AnyRequest, AnyResponse, CutRequest, Rejection } from './types.js'
 
 const debug = debuglog('graceful')
+// A connection whose last response ended this recently may be reusing itself
+// right now: its next request is likely on the wire. It gets this long to
+// arrive (and be answered with the draining 503) before the FIN, instead of
+// meeting a closed socket: the keep-alive race every HTTP/1.1 server has.
+const reuseGraceMs = 50
+// node:http publishes this for every finished response: cheaper per request
+// than a listener on each response. Aborted responses are settled when their
+// socket closes. https://nodejs.org/api/diagnostics_channel.html#http
+const responseFinish = 'http.server.response.finish'
 
 /** Any server a user can attach: node:http, node:https, node:http2 (plain or secure). */
 export type AttachableServer = NetServer
@@ -35,12 +45,22 @@ export interface TrackerEvents {
   listening: () => void
 }
 
+/** An HTTP/1 connection: its requests in flight, and when its last response ended. */
+interface Connection {
+  requests: InFlight[]
+  lastDone: number
+}
+
 /** Tracks connections, requests, HTTP/2 sessions and upgraded sockets of every attached server. */
 export function createTracker (events: TrackerEvents) {
   const servers = new Map<AttachableServer, () => void>()
-  // HTTP/1 sockets -> in-flight request count. Idle means 0: a socket that has
-  // not yet delivered a complete request head is idle too (slowloris).
-  const sockets = new Map<Socket, number>()
+  // Idle means no request in flight: a socket that has not yet delivered a
+  // complete request head is idle too (slowloris).
+  const sockets = new Map<Socket, Connection>()
+  // Idle sockets in their reuse window at the drain start (see reuseGraceMs).
+  const reusing = new Set<Socket>()
+  let reuseTimer: NodeJS.Timeout | undefined
+  let subscribed = false
   // Raw TCP sockets of TLS servers: they never hold the drain, but are destroyed at the end.
   const raw = new Set<Socket>()
   const sessions = new Set<Http2Session>()
@@ -57,9 +77,13 @@ export function createTracker (events: TrackerEvents) {
       // A plain HTTP/2 server speaks only HTTP/2: its sockets belong to sessions.
       if (h2 && !tls) return
       if ((socket as TLSSocket).alpnProtocol === 'h2') return
-      sockets.set(socket, 0)
+      const connection: Connection = { requests: [], lastDone: 0 }
+      sockets.set(socket, connection)
       socket.once('close', () => {
         sockets.delete(socket)
+        reusing.delete(socket)
+        // Requests still open on a closed socket were aborted (or queued behind a closing response).
+        for (const entry of [...connection.requests]) settle(entry)
         events.changed()
       })
       // Accepted before the listener closed, arriving after: it is idle, end it now.
@@ -78,12 +102,21 @@ export function createTracker (events: TrackerEvents) {
       if (events.phase() === 'drain') session.close()
     }
     const onRequest = (req: AnyRequest, res: AnyResponse) => {
-      const socket = req.httpVersionMajor === 2 ? null : (req as IncomingMessage).socket
-      if (socket && !sockets.has(socket)) onSocket(socket)
+      if (req.httpVersionMajor === 2) {
+        const entry: InFlight = { req, res, socket: null, start: Date.now(), rejected: false, cut: false }
+        inFlight.set(res, entry)
+        res.once('close', () => settle(entry))
+        return
+      }
+      const socket = (req as IncomingMessage).socket
+      let connection = sockets.get(socket)
+      if (!connection) {
+        onSocket(socket)
+        connection = sockets.get(socket) ?? { requests: [], lastDone: 0 }
+      }
       const entry: InFlight = { req, res, socket, start: Date.now(), rejected: false, cut: false }
       inFlight.set(res, entry)
-      if (socket) sockets.set(socket, (sockets.get(socket) ?? 0) + 1)
-      res.once('close', () => settle(entry))
+      connection.requests.push(entry)
     }
     const onUpgrade = (_req: IncomingMessage, socket: Socket) => {
       sockets.delete(socket)
@@ -113,6 +146,7 @@ export function createTracker (events: TrackerEvents) {
     if (server.listenerCount('upgrade') > 0) trackUpgrades()
     else server.on('newListener', onNewListener)
     server.on('listening', events.listening)
+    if (!h2 || tls) subscribeFinish()
 
     const detach = () => {
       server.off(tls ? 'secureConnection' : 'connection', onSocket)
@@ -123,19 +157,36 @@ export function createTracker (events: TrackerEvents) {
       server.off('newListener', onNewListener)
       server.off('listening', events.listening)
       servers.delete(server)
+      if (servers.size === 0) unsubscribeFinish()
     }
     servers.set(server, detach)
     return detach
   }
 
+  function onFinish (message: unknown): void {
+    const entry = inFlight.get((message as { response: AnyResponse }).response)
+    if (entry) settle(entry)
+  }
+  function subscribeFinish (): void {
+    if (subscribed) return
+    subscribed = true
+    subscribe(responseFinish, onFinish)
+  }
+  function unsubscribeFinish (): void {
+    if (!subscribed) return
+    subscribed = false
+    unsubscribe(responseFinish, onFinish)
+  }
+
   function settle (entry: InFlight): void {
-    inFlight.delete(entry.res)
-    const { socket } = entry
-    if (socket && sockets.has(socket)) {
-      const left = (sockets.get(socket) ?? 1) - 1
-      sockets.set(socket, left)
+    if (!inFlight.delete(entry.res)) return
+    const connection = entry.socket && sockets.get(entry.socket)
+    if (connection) {
+      const { requests } = connection
+      requests.splice(requests.indexOf(entry), 1)
+      connection.lastDone = Date.now()
       // Idle from now on: never wait for keepAliveTimeout while draining.
-      if (left === 0 && events.phase() === 'drain') endIdle(socket)
+      if (requests.length === 0 && events.phase() === 'drain') endIdle(entry.socket as Socket)
     }
     events.settled(entry)
     events.changed()
@@ -143,6 +194,7 @@ export function createTracker (events: TrackerEvents) {
 
   /** FIN now, and release the descriptor once it is written. */
   function endIdle (socket: Socket): void {
+    reusing.delete(socket)
     if (!socket.destroyed) socket.destroySoon()
   }
 
@@ -159,12 +211,24 @@ export function createTracker (events: TrackerEvents) {
 
   /** Stop accepting, end idle connections, ask the busy ones to close after their response. */
   function startDrain (): Promise<void> {
+    // net.Server's close stops listening and nothing else: node:http's own close
+    // (Node ≥ 19) also destroys every idle connection at once, the ones being
+    // reused this very moment included. Idle connections are ours to end.
     const closed = [...servers.keys()].map((server) => new Promise<void>((resolve) => {
       if (!server.listening) return resolve()
-      server.close(() => resolve())
+      NetServer.prototype.close.call(server, () => resolve())
     }))
-    for (const [socket, requests] of sockets) {
-      if (requests === 0) endIdle(socket)
+    const now = Date.now()
+    for (const [socket, connection] of sockets) {
+      if (connection.requests.length > 0) continue
+      if (now - connection.lastDone < reuseGraceMs) reusing.add(socket)
+      else endIdle(socket)
+    }
+    if (reusing.size > 0) {
+      reuseTimer = setTimeout(() => {
+        for (const socket of reusing) endIdle(socket)
+        events.changed()
+      }, reuseGraceMs)
     }
     for (const entry of inFlight.values()) closeAfterResponse(entry)
     for (const session of sessions) if (!session.closed) session.close()
@@ -197,10 +261,13 @@ export function createTracker (events: TrackerEvents) {
 
   /** Whatever is left: idle sockets that did not close, half-done handshakes, sessions. */
   function destroyAll (): void {
+    clearTimeout(reuseTimer)
+    reusing.clear()
     for (const socket of sockets.keys()) socket.destroy()
     for (const socket of raw) socket.destroy()
     for (const socket of upgraded) socket.destroy()
     for (const session of sessions) session.destroy()
+    unsubscribeFinish()
   }
 
   /** What still holds the drain, for the log and the summary. */
@@ -211,6 +278,7 @@ export function createTracker (events: TrackerEvents) {
     }
     if (sessions.size > 0) held.push(`${sessions.size} HTTP/2 session(s)`)
     if (upgraded.size > 0) held.push(`${upgraded.size} upgraded socket(s) (WebSocket?)`)
+    if (reusing.size > 0) held.push(`${reusing.size} keep-alive socket(s) in their reuse window`)
     return held
   }
 
@@ -222,7 +290,7 @@ export function createTracker (events: TrackerEvents) {
     destroyAll,
     holding,
     inFlight,
-    get busy () { return inFlight.size > 0 || sessions.size > 0 || upgraded.size > 0 },
+    get busy () { return inFlight.size > 0 || sessions.size > 0 || upgraded.size > 0 || reusing.size > 0 },
     get listening () { return servers.size > 0 && [...servers.keys()].every((s) => s.listening) },
     get attached () { return servers.size },
     get anyListening () { return [...servers.keys()].some((s) => s.listening) },
