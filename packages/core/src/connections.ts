@@ -192,10 +192,10 @@ export function createTracker (events: TrackerEvents) {
     events.changed()
   }
 
-  /** FIN now, and release the descriptor once it is written. */
+  /** Close now: with nothing unread on an idle socket, the kernel sends a FIN. */
   function endIdle (socket: Socket): void {
     reusing.delete(socket)
-    if (!socket.destroyed) socket.destroySoon()
+    if (!socket.destroyed) socket.destroy()
   }
 
   /** Responses not yet started will carry `Connection: close` (HTTP/1) or end their session with GOAWAY (HTTP/2). */
