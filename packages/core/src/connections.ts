@@ -65,7 +65,24 @@ export function createTracker (events: TrackerEvents) {
   const raw = new Set<Socket>()
   const sessions = new Set<Http2Session>()
   const upgraded = new Set<Socket>()
-  const inFlight = new Map<AnyResponse, InFlight>()
+  // HTTP/2 streams in flight. HTTP/1 requests live in their connection's list:
+  // no per-request map entry on the hot path.
+  const streams = new Map<AnyResponse, InFlight>()
+  let inFlightCount = 0
+
+  /** Every request in flight, HTTP/1 and HTTP/2. Off the hot path only. */
+  function entries (): InFlight[] {
+    const all: InFlight[] = []
+    for (const connection of sockets.values()) all.push(...connection.requests)
+    all.push(...streams.values())
+    return all
+  }
+
+  /** The tracked entry of a request, if an attached server saw it. */
+  function find (req: AnyRequest, res: AnyResponse): InFlight | undefined {
+    if (req.httpVersionMajor === 2) return streams.get(res)
+    return sockets.get((req as IncomingMessage).socket)?.requests.find((entry) => entry.res === res)
+  }
 
   function attach (server: AttachableServer): () => void {
     const existing = servers.get(server)
@@ -80,10 +97,10 @@ export function createTracker (events: TrackerEvents) {
       const connection: Connection = { requests: [], lastDone: 0 }
       sockets.set(socket, connection)
       socket.once('close', () => {
-        sockets.delete(socket)
-        reusing.delete(socket)
         // Requests still open on a closed socket were aborted (or queued behind a closing response).
         for (const entry of [...connection.requests]) settle(entry)
+        sockets.delete(socket)
+        reusing.delete(socket)
         events.changed()
       })
       // Accepted before the listener closed, arriving after: it is idle, end it now.
@@ -104,7 +121,8 @@ export function createTracker (events: TrackerEvents) {
     const onRequest = (req: AnyRequest, res: AnyResponse) => {
       if (req.httpVersionMajor === 2) {
         const entry: InFlight = { req, res, socket: null, start: Date.now(), rejected: false, cut: false }
-        inFlight.set(res, entry)
+        streams.set(res, entry)
+        inFlightCount++
         res.once('close', () => settle(entry))
         return
       }
@@ -114,9 +132,8 @@ export function createTracker (events: TrackerEvents) {
         onSocket(socket)
         connection = sockets.get(socket) ?? { requests: [], lastDone: 0 }
       }
-      const entry: InFlight = { req, res, socket, start: Date.now(), rejected: false, cut: false }
-      inFlight.set(res, entry)
-      connection.requests.push(entry)
+      connection.requests.push({ req, res, socket, start: Date.now(), rejected: false, cut: false })
+      inFlightCount++
     }
     const onUpgrade = (_req: IncomingMessage, socket: Socket) => {
       sockets.delete(socket)
@@ -164,8 +181,13 @@ export function createTracker (events: TrackerEvents) {
   }
 
   function onFinish (message: unknown): void {
-    const entry = inFlight.get((message as { response: AnyResponse }).response)
-    if (entry) settle(entry)
+    const { response, socket } = message as { response: AnyResponse, socket: Socket }
+    const requests = sockets.get(socket)?.requests
+    if (!requests) return
+    // Usually one entry; a few with pipelining.
+    for (const entry of requests) {
+      if (entry.res === response) return settle(entry)
+    }
   }
   function subscribeFinish (): void {
     if (subscribed) return
@@ -179,15 +201,18 @@ export function createTracker (events: TrackerEvents) {
   }
 
   function settle (entry: InFlight): void {
-    if (!inFlight.delete(entry.res)) return
-    const connection = entry.socket && sockets.get(entry.socket)
-    if (connection) {
-      const { requests } = connection
-      requests.splice(requests.indexOf(entry), 1)
+    if (entry.socket) {
+      const connection = sockets.get(entry.socket)
+      const index = connection ? connection.requests.indexOf(entry) : -1
+      if (!connection || index === -1) return
+      connection.requests.splice(index, 1)
       connection.lastDone = Date.now()
       // Idle from now on: never wait for keepAliveTimeout while draining.
-      if (requests.length === 0 && events.phase() === 'drain') endIdle(entry.socket as Socket)
+      if (connection.requests.length === 0 && events.phase() === 'drain') endIdle(entry.socket)
+    } else if (!streams.delete(entry.res)) {
+      return
     }
+    inFlightCount--
     events.settled(entry)
     events.changed()
   }
@@ -230,9 +255,9 @@ export function createTracker (events: TrackerEvents) {
         events.changed()
       }, reuseGraceMs)
     }
-    for (const entry of inFlight.values()) closeAfterResponse(entry)
+    for (const entry of entries()) closeAfterResponse(entry)
     for (const session of sessions) if (!session.closed) session.close()
-    debug('drain started: %d sockets, %d sessions, %d in flight', sockets.size, sessions.size, inFlight.size)
+    debug('drain started: %d sockets, %d sessions, %d in flight', sockets.size, sessions.size, inFlightCount)
     return Promise.all(closed).then(() => undefined)
   }
 
@@ -240,7 +265,7 @@ export function createTracker (events: TrackerEvents) {
   function cut (rejection: Rejection): CutRequest[] {
     const now = Date.now()
     const cutRequests: CutRequest[] = []
-    for (const entry of inFlight.values()) {
+    for (const entry of entries()) {
       if (entry.cut) continue
       entry.cut = true
       const { req, res } = entry
@@ -273,7 +298,7 @@ export function createTracker (events: TrackerEvents) {
   /** What still holds the drain, for the log and the summary. */
   function holding (now = Date.now()): string[] {
     const held: string[] = []
-    for (const { req, start } of inFlight.values()) {
+    for (const { req, start } of entries()) {
       held.push(`request ${req.method ?? 'GET'} ${req.url ?? '/'} (${now - start} ms)`)
     }
     if (sessions.size > 0) held.push(`${sessions.size} HTTP/2 session(s)`)
@@ -289,12 +314,14 @@ export function createTracker (events: TrackerEvents) {
     cut,
     destroyAll,
     holding,
-    inFlight,
-    get busy () { return inFlight.size > 0 || sessions.size > 0 || upgraded.size > 0 || reusing.size > 0 },
+    entries,
+    find,
+    get inFlight () { return inFlightCount },
+    get busy () { return inFlightCount > 0 || sessions.size > 0 || upgraded.size > 0 || reusing.size > 0 },
     get listening () { return servers.size > 0 && [...servers.keys()].every((s) => s.listening) },
     get attached () { return servers.size },
     get anyListening () { return [...servers.keys()].some((s) => s.listening) },
-    counts: () => ({ inFlight: inFlight.size, sockets: sockets.size, sessions: sessions.size, upgraded: upgraded.size }),
+    counts: () => ({ inFlight: inFlightCount, sockets: sockets.size, sessions: sessions.size, upgraded: upgraded.size }),
     detachAll: () => { for (const detach of [...servers.values()]) detach() },
   }
 }

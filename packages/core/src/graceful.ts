@@ -99,7 +99,7 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
   function gate (req: AnyRequest, res: AnyResponse): GateDecision {
     // The hot path while accepting: one comparison.
     if (sequence.state === 'accepting') return 'serve'
-    const tracked = tracker.inFlight.get(res)
+    const tracked = tracker.find(req, res)
     // During the readiness delay, and for health probes, serve, but on a closing connection.
     if (sequence.phase === 'delay' || matchHealth(opts.health, req.url) !== null) {
       tracker.closeAfterResponse(tracked ?? { req, res, socket: socketOf(req) } as InFlight)

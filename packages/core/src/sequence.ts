@@ -83,7 +83,7 @@ export function createSequence (parts: SequenceParts): Sequence {
     drainDeadline = budgetEnd - opts.releaseTimeout
     emit('draining', { ...stats(), trigger })
     log.info({ trigger, ...stats(), readinessDelay: opts.readinessDelay, timeout: opts.timeout }, 'graceful: draining, readiness is now not-ready')
-    for (const entry of tracker.inFlight.values()) tracker.closeAfterResponse(entry)
+    for (const entry of tracker.entries()) tracker.closeAfterResponse(entry)
 
     // Nothing listening, nothing a load balancer could still route here: no reason to wait.
     if (opts.readinessDelay > 0 && tracker.anyListening) await waiter.sleep(opts.readinessDelay)
@@ -108,7 +108,7 @@ export function createSequence (parts: SequenceParts): Sequence {
       emit('timeout', { ...stats(), holding, cut })
       log.warn({ holding, cut, ...stats() }, 'graceful: drain deadline reached, cutting what is left')
       reportCut(cut)
-      await waiter.waitFor(() => tracker.inFlight.size === 0, Math.min(Date.now() + cutFlushMs, budgetEnd))
+      await waiter.waitFor(() => tracker.inFlight === 0, Math.min(Date.now() + cutFlushMs, budgetEnd))
     }
     tracker.destroyAll()
     await Promise.race([listenersClosed, waiter.sleep(Math.min(cutFlushMs, budgetEnd - Date.now()))])
