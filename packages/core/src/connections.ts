@@ -1,10 +1,10 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import type { IncomingMessage } from 'node:http'
-import type { Http2ServerRequest, Http2Session } from 'node:http2'
+import type { Http2Session } from 'node:http2'
 import { Server as NetServer, type Socket } from 'node:net'
 import { Server as TlsServer, type TLSSocket } from 'node:tls'
 import { debuglog } from 'node:util'
-import { writeRejection } from './rejection.js'
+import { closeAfterResponse, cutRequest, describe } from './requests.js'
 import type { AnyRequest, AnyResponse, CutRequest, Rejection } from './types.js'
 
 const debug = debuglog('graceful')
@@ -223,17 +223,6 @@ export function createTracker (events: TrackerEvents) {
     if (!socket.destroyed) socket.destroy()
   }
 
-  /** Responses not yet started will carry `Connection: close` (HTTP/1) or end their session with GOAWAY (HTTP/2). */
-  function closeAfterResponse (entry: InFlight): void {
-    if (entry.socket) {
-      if (!entry.res.headersSent) entry.res.setHeader('connection', 'close')
-    } else {
-      const session = (entry.req as Http2ServerRequest).stream?.session
-      // close() sends GOAWAY and lets the open streams finish.
-      if (session && !session.closed) session.close()
-    }
-  }
-
   /** Stop accepting, end idle connections, ask the busy ones to close after their response. */
   function startDrain (): Promise<void> {
     // net.Server's close stops listening and nothing else: node:http's own close
@@ -264,22 +253,7 @@ export function createTracker (events: TrackerEvents) {
   /** The deadline: 503 for what has not started, destroy the rest. */
   function cut (rejection: Rejection): CutRequest[] {
     const now = Date.now()
-    const cutRequests: CutRequest[] = []
-    for (const entry of entries()) {
-      if (entry.cut) continue
-      entry.cut = true
-      const { req, res } = entry
-      const base = { method: req.method ?? 'GET', url: req.url ?? '/', ageMs: now - entry.start }
-      // The handler may still write later; that must not become an unhandled 'error'.
-      res.on('error', noop)
-      if (!res.headersSent && !res.writableEnded && !res.destroyed) {
-        writeRejection(entry, rejection)
-        cutRequests.push({ ...base, action: 'rejected' })
-      } else {
-        res.destroy()
-        cutRequests.push({ ...base, action: 'destroyed' })
-      }
-    }
+    const cutRequests = entries().filter((entry) => !entry.cut).map((entry) => cutRequest(entry, rejection, now))
     for (const socket of upgraded) socket.destroy()
     return cutRequests
   }
@@ -298,9 +272,7 @@ export function createTracker (events: TrackerEvents) {
   /** What still holds the drain, for the log and the summary. */
   function holding (now = Date.now()): string[] {
     const held: string[] = []
-    for (const { req, start } of entries()) {
-      held.push(`request ${req.method ?? 'GET'} ${req.url ?? '/'} (${now - start} ms)`)
-    }
+    for (const entry of entries()) held.push(describe(entry, now))
     if (sessions.size > 0) held.push(`${sessions.size} HTTP/2 session(s)`)
     if (upgraded.size > 0) held.push(`${upgraded.size} upgraded socket(s) (WebSocket?)`)
     if (reusing.size > 0) held.push(`${reusing.size} keep-alive socket(s) in their reuse window`)
@@ -335,5 +307,3 @@ function isHttp2Server (server: object): boolean {
   }
   return false
 }
-
-function noop (): void {}
