@@ -294,7 +294,6 @@ export function createTracker (events: TrackerEvents) {
     get attached () { return servers.size },
     get anyListening () { return [...servers.keys()].some((s) => s.listening) },
     counts: () => ({ inFlight: inFlightCount, sockets: sockets.size, sessions: sessions.size, upgraded: upgraded.size }),
-    detachAll: () => { for (const detach of [...servers.values()]) detach() },
   }
 }
 
