@@ -130,7 +130,7 @@ describe('consumers of the packed packages', () => {
     const jest = requireFromTests.resolve('jest/bin/jest')
     const out = run(process.execPath, [jest, '--ci', '--runInBand', '--json'], join(consumers, 'jest'), 150_000)
     const report = JSON.parse(out) as { success: boolean, numPassedTests: number, numTotalTests: number, testResults: { name: string }[] }
-    expect(report.testResults.map(({ name }) => name.replace(/^.*[/\\]/, '')).sort()).toEqual(['core.test.js', 'express.test.js', 'fastify.test.js', 'koa.test.js'])
+    expect(report.testResults.map(({ name }) => name.replace(/^.*[/\\]/, ''))).toEqual(expect.arrayContaining(['core.test.js', 'express.test.js', 'fastify.test.js', 'koa.test.js']))
     expect(report.numPassedTests).toBe(report.numTotalTests)
     expect(report.success).toBe(true)
   }, 180_000)
