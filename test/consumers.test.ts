@@ -63,6 +63,9 @@ function link (name: string, from: string): void {
 }
 
 beforeAll(() => {
+  for (const { dir } of published) {
+    if (!existsSync(join(dir, 'dist/index.cjs'))) throw new Error(`${dir}/dist/index.cjs is missing: run \`pnpm build\` first (\`pnpm test\` does)`)
+  }
   rmSync(modules, { recursive: true, force: true })
   const packs = mkdtempSync(join(tmpdir(), 'graceful-packs-'))
   try {
