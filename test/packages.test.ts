@@ -68,7 +68,7 @@ describe('one signal owner across copies', () => {
     child.stderr?.on('data', (chunk: Buffer) => { out += chunk.toString() })
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
     try {
-      const ready = await within(new Promise<{ files: string[], distinct: boolean, listeners: number }>((resolve, reject) => {
+      const ready = await within(new Promise<{ files: string[], distinct: boolean, listeners: number, errors: boolean }>((resolve, reject) => {
         child.once('message', resolve)
         void exited.then((code) => reject(new Error(`fixture exited (${code}): ${out}`)))
       }), 15_000, 'two-formats fixture')
@@ -76,6 +76,7 @@ describe('one signal owner across copies', () => {
       expect(ready.files[1]).toMatch(/dist[/\\]index\.cjs$/)
       expect(ready.distinct).toBe(true)
       expect(ready.listeners).toBe(1)
+      expect(ready.errors).toBe(true)
       child.kill('SIGTERM')
       expect(await within(exited, 15_000, 'two-formats fixture to exit')).toBe(0)
       expect(out.split('\n').filter(Boolean).sort()).toEqual(['hook cjs', 'hook esm'])
