@@ -21,6 +21,10 @@ export function wireClose (app: FastifyInstance<RawServerBase>, graceful: Gracef
   const fastifyClosed = deferred()
   let closeStarted = false
   let closedByCore = false
+  // app.close() called while the release hooks run (from inside one, typically):
+  // the drain is over, so Fastify may close now, and app.close() must not wait
+  // for the shutdown, which waits for that very hook.
+  let closedDuringRelease = false
 
   // Registered now, first, so it runs last: release hooks run last registered first.
   graceful.onClose(async function fastifyClose () {
@@ -33,7 +37,12 @@ export function wireClose (app: FastifyInstance<RawServerBase>, graceful: Gracef
   }, { name: 'fastify.close' })
 
   async function drainFirst (): Promise<void> {
+    if (closeStarted) return
     closeStarted = true
+    if (graceful.state === 'closed') {
+      closedDuringRelease = true
+      return
+    }
     // Waits for the drain and the release hooks before ours, not the whole
     // shutdown: that would wait for `fastifyClose`, which waits for this close.
     // The shutdown promise settles first only when the core skipped our hook
@@ -61,7 +70,7 @@ export function wireClose (app: FastifyInstance<RawServerBase>, graceful: Gracef
   app.addHook('onClose', async function gracefulClosed () {
     fastifyClosed.resolve()
     // `await app.close()` means everything is closed, the core's release hooks included.
-    if (!closedByCore) await graceful.shutdown('close')
+    if (!closedByCore && !closedDuringRelease) await graceful.shutdown('close')
   })
 }
 
