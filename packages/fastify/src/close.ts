@@ -67,6 +67,25 @@ export function wireClose (app: FastifyInstance<RawServerBase>, graceful: Gracef
   // When the app is closed before it was ever ready, onReady never ran: drain here.
   app.addHook('preClose', drainFirst)
 
+  // An app.close() from inside a release hook while the user's own app.close()
+  // is held (the release hooks run inside it) would wait in avvio's close queue
+  // behind that very close: a deadlock until the hook's timeout. The app is
+  // already closing and will be closed right after the release hooks, so that
+  // call returns at once. Any other app.close() is Fastify's own.
+  // https://github.com/fastify/avvio/blob/v9.1.0/boot.js#L317
+  const fastifyCloseMethod = app.close
+  const held = () => closeStarted && !closedByCore && !closedDuringRelease && graceful.state === 'closed' && !releasedNow
+  let releasedNow = false
+  void released.promise.then(() => { releasedNow = true })
+  app.close = function gracefulClose (this: unknown, callback?: () => void) {
+    if (!held()) return fastifyCloseMethod.call(this, callback as never) as never
+    if (typeof callback === 'function') {
+      process.nextTick(callback)
+      return undefined as never
+    }
+    return Promise.resolve() as never
+  } as typeof app.close
+
   app.addHook('onClose', async function gracefulClosed () {
     fastifyClosed.resolve()
     // `await app.close()` means everything is closed, the core's release hooks included.
