@@ -10,6 +10,7 @@ import { createRejection, writeRejection } from './rejection.js'
 import { createRoutingHint } from './routing.js'
 import { createSequence } from './sequence.js'
 import { registerSignals } from './signals.js'
+import { warnIfSignalsMayNotArrive } from './signal-reach.js'
 import { createTasks } from './tasks.js'
 import type { AnyRequest, AnyResponse, GateDecision, GracefulEvents, NotifyHook } from './types.js'
 
@@ -81,6 +82,8 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
       force: sequence.force,
     })
     : noop
+
+  if (opts.signals.length > 0) warnIfSignalsMayNotArrive(log)
 
   function isReady (): boolean {
     if (sequence.state !== 'accepting') return false
