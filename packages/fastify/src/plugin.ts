@@ -1,4 +1,4 @@
-import { createGraceful, ErrorCodes, GracefulError, type AttachableServer, type Graceful, type GracefulOptions, type Logger } from '@graceful/core'
+import { createGraceful, ErrorCodes, GracefulError, type AttachableServer, type Graceful, type GracefulOptions } from '@graceful/core'
 import type { FastifyInstance, FastifyPluginAsync, RawServerBase } from 'fastify'
 import fp from 'fastify-plugin'
 import { wireClose } from './close.js'
@@ -18,7 +18,7 @@ export interface FastifyGracefulOptions extends Omit<GracefulOptions, 'logger'> 
    * Where the plugin logs (structured fields, pino-shaped).
    * @default app.log (a child at the register `logLevel` when one is given)
    */
-  logger?: Logger
+  logger?: GracefulOptions['logger']
   /** Route options of the health routes: `logLevel`, `hide` (from `@fastify/swagger`), `schema`. */
   healthRoutes?: HealthRouteOptions
 }
