@@ -1,12 +1,14 @@
 import { EventEmitter } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { debuglog } from 'node:util'
-import { createTracker, type InFlight, type Tracker } from './connections.js'
+import { createTracker, type AttachableServer, type InFlight, type Tracker } from './connections.js'
 import type { AdapterConfig, Graceful } from './handle.js'
 import { liveness, matchHealth, readiness } from './health.js'
+import { claimOnAttach, inheritedSource, signalReady } from './inherit.js'
 import { toReleaseHook, type ReleaseHook } from './hooks.js'
 import { resolveOptions, type GracefulOptions, type ResolvedOptions } from './options.js'
 import { createRejection, writeRejection } from './rejection.js'
+import { createReloader } from './reload.js'
 import { createSequence } from './sequence.js'
 import { registerSignals } from './signals.js'
 import { createTasks } from './tasks.js'
@@ -51,7 +53,10 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     notifyHooks,
     releaseHooks,
     rejection,
-    closed: () => unregister(),
+    closed: () => {
+      unregister()
+      reloader?.close()
+    },
   })
   const tracker: Tracker = createTracker({
     phase: () => sequence.phase,
@@ -62,6 +67,23 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
       sequence.changed()
     },
   })
+
+  // Attached servers in attach order: a reload hands their sockets over in this order.
+  const servers = new Set<AttachableServer>()
+  inheritedSource()
+  // Before the signals: it throws when another instance owns reload, and must leave nothing behind.
+  const reloader = opts.reload
+    ? createReloader({
+      reload: opts.reload,
+      log,
+      emit: (event, ...args) => { emitter.emit(event, ...args) },
+      state: () => sequence.state,
+      servers: () => [...servers],
+      drain: () => sequence.shutdown('reload', true),
+      exit: opts.exit,
+      timeout: opts.timeout,
+    })
+    : null
 
   const unregister = opts.signals.length > 0 || opts.handleFatalErrors || opts.pm2
     ? registerSignals({
@@ -87,6 +109,8 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
 
   /** PM2's `wait_ready`: one `'ready'` message, the first time readiness holds. */
   function announceReady (): void {
+    // After a reload: the old process drains once this one is ready.
+    signalReady(isReady())
     if (!opts.pm2 || announced || !isReady() || typeof process.send !== 'function') return
     announced = true
     process.send('ready')
@@ -126,11 +150,18 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     rejection,
     rejectionFor,
     attach: (server) => {
+      // An inherited socket (reload, systemd) waiting for this position: the next listen() takes it.
+      claimOnAttach(server)
       const detach = tracker.attach(server)
+      servers.add(server)
       announceReady()
-      return detach
+      return () => {
+        servers.delete(server)
+        detach()
+      }
     },
-    shutdown: sequence.shutdown,
+    shutdown: (trigger) => sequence.shutdown(trigger),
+    reload: () => reloader?.reload() ?? Promise.resolve({ ok: false, reason: 'the reload option is off', pid: null, code: null, signal: null, durationMs: 0 }),
     force: (reason = 'force') => {
       const result = sequence.shutdown(reason)
       sequence.force(reason)

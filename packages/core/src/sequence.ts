@@ -40,7 +40,8 @@ export interface Sequence {
   settled: (finished: boolean, rejected: boolean, cut: boolean) => void
   /** A 503 for a request no attached server tracks (supertest's own server, say). */
   rejectedUntracked: () => void
-  shutdown: (trigger?: Trigger) => Promise<ShutdownSummary>
+  /** `skipDelay`: a reload's drain, when no load balancer has anything to learn. */
+  shutdown: (trigger?: Trigger, skipDelay?: boolean) => Promise<ShutdownSummary>
   /** Skip ahead: destroy everything, stop waiting, skip release hooks. */
   force: (reason: string) => void
 }
@@ -74,7 +75,7 @@ export function createSequence (parts: SequenceParts): Sequence {
     }
   }
 
-  async function run (trigger: Trigger): Promise<ShutdownSummary> {
+  async function run (trigger: Trigger, skipDelay: boolean): Promise<ShutdownSummary> {
     const tracker = parts.tracker()
     const started = Date.now()
     state = 'draining'
@@ -86,7 +87,7 @@ export function createSequence (parts: SequenceParts): Sequence {
     for (const entry of tracker.entries()) tracker.closeAfterResponse(entry)
 
     // Nothing listening, nothing a load balancer could still route here: no reason to wait.
-    if (opts.readinessDelay > 0 && tracker.anyListening) await waiter.sleep(opts.readinessDelay)
+    if (opts.readinessDelay > 0 && tracker.anyListening && !skipDelay) await waiter.sleep(opts.readinessDelay)
     const drainStarted = Date.now()
     phase = 'drain'
     drainingController.abort(new GracefulError(ErrorCodes.DRAINING, 'draining started'))
@@ -208,8 +209,8 @@ export function createSequence (parts: SequenceParts): Sequence {
       else counts.completed++
     },
     rejectedUntracked: () => { counts.rejected++ },
-    shutdown (trigger = 'shutdown') {
-      summary ??= run(trigger)
+    shutdown (trigger = 'shutdown', skipDelay = false) {
+      summary ??= run(trigger, skipDelay)
       return summary
     },
     force (reason) {
