@@ -16,6 +16,8 @@ const isSet = (value: string | undefined): value is string => value !== undefine
 const options: FastifyGracefulOptions = {}
 if (isSet(env.TIMEOUT)) options.timeout = Number(env.TIMEOUT)
 if (isSet(env.READINESS_DELAY)) options.readinessDelay = Number(env.READINESS_DELAY)
+// RELOAD=1: SIGHUP starts a new copy on the same socket, then this one drains (see @graceful/core's README).
+if (env.RELOAD === '1') options.reload = isSet(env.RELOAD_TIMEOUT) ? { timeout: Number(env.RELOAD_TIMEOUT) } : true
 const port = isSet(env.PORT) ? Number(env.PORT) : 3000
 if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError(`PORT must be a port number (0 for any free port), got "${env.PORT}"`)
 const host = isSet(env.HOST) ? env.HOST : '0.0.0.0'

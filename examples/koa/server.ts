@@ -5,7 +5,8 @@
 // Environment (shared by every example): PORT (default 3000, 0 = any free port,
 // printed as `listening <port>` on stdout), HOST (default every interface),
 // TIMEOUT and READINESS_DELAY (ms, passed to the options as they are, so a bad
-// value fails with graceful's own error), GRACEFUL=0 (the bare Koa app, no plugin).
+// value fails with graceful's own error), GRACEFUL=0 (the bare Koa app, no plugin),
+// RELOAD=1 (in-place restart on SIGHUP) and RELOAD_TIMEOUT.
 import Koa from 'koa'
 import { graceful, type Logger } from '@graceful/koa'
 
@@ -32,6 +33,8 @@ const g = env.GRACEFUL === '0'
     logger,
     ...(set(env.TIMEOUT) ? { timeout: Number(env.TIMEOUT) } : {}),
     readinessDelay: set(env.READINESS_DELAY) ? Number(env.READINESS_DELAY) : 0,
+    // RELOAD=1: SIGHUP starts a new copy on the same socket, then this one drains (see @graceful/core's README).
+    ...(env.RELOAD === '1' ? { reload: set(env.RELOAD_TIMEOUT) ? { timeout: Number(env.RELOAD_TIMEOUT) } : true } : {}),
   })
 
 if (g) {

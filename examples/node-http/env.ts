@@ -3,6 +3,8 @@ import type { GracefulOptions } from '@graceful/core'
 /**
  * The environment contract every example shares:
  *
+ * - `RELOAD=1`: zero-downtime in-place restart on SIGHUP (`reload`); `RELOAD_TIMEOUT`: ms the new process gets to be ready.
+ *
  * - `PORT`: where to listen (`0` picks a free port; the chosen one is printed as `listening <port>`).
  * - `HOST`: the address to bind (the end-to-end tests use `127.0.0.1`); every interface when unset.
  * - `TIMEOUT`: the whole shutdown budget in ms (`timeout`).
@@ -12,10 +14,11 @@ import type { GracefulOptions } from '@graceful/core'
  * Values are passed to the options unchanged (as numbers), so a bad one fails
  * with core's own error naming the option, before anything listens.
  */
-export function optionsFromEnv (env: NodeJS.ProcessEnv = process.env): Pick<GracefulOptions, 'timeout' | 'readinessDelay'> {
-  const options: Pick<GracefulOptions, 'timeout' | 'readinessDelay'> = {}
+export function optionsFromEnv (env: NodeJS.ProcessEnv = process.env): Pick<GracefulOptions, 'timeout' | 'readinessDelay' | 'reload'> {
+  const options: Pick<GracefulOptions, 'timeout' | 'readinessDelay' | 'reload'> = {}
   if (isSet(env.TIMEOUT)) options.timeout = Number(env.TIMEOUT)
   if (isSet(env.READINESS_DELAY)) options.readinessDelay = Number(env.READINESS_DELAY)
+  if (env.RELOAD === '1') options.reload = isSet(env.RELOAD_TIMEOUT) ? { timeout: Number(env.RELOAD_TIMEOUT) } : true
   return options
 }
 

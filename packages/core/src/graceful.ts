@@ -41,6 +41,9 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
   const releaseHooks: ReleaseHook[] = []
   const { rejection, rejectionFor } = createRejection(opts.retryAfter)
   let markedReady = false
+  // A reload handed over: this process is healthy, a request on one of its
+  // connections is served (with Connection: close), never answered 503.
+  let handedOver = false
   let announced = false
 
   const tasks = createTasks(() => sequence.changed())
@@ -79,7 +82,10 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
       emit: (event, ...args) => { emitter.emit(event, ...args) },
       state: () => sequence.state,
       servers: () => [...servers],
-      drain: () => sequence.shutdown('reload', true),
+      drain: () => {
+        handedOver = true
+        return sequence.shutdown('reload', opts.reload?.readinessDelay)
+      },
       exit: opts.exit,
       timeout: opts.timeout,
     })
@@ -125,7 +131,7 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     if (sequence.state === 'accepting') return 'serve'
     const tracked = tracker.find(req, res)
     // During the readiness delay, and for health probes, serve, but on a closing connection.
-    if (sequence.phase === 'delay' || matchHealth(opts.health, req.url) !== null) {
+    if (sequence.phase === 'delay' || handedOver || matchHealth(opts.health, req.url) !== null) {
       tracker.closeAfterResponse(tracked ?? { req, res, socket: socketOf(req) } as InFlight)
       return 'serve'
     }

@@ -142,7 +142,7 @@ export function resolveOptions (input: GracefulOptions = {}, extraKeys: readonly
     readyWhen: oneOf('readyWhen', input.readyWhen, ['listening', 'manual'] as const, 'listening'),
     onCut: fn('onCut', input.onCut),
     pm2: bool('pm2', input.pm2, process.env.PM2_HOME !== undefined || process.env.pm_id !== undefined),
-    reload: resolveReload(input.reload, shutdownSignals),
+    reload: resolveReload(input.reload, shutdownSignals, timeout - releaseTimeout),
   }
 }
 

@@ -22,6 +22,8 @@ export interface ResolvedReload {
   signal: NodeJS.Signals | null
   /** How long the new process gets to become ready. */
   timeout: number
+  /** The old process's readiness delay once the new one is ready. */
+  readinessDelay: number
 }
 
 /** The `reload` option: `true`, or these. */
@@ -30,13 +32,25 @@ export interface ReloadOptions {
   signal?: NodeJS.Signals | false
   /** How long the new process gets to boot, listen and become ready, in ms. Then it is killed and this one keeps serving. @default 30_000 */
   timeout?: number
+  /**
+   * Once the new process is ready, this one keeps serving this long with
+   * `Connection: close` (replacing `readinessDelay`, meant for load balancers),
+   * so keep-alive clients close their connections after a response, and open
+   * the next one on the shared socket, instead of meeting a FIN mid-reuse.
+   * @default 500
+   */
+  readinessDelay?: number
 }
 
 const maxTimer = 2 ** 31 - 1
-const reloadKeys = new Set(['signal', 'timeout'])
+const reloadKeys = new Set(['signal', 'timeout', 'readinessDelay'])
 
-/** Validates the `reload` option; `signals` are those that shut down, which it must not share. */
-export function resolveReload (value: unknown, signals: readonly NodeJS.Signals[]): ResolvedReload | null {
+/**
+ * Validates the `reload` option; `signals` are those that shut down, which it
+ * must not share; its readiness delay must leave time to drain (`drainBudget`:
+ * timeout minus releaseTimeout).
+ */
+export function resolveReload (value: unknown, signals: readonly NodeJS.Signals[], drainBudget: number): ResolvedReload | null {
   if (value === undefined || value === false) return null
   const input: ReloadOptions = value === true ? {} : value as ReloadOptions
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -56,7 +70,11 @@ export function resolveReload (value: unknown, signals: readonly NodeJS.Signals[
   if (signal !== false && signals.includes(signal)) {
     throw invalidOption('reload.signal', `a signal that does not also shut down (signals: ${signals.join(', ')})`, signal)
   }
-  return { signal: signal === false ? null : signal, timeout }
+  const readinessDelay = input.readinessDelay ?? Math.min(500, Math.floor(drainBudget / 2))
+  if (typeof readinessDelay !== 'number' || !Number.isFinite(readinessDelay) || readinessDelay < 0 || readinessDelay >= drainBudget) {
+    throw invalidOption('reload.readinessDelay', `a number of milliseconds from 0 to below timeout - releaseTimeout (${drainBudget})`, readinessDelay)
+  }
+  return { signal: signal === false ? null : signal, timeout, readinessDelay }
 }
 
 export interface ReloadParts {
@@ -118,7 +136,7 @@ export function createReloader (parts: ReloadParts): Reloader {
     const fds = servers.map(descriptorOf)
     const child = start(fds)
     if (!child.pid) return failed({ reason: 'the new process could not be started', pid: null, code: null, signal: null, durationMs: Date.now() - started })
-    parts.log.info({ pid: child.pid, servers: servers.length, timeout: parts.reload.timeout }, 'graceful: reload: started a new process, waiting until it is ready')
+    parts.log.info({ newPid: child.pid, servers: servers.length, timeout: parts.reload.timeout }, 'graceful: reload: started a new process, waiting until it is ready')
 
     const outcome = await handshake(child, parts.reload.timeout)
     const durationMs = Date.now() - started
@@ -127,12 +145,12 @@ export function createReloader (parts: ReloadParts): Reloader {
     }
     if (parts.state() !== 'accepting') {
       // A shutdown began while the new process booted: it now serves alone.
-      parts.log.warn({ pid: child.pid }, 'graceful: reload: this process began shutting down meanwhile; the new one serves')
+      parts.log.warn({ newPid: child.pid }, 'graceful: reload: this process began shutting down meanwhile; the new one serves')
     }
     handedOver = true
     const result: ReloadResult = { ok: true, pid: child.pid, durationMs }
     parts.emit('reload', result)
-    parts.log.info({ pid: child.pid, durationMs }, 'graceful: reload: the new process is ready, draining this one')
+    parts.log.info({ newPid: child.pid, durationMs }, 'graceful: reload: the new process is ready, draining this one')
     handOver()
     return result
   }
@@ -186,7 +204,9 @@ export function createReloader (parts: ReloadParts): Reloader {
   function failed (failure: Omit<Extract<ReloadResult, { ok: false }>, 'ok'>): ReloadResult {
     const result: ReloadResult = { ok: false, ...failure }
     parts.emit('reloadFailed', result)
-    parts.log.error({ ...failure }, `graceful: reload failed, this process keeps serving: ${failure.reason}`)
+    const { pid: newPid, ...fields } = failure
+    // `pid` is the logger's own field (pino): the new process is `newPid`.
+    parts.log.error({ ...fields, newPid }, `graceful: reload failed, this process keeps serving: ${failure.reason}`)
     return result
   }
 

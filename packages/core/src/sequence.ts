@@ -40,8 +40,8 @@ export interface Sequence {
   settled: (finished: boolean, rejected: boolean, cut: boolean) => void
   /** A 503 for a request no attached server tracks (supertest's own server, say). */
   rejectedUntracked: () => void
-  /** `skipDelay`: a reload's drain, when no load balancer has anything to learn. */
-  shutdown: (trigger?: Trigger, skipDelay?: boolean) => Promise<ShutdownSummary>
+  /** `readinessDelay`: a reload's own, in place of the option's. */
+  shutdown: (trigger?: Trigger, readinessDelay?: number) => Promise<ShutdownSummary>
   /** Skip ahead: destroy everything, stop waiting, skip release hooks. */
   force: (reason: string) => void
 }
@@ -75,7 +75,7 @@ export function createSequence (parts: SequenceParts): Sequence {
     }
   }
 
-  async function run (trigger: Trigger, skipDelay: boolean): Promise<ShutdownSummary> {
+  async function run (trigger: Trigger, readinessDelay: number): Promise<ShutdownSummary> {
     const tracker = parts.tracker()
     const started = Date.now()
     state = 'draining'
@@ -83,11 +83,11 @@ export function createSequence (parts: SequenceParts): Sequence {
     budgetEnd = started + opts.timeout
     drainDeadline = budgetEnd - opts.releaseTimeout
     emit('draining', { ...stats(), trigger })
-    log.info({ trigger, ...stats(), readinessDelay: opts.readinessDelay, timeout: opts.timeout }, 'graceful: draining, readiness is now not-ready')
+    log.info({ trigger, ...stats(), readinessDelay, timeout: opts.timeout }, 'graceful: draining, readiness is now not-ready')
     for (const entry of tracker.entries()) tracker.closeAfterResponse(entry)
 
     // Nothing listening, nothing a load balancer could still route here: no reason to wait.
-    if (opts.readinessDelay > 0 && tracker.anyListening && !skipDelay) await waiter.sleep(opts.readinessDelay)
+    if (readinessDelay > 0 && tracker.anyListening) await waiter.sleep(readinessDelay)
     const drainStarted = Date.now()
     phase = 'drain'
     drainingController.abort(new GracefulError(ErrorCodes.DRAINING, 'draining started'))
@@ -209,8 +209,8 @@ export function createSequence (parts: SequenceParts): Sequence {
       else counts.completed++
     },
     rejectedUntracked: () => { counts.rejected++ },
-    shutdown (trigger = 'shutdown', skipDelay = false) {
-      summary ??= run(trigger, skipDelay)
+    shutdown (trigger = 'shutdown', readinessDelay = opts.readinessDelay) {
+      summary ??= run(trigger, readinessDelay)
       return summary
     },
     force (reason) {
