@@ -6,6 +6,9 @@
 // throws at boot, or never becomes ready, leaves the old one serving.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
+import http2 from 'node:http2'
+import https from 'node:https'
+import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -64,7 +67,7 @@ function writeControl (version: number, boot: 'ok' | 'throw' | 'hang' = 'ok'): v
 }
 
 /** Starts an example under the subreaper, with the probe preloaded; tracks every PID it prints. */
-async function start (example: Example, env: Record<string, string>, version = 1): Promise<Service> {
+async function start (example: Example, env: Record<string, string>, version = 1, listening = /^listening (\d+)$/): Promise<Service> {
   writeControl(version)
   const args = underSubreaper(process.execPath, ['--conditions=@graceful/source', '--import', 'tsx', '--import', probe, example.entry])
   if (!args) throw new Error(`no prctl number for ${process.arch}`)
@@ -80,7 +83,7 @@ async function start (example: Example, env: Record<string, string>, version = 1
     }
   })
   const [, pid] = await wrapper.line(new RegExp(`^pid (\\d+) version ${version}$`), 15_000)
-  const [, port] = await wrapper.line(/^listening (\d+)$/, 15_000)
+  const [, port] = await wrapper.line(listening, 15_000)
   return { wrapper, port: Number(port), current: Number(pid) }
 }
 
@@ -110,6 +113,36 @@ async function stopLoad (load: Load): Promise<LoadReport> {
 }
 
 const nodeHttp = examples.find((example) => example.name === 'node:http') as Example
+const multi: Example = { name: 'three servers', dir: fileURLToPath(new URL('./fixtures/', import.meta.url)), entry: 'reload-multi.ts' }
+
+/** GET / over HTTP/1 (`https`: TLS, self-signed), or HTTP/2 over TLS: the body. */
+function get (protocol: 'http' | 'https' | 'h2', port: number): Promise<string> {
+  const body = new Promise<string>((resolve, reject) => {
+    if (protocol === 'h2') {
+      const session = http2.connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false })
+      session.on('error', reject)
+      const stream = session.request({ ':path': '/' })
+      let text = ''
+      stream.setEncoding('utf8')
+      stream.on('data', (chunk: string) => { text += chunk })
+      stream.on('end', () => { session.close(); resolve(text) })
+      stream.on('error', reject)
+      return
+    }
+    const client = protocol === 'https' ? https : http
+    client.get({ host: '127.0.0.1', port, path: '/', agent: false, rejectUnauthorized: false }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => { text += chunk })
+      res.on('end', () => resolve(text))
+    }).on('error', reject)
+  })
+  return within(body, 5000, `GET / over ${protocol}`)
+}
+
+async function answers (ports: number[]): Promise<string[]> {
+  return Promise.all([get('http', ports[0] ?? 0), get('https', ports[1] ?? 0), get('h2', ports[2] ?? 0)])
+}
 
 describe.each(examples)('in-place restart: $name', (example) => {
   it(`${reloads} reloads under keep-alive load: every request succeeds, one process left with the new code`, { timeout: 60_000 }, async () => {
@@ -200,5 +233,54 @@ describe('in-place restart: what it proves', () => {
     results.push({ target: 'node:http', mode: 'throw, hang, reload', requests: report.requests, failed: report.failed, failures: JSON.stringify(report.failures) })
     expect(report.failures, service.wrapper.output()).toEqual({})
     expect(await whoAnswers(service.port)).toEqual({ status: 200, version: '4', pid: String(service.current) })
+  })
+})
+
+describe('in-place restart: several servers, HTTPS and HTTP/2, graceful.reload()', () => {
+  it('hands every socket over in attach order; reports a failed version through the event and the result', { timeout: 60_000 }, async () => {
+    const service = await start(multi, {}, 1, /^ports (\d+ \d+ \d+)$/)
+    const ports = (service.wrapper.lines.find((line) => line.startsWith('ports ')) ?? '').split(' ').slice(1).map(Number)
+    const first = service.current
+    expect(await answers(ports)).toEqual([`app ${first}`, `metrics ${first}`, `api ${first}`])
+
+    writeControl(2, 'throw')
+    process.kill(first, 'SIGUSR2')
+    const [, failed] = await service.wrapper.line(/^result (.+)$/, 15_000)
+    const [, event] = await service.wrapper.line(/^event reloadFailed (.+)$/, 15_000)
+    expect(JSON.parse(failed ?? '')).toEqual(JSON.parse(event ?? ''))
+    expect(JSON.parse(failed ?? '')).toMatchObject({ ok: false, code: 1, signal: null, reason: 'the new process exited (code 1) before it was ready' })
+    expect(await answers(ports)).toEqual([`app ${first}`, `metrics ${first}`, `api ${first}`])
+
+    writeControl(3)
+    process.kill(first, 'SIGUSR2')
+    const [, pid] = await service.wrapper.line(/^pid (\d+) version 3$/, 15_000)
+    const [, done] = await service.wrapper.line(/^event reload (.+)$/, 15_000)
+    expect(JSON.parse(done ?? '')).toMatchObject({ ok: true, pid: Number(pid) })
+    expect(await service.wrapper.line(new RegExp(`^reaped ${first} (.+)$`), 15_000)).toContain('code 0')
+    expect(await answers(ports)).toEqual([`app ${pid}`, `metrics ${pid}`, `api ${pid}`])
+  })
+
+  it('takes sockets passed by systemd socket activation (LISTEN_FDS, LISTEN_PID) in order', { timeout: 30_000 }, async () => {
+    // What systemd does: the listening sockets at fd 3, 4, 5, and LISTEN_PID set to the service's own PID
+    // (`exec` keeps the shell's PID). Our copies close once the child has them.
+    const listeners = await Promise.all([0, 1, 2].map(() => new Promise<Server>((resolve) => {
+      const server = createServer()
+      server.listen(0, '127.0.0.1', () => resolve(server))
+    })))
+    const ports = listeners.map((server) => (server.address() as { port: number }).port)
+    const fds = listeners.map((server) => (server as unknown as { _handle: { fd: number } })._handle.fd)
+    writeControl(1)
+    const child = processes.spawn('socket-activated', 'sh', ['-c', 'LISTEN_PID=$$ LISTEN_FDS=3 exec "$0" "$@"', process.execPath,
+      '--conditions=@graceful/source', '--import', 'tsx', '--import', probe, multi.entry], {
+      cwd: multi.dir,
+      env: { ...process.env, NODE_OPTIONS: '', RELOAD_CONTROL: control },
+      fds,
+    })
+    for (const server of listeners) server.close()
+    const [, pid] = await child.line(/^pid (\d+) version 1$/, 15_000)
+    pids.add(Number(pid))
+    const [, printed] = await child.line(/^ports (.+)$/, 15_000)
+    expect(printed).toBe(ports.join(' '))
+    expect(await answers(ports)).toEqual([`app ${pid}`, `metrics ${pid}`, `api ${pid}`])
   })
 })
