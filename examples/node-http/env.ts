@@ -3,7 +3,8 @@ import type { GracefulOptions } from '@graceful/core'
 /**
  * The environment contract every example shares:
  *
- * - `RELOAD=1`: zero-downtime in-place restart on SIGHUP (`reload`); `RELOAD_TIMEOUT`: ms the new process gets to be ready.
+ * - `RELOAD=1`: zero-downtime in-place restart on SIGHUP (`reload`); `RELOAD_TIMEOUT`: ms the new process gets to be ready;
+ *   `RELOAD_PID_FILE`: where each process writes its PID once ready (systemd `PIDFile=`).
  *
  * - `PORT`: where to listen (`0` picks a free port; the chosen one is printed as `listening <port>`).
  * - `HOST`: the address to bind (the end-to-end tests use `127.0.0.1`); every interface when unset.
@@ -18,7 +19,12 @@ export function optionsFromEnv (env: NodeJS.ProcessEnv = process.env): Pick<Grac
   const options: Pick<GracefulOptions, 'timeout' | 'readinessDelay' | 'reload'> = {}
   if (isSet(env.TIMEOUT)) options.timeout = Number(env.TIMEOUT)
   if (isSet(env.READINESS_DELAY)) options.readinessDelay = Number(env.READINESS_DELAY)
-  if (env.RELOAD === '1') options.reload = isSet(env.RELOAD_TIMEOUT) ? { timeout: Number(env.RELOAD_TIMEOUT) } : true
+  if (env.RELOAD === '1') {
+    options.reload = {
+      ...(isSet(env.RELOAD_TIMEOUT) ? { timeout: Number(env.RELOAD_TIMEOUT) } : {}),
+      ...(isSet(env.RELOAD_PID_FILE) ? { pidFile: env.RELOAD_PID_FILE } : {}),
+    }
+  }
   return options
 }
 

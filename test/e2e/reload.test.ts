@@ -198,8 +198,12 @@ describe('in-place restart: what it proves', () => {
   })
 
   it('a new version that throws at boot, then one never ready: the old one keeps serving and reports it; a third reload succeeds', { timeout: 60_000 }, async () => {
-    const service = await start(nodeHttp, { RELOAD: '1', RELOAD_TIMEOUT: '2000' })
+    const pidFile = join(dir, 'app.pid')
+    const service = await start(nodeHttp, { RELOAD: '1', RELOAD_TIMEOUT: '5000', RELOAD_PID_FILE: pidFile })
     const first = service.current
+    // What systemd's PIDFile= reads: the serving process, written once it is ready.
+    const pidInFile = () => Number(readFileSync(pidFile, 'utf8'))
+    expect(pidInFile()).toBe(first)
     const load = startLoad({ target: { port: service.port }, ...loadOptions })
     let report: LoadReport
     const failures = () => service.wrapper.output().split('\n').filter((line) => line.includes('reload failed'))
@@ -219,13 +223,15 @@ describe('in-place restart: what it proves', () => {
       process.kill(first, 'SIGHUP')
       const [, hung] = await service.wrapper.line(/^pid (\d+) version 3$/, 15_000)
       await vi.waitFor(() => expect(failures()).toHaveLength(2), { timeout: 15_000, interval: 50 })
-      expect(failures()[1]).toContain('not ready within 2000 ms (killed)')
+      expect(failures()[1]).toContain('not ready within 5000 ms (killed)')
       expect(JSON.parse(failures()[1] ?? '{}')).toMatchObject({ pid: first, newPid: Number(hung), signal: 'SIGKILL', code: null })
       await vi.waitFor(() => expect(gone(Number(hung))).toBe(true), { timeout: 5000, interval: 50 })
       expect(await whoAnswers(service.port)).toEqual({ status: 200, version: '1', pid: String(first) })
+      expect(pidInFile()).toBe(first)
       await load.more(30)
 
       expect(await reload(service, 4)).toBe('code 0')
+      expect(pidInFile()).toBe(service.current)
       await load.more(30)
     } finally {
       report = await stopLoad(load)

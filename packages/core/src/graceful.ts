@@ -116,7 +116,7 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
   /** PM2's `wait_ready`: one `'ready'` message, the first time readiness holds. */
   function announceReady (): void {
     // After a reload: the old process drains once this one is ready.
-    signalReady(isReady())
+    signalReady(isReady(), opts.reload?.pidFile ?? null)
     if (!opts.pm2 || announced || !isReady() || typeof process.send !== 'function') return
     announced = true
     process.send('ready')

@@ -1,4 +1,4 @@
-import { closeSync, writeSync } from 'node:fs'
+import { closeSync, renameSync, writeFileSync, writeSync } from 'node:fs'
 import { debuglog } from 'node:util'
 import type { AttachableServer } from './connections.js'
 
@@ -26,6 +26,8 @@ interface Inherited {
   /** Servers that took an inherited socket. */
   claimed: Set<AttachableServer>
   readyFd: number | null
+  /** The PID file was written (once per process). */
+  pidWritten: boolean
 }
 
 // One per process, like the signal registry: descriptors are a process-wide
@@ -43,7 +45,7 @@ function inherited (): Inherited {
  * app mistakes them for its own) the descriptors this process inherited.
  */
 export function readEnvironment (env: NodeJS.ProcessEnv, pid = process.pid, ppid = process.ppid): Inherited {
-  const none: Inherited = { source: null, pending: [], claimed: new Set(), readyFd: null }
+  const none: Inherited = { source: null, pending: [], claimed: new Set(), readyFd: null, pidWritten: false }
   const fds = env[reloadEnv.fds]
   if (fds !== undefined) {
     const parent = Number(env[reloadEnv.parent])
@@ -57,7 +59,7 @@ export function readEnvironment (env: NodeJS.ProcessEnv, pid = process.pid, ppid
       return none
     }
     debug('reloaded by %d: inherited fds %s', parent, fds)
-    return { source: 'reload', pending: list, claimed: new Set(), readyFd }
+    return { source: 'reload', pending: list, claimed: new Set(), readyFd, pidWritten: false }
   }
   // systemd socket activation: LISTEN_FDS sockets start at fd 3 (SD_LISTEN_FDS_START).
   // https://www.freedesktop.org/software/systemd/man/latest/sd_listen_fds.html
@@ -71,7 +73,7 @@ export function readEnvironment (env: NodeJS.ProcessEnv, pid = process.pid, ppid
     }
     if (!forUs || !Number.isInteger(count) || count < 1) return none
     debug('socket activation: %d fd(s) from 3', count)
-    return { source: 'systemd', pending: Array.from({ length: count }, (_, i) => 3 + i), claimed: new Set(), readyFd: null }
+    return { source: 'systemd', pending: Array.from({ length: count }, (_, i) => 3 + i), claimed: new Set(), readyFd: null, pidWritten: false }
   }
   return none
 }
@@ -140,14 +142,21 @@ function withFd (fd: number, args: readonly unknown[]): [{ fd: number }, ...unkn
 }
 
 /**
- * Called whenever readiness may have changed. After a reload, once every
- * inherited socket is claimed and listening and the instance is ready, tells
- * the old process (once) on the inherited pipe: it then drains.
+ * Called whenever readiness may have changed. Once every inherited socket is
+ * claimed and listening and the instance is ready: writes the PID file (if
+ * any; before the old process can exit, so systemd's `PIDFile=` moves the
+ * main PID here), then, after a reload, tells the old process (once) on the
+ * inherited pipe: it then drains.
  */
-export function signalReady (ready: boolean): void {
+export function signalReady (ready: boolean, pidFile: string | null = null): void {
   const state = inherited()
-  if (state.readyFd === null || !ready || state.pending.length > 0) return
+  if (!ready || state.pending.length > 0) return
   for (const server of state.claimed) if (!server.listening) return
+  if (pidFile !== null && !state.pidWritten) {
+    state.pidWritten = true
+    writePidFile(pidFile)
+  }
+  if (state.readyFd === null) return
   const fd = state.readyFd
   state.readyFd = null
   try {
@@ -162,4 +171,12 @@ export function signalReady (ready: boolean): void {
     // Already closed.
   }
   debug('told the old process: ready')
+}
+
+/** Atomically (write, then rename), so a reader never sees a half-written PID. */
+function writePidFile (path: string): void {
+  const temporary = `${path}.${process.pid}.tmp`
+  writeFileSync(temporary, `${process.pid}\n`)
+  renameSync(temporary, path)
+  debug('wrote %d to %s', process.pid, path)
 }

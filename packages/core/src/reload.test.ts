@@ -13,8 +13,8 @@ describe('the reload option', () => {
   it('is off by default; true means SIGHUP, 30 s to become ready, a 500 ms close window', () => {
     expect(resolveOptions({}).reload).toBeNull()
     expect(resolveOptions({ reload: false }).reload).toBeNull()
-    expect(resolveOptions({ reload: true }).reload).toEqual({ signal: 'SIGHUP', timeout: 30_000, readinessDelay: 500 })
-    expect(resolveOptions({ reload: { signal: false, timeout: 5000, readinessDelay: 0 } }).reload).toEqual({ signal: null, timeout: 5000, readinessDelay: 0 })
+    expect(resolveOptions({ reload: true }).reload).toEqual({ signal: 'SIGHUP', timeout: 30_000, readinessDelay: 500, pidFile: null })
+    expect(resolveOptions({ reload: { signal: false, timeout: 5000, readinessDelay: 0 } }).reload).toEqual({ signal: null, timeout: 5000, readinessDelay: 0, pidFile: null })
     // The close window fits in a small budget.
     expect(resolveOptions({ timeout: 400, reload: true }).reload?.readinessDelay).toBe(150)
   })
@@ -32,6 +32,8 @@ describe('the reload option', () => {
     [{ reload: { readinessDelay: -1 } }, 'reload.readinessDelay'],
     [{ timeout: 1000, reload: { readinessDelay: 1000 } }, 'reload.readinessDelay'],
     [{ reload: { delay: 1 } }, 'reload.delay'],
+    [{ reload: { pidFile: '' } }, 'reload.pidFile'],
+    [{ reload: { pidFile: 3 } }, 'reload.pidFile'],
   ])('refuses %o, naming %s', (options, option) => {
     expect(() => createGraceful(options as GracefulOptions)).toThrow(expect.objectContaining({ code: 'ERR_GRACEFUL_INVALID_OPTION', option }))
   })

@@ -24,6 +24,8 @@ export interface ResolvedReload {
   timeout: number
   /** The old process's readiness delay once the new one is ready. */
   readinessDelay: number
+  /** Where each process writes its PID once ready (systemd's `PIDFile=`). */
+  pidFile: string | null
 }
 
 /** The `reload` option: `true`, or these. */
@@ -40,10 +42,16 @@ export interface ReloadOptions {
    * @default 500
    */
   readinessDelay?: number
+  /**
+   * Each process writes its PID here once ready, the new one before the old
+   * one drains: point systemd's `PIDFile=` at it and the unit's main PID
+   * follows the reload (deploy/README.md).
+   */
+  pidFile?: string
 }
 
 const maxTimer = 2 ** 31 - 1
-const reloadKeys = new Set(['signal', 'timeout', 'readinessDelay'])
+const reloadKeys = new Set(['signal', 'timeout', 'readinessDelay', 'pidFile'])
 
 /**
  * Validates the `reload` option; `signals` are those that shut down, which it
@@ -74,7 +82,9 @@ export function resolveReload (value: unknown, signals: readonly NodeJS.Signals[
   if (typeof readinessDelay !== 'number' || !Number.isFinite(readinessDelay) || readinessDelay < 0 || readinessDelay >= drainBudget) {
     throw invalidOption('reload.readinessDelay', `a number of milliseconds from 0 to below timeout - releaseTimeout (${drainBudget})`, readinessDelay)
   }
-  return { signal: signal === false ? null : signal, timeout, readinessDelay }
+  const pidFile = input.pidFile ?? null
+  if (pidFile !== null && (typeof pidFile !== 'string' || pidFile === '')) throw invalidOption('reload.pidFile', 'a file path', pidFile)
+  return { signal: signal === false ? null : signal, timeout, readinessDelay, pidFile }
 }
 
 export interface ReloadParts {
