@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import cluster from 'node:cluster'
 import { constants } from 'node:os'
+import { Server as NetServer } from 'node:net'
 import { debuglog } from 'node:util'
 import type { AttachableServer } from './connections.js'
 import { invalidOption } from './errors.js'
@@ -199,6 +200,11 @@ export function createReloader (parts: ReloadParts): Reloader {
   }
 
   function handOver (): void {
+    // The new process accepts every new connection from now on: stop taking
+    // any here first, so the close window below only has to move the
+    // keep-alive connections this process already has. net.Server's close:
+    // node:http's own would also end idle connections mid-reuse.
+    for (const server of parts.servers()) if (server.listening) NetServer.prototype.close.call(server)
     // The new process lives on after this one: nothing of it may hold this one.
     // Keep a listener: a new process that dies meanwhile is reaped here, not left a zombie.
     const budget = parts.exit ? setTimeout(() => process.exit(ExitCodes.cut), parts.timeout + 100) : undefined

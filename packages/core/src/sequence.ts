@@ -40,7 +40,7 @@ export interface Sequence {
   settled: (finished: boolean, rejected: boolean, cut: boolean) => void
   /** A 503 for a request no attached server tracks (supertest's own server, say). */
   rejectedUntracked: () => void
-  /** `readinessDelay`: a reload's own, in place of the option's. */
+  /** `readinessDelay`: a reload's own, in place of the option's, waited even with the listeners already closed. */
   shutdown: (trigger?: Trigger, readinessDelay?: number) => Promise<ShutdownSummary>
   /** Skip ahead: destroy everything, stop waiting, skip release hooks. */
   force: (reason: string) => void
@@ -75,7 +75,7 @@ export function createSequence (parts: SequenceParts): Sequence {
     }
   }
 
-  async function run (trigger: Trigger, readinessDelay: number): Promise<ShutdownSummary> {
+  async function run (trigger: Trigger, readinessDelay: number, always: boolean): Promise<ShutdownSummary> {
     const tracker = parts.tracker()
     const started = Date.now()
     state = 'draining'
@@ -87,7 +87,7 @@ export function createSequence (parts: SequenceParts): Sequence {
     for (const entry of tracker.entries()) tracker.closeAfterResponse(entry)
 
     // Nothing listening, nothing a load balancer could still route here: no reason to wait.
-    if (readinessDelay > 0 && tracker.anyListening) await waiter.sleep(readinessDelay)
+    if (readinessDelay > 0 && (always || tracker.anyListening)) await waiter.sleep(readinessDelay)
     const drainStarted = Date.now()
     phase = 'drain'
     drainingController.abort(new GracefulError(ErrorCodes.DRAINING, 'draining started'))
@@ -209,8 +209,8 @@ export function createSequence (parts: SequenceParts): Sequence {
       else counts.completed++
     },
     rejectedUntracked: () => { counts.rejected++ },
-    shutdown (trigger = 'shutdown', readinessDelay = opts.readinessDelay) {
-      summary ??= run(trigger, readinessDelay)
+    shutdown (trigger = 'shutdown', readinessDelay) {
+      summary ??= run(trigger, readinessDelay ?? opts.readinessDelay, readinessDelay !== undefined)
       return summary
     },
     force (reason) {
