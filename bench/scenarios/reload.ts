@@ -52,7 +52,14 @@ export function killReloaded (): void {
   pids.clear()
 }
 
+let guarded = false
+
 function startApp (file: string, env: Record<string, string>): Promise<App> {
+  if (!guarded) {
+    guarded = true
+    // Reloaded processes are not our children: children.ts's killAll() does not know them.
+    process.once('exit', killReloaded)
+  }
   const child = spawn(process.execPath, ['--conditions=@graceful/source', '--import', 'tsx', '--import', probe, file], {
     cwd: dirname(file),
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', TIMEOUT: '10000', NODE_ENV: 'production', ...env },
