@@ -13,6 +13,7 @@ import { renderResults, type BenchResults } from './report.js'
 import { heap, type HeapResult } from './scenarios/heap.js'
 import { idle, type IdleResult } from './scenarios/idle.js'
 import { overhead, type OverheadResult } from './scenarios/overhead.js'
+import { killReloaded, reloadApps, reloadScenario, type ReloadResult } from './scenarios/reload.js'
 import { scale, type ScaleResult } from './scenarios/scale.js'
 import { secondSignal, type SecondSignalResult } from './scenarios/second-signal.js'
 
@@ -26,6 +27,7 @@ const config = {
   idle: { sizes: quick ? [1_000] : [1_000, 10_000], trials: { small: quick ? 1 : 3, large: 1 } },
   drain: { fast: 16, slow: 16, slowMs: [100, 600] as const, warmupMs: 1500, tailMs: 250, timeout: 10_000 },
   scale: { size: quick ? 2_000 : 10_000 },
+  reload: { fast: 8, slow: 8, warmupMs: 1000, tailMs: 250 },
   heap: {
     /** Requests for @graceful/core on node:http: the engine every adapter shares. */
     core: quick ? 100_000 : 1_000_000,
@@ -100,6 +102,16 @@ async function main (): Promise<void> {
     scale: [] as ScaleResult[],
     heap: [] as HeapResult[],
     timeline: [] as TimelineRow[],
+    reload: [] as ReloadResult[],
+  }
+
+  // BENCH_ONLY=reload: only the in-place restart scenario (~1 min), into bench/.tmp/RESULTS.reload.md.
+  if (process.env.BENCH_ONLY === 'reload') {
+    await reloadStep(results)
+    results.minutes = (performance.now() - began) / 60_000
+    writeFileSync(join(tmpDir, 'RESULTS.reload.md'), renderResults(results))
+    log(`done: ${join(tmpDir, 'RESULTS.reload.md')}`)
+    return
   }
 
   log('1/6 hot-path overhead')
@@ -152,11 +164,22 @@ async function main (): Promise<void> {
     push(results.heap, await attempt(`heap ${target.name}`, () => heap(target, total, config.heap.chunk, config.heap.warmup, log)))
   }
 
+  await reloadStep(results)
+
   results.minutes = (performance.now() - began) / 60_000
   for (const failure of failures) notes.push(`Failed and left out: ${failure}.`)
   writeFileSync(join(tmpDir, 'results.json'), JSON.stringify(results, null, 2))
   writeFileSync(outFile, renderResults(results))
   log(`done in ${results.minutes.toFixed(1)} min: ${outFile.pathname}, ${svgFile.pathname}`)
+}
+
+async function reloadStep (results: BenchResults): Promise<void> {
+  log('+ in-place restart: reload vs stop-and-start under keep-alive load')
+  for (const app of reloadApps()) {
+    for (const mode of ['reload', 'stop-and-start'] as const) {
+      push(results.reload!, await attempt(`${mode} ${app.name}`, () => reloadScenario(app, mode, config.reload, log)))
+    }
+  }
 }
 
 function withoutAttempts ({ attempts, ...rest }: DrainResult): Omit<DrainResult, 'attempts'> {
@@ -174,8 +197,9 @@ const run = process.argv.includes('--render')
   }
   : main
 
-run().then(() => killAll(), (error: unknown) => {
+run().then(() => { killAll(); killReloaded() }, (error: unknown) => {
   killAll()
+  killReloaded()
   console.error(error)
   process.exitCode = 1
 })

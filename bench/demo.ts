@@ -1,6 +1,8 @@
 // pnpm demo: each example app under keep-alive load, SIGTERM mid-load, with
-// the plugin and then bare, and what every client saw. Exits 1 if a request
-// the server had accepted was lost with the plugin. Loopback only, ~30 s.
+// the plugin and then bare, and what every client saw; then an in-place
+// restart (SIGHUP, `RELOAD=1`) next to a stop-and-start of the node:http app.
+// Exits 1 if a request the server had accepted was lost with the plugin, or if
+// a request failed during the reload. Loopback only, ~45 s.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { guardChildren, killAll, tmpDir } from './lib/children.js'
@@ -9,6 +11,7 @@ import { runDrain, type DrainProgress, type DrainResult } from './lib/drain.js'
 import { int, ms, statusLine, textTable } from './lib/format.js'
 import { timelineSvg, type TimelineRow } from './lib/svg.js'
 import { availableFrameworks, exampleSpec, frameworks } from './lib/targets.js'
+import { killReloaded, reloadApps, reloadScenario, type ReloadResult } from './scenarios/reload.js'
 
 const load = { fast: 16, slow: 16, slowMs: [100, 600] as const, warmupMs: 1500, tailMs: 250, timeout: 10_000 }
 
@@ -52,11 +55,15 @@ async function main (): Promise<number> {
   const failures = withPlugin.filter((r) => r.counts.lost > 0 || r.hung)
   console.log(`With the plugin: ${lost(withPlugin)} accepted request(s) lost, ${unread(withPlugin)} not read, in ${withPlugin.length} run(s).`)
   console.log(`Without it:      ${lost(bare)} accepted request(s) lost, ${unread(bare)} not read.`)
-  if (failures.length > 0) {
-    console.log(`\nFAIL: ${failures.map((r) => r.name).join(', ')} lost accepted requests${failures.some((r) => r.hung) ? ' or did not exit' : ''}.`)
+
+  const reloads = await reloadDemo()
+  const failedReloads = reloads.filter((r) => r.mode === 'reload' && r.counts.completed !== r.requests)
+  if (failures.length > 0 || failedReloads.length > 0) {
+    if (failures.length > 0) console.log(`\nFAIL: ${failures.map((r) => r.name).join(', ')} lost accepted requests${failures.some((r) => r.hung) ? ' or did not exit' : ''}.`)
+    if (failedReloads.length > 0) console.log('\nFAIL: requests failed during the in-place restart.')
     return 1
   }
-  console.log('\nOK: no accepted request was lost with the plugin.')
+  console.log('\nOK: no accepted request was lost with the plugin; the in-place restart failed none.')
   return 0
 }
 
@@ -104,6 +111,22 @@ function writeChart (results: DrainResult[]): string | undefined {
   return file
 }
 
+/** SIGHUP with `RELOAD=1` next to SIGTERM + start again, same app, same port, same load. */
+async function reloadDemo (): Promise<ReloadResult[]> {
+  const app = reloadApps().find((candidate) => candidate.name === 'node-http')!
+  console.log('\nIn-place restart (examples/node-http, RELOAD=1): SIGHUP starts a new process on the same socket,')
+  console.log('the old one drains once it is ready. Next to it: SIGTERM, then start the app again on the same port.\n')
+  const results: ReloadResult[] = []
+  for (const mode of ['reload', 'stop-and-start'] as const) {
+    results.push(await reloadScenario(app, mode, { fast: 8, slow: 8, warmupMs: 1000, tailMs: 250 }, (line) => console.log(`  ${line}`)))
+  }
+  console.log(`\n${textTable({
+    head: ['', 'signal → ready', 'signal → done', 'nobody listening', 'requests', ...outcomes.map((o) => outcomeLabels[o])],
+    rows: results.map((r) => [r.mode, ms(r.toReadyMs), ms(r.totalMs), r.mode === 'reload' ? '0 ms' : ms(r.gapMs), int(r.requests), ...outcomes.map((o) => int(r.counts[o]))]),
+  })}`)
+  return results
+}
+
 function progress (name: string, p: DrainProgress): string {
   const what = p.phase === 'starting' ? 'starting…'
     : p.phase === 'load' ? 'under load'
@@ -132,9 +155,11 @@ function table (results: DrainResult[]) {
 
 main().then((code) => {
   killAll()
+  killReloaded()
   process.exitCode = code
 }, (error: unknown) => {
   killAll()
+  killReloaded()
   console.error(error)
   process.exitCode = 1
 })

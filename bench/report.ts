@@ -7,6 +7,7 @@ import type { TimelineRow } from './lib/svg.js'
 import type { HeapResult } from './scenarios/heap.js'
 import type { IdleResult } from './scenarios/idle.js'
 import type { OverheadResult, OverheadSeries } from './scenarios/overhead.js'
+import type { ReloadResult } from './scenarios/reload.js'
 import type { ScaleResult } from './scenarios/scale.js'
 import type { SecondSignalResult } from './scenarios/second-signal.js'
 
@@ -23,6 +24,8 @@ export interface BenchResults {
   heap: HeapResult[]
   /** The drain timeline's points, so `--render` can redraw the chart. */
   timeline: TimelineRow[]
+  /** In-place restart next to a stop-and-start (absent from results written before it existed). */
+  reload?: ReloadResult[]
 }
 
 const ours = (name: string) => name.includes('+ graceful') || name === '@graceful/core'
@@ -81,7 +84,19 @@ export function renderResults (r: BenchResults): string {
   out.push('## 5. Second signal', '')
   out.push('16 clients on `/slow?ms=3000`; SIGTERM, then a second SIGTERM 200 ms later while the drain waits.', '')
   out.push(markdownTable(secondTable(r.secondSignal)), '')
+  if (r.reload && r.reload.length > 0) {
+    out.push('## 6. In-place restart', '')
+    out.push('The example app with `RELOAD=1`, 8 keep-alive clients on `/` and 8 on `/slow?ms=100–300`, closed loop; after 1 s either SIGHUP (reload: a new process inherits the listening socket, the old one drains once it is ready) or SIGTERM followed by starting the same app again on the same port (stop-and-start). "ready": SIGHUP → the new process ready, or SIGTERM → the old process gone; "done": SIGHUP → the old process gone, or SIGTERM → the new process listening; "gap": time nobody accepted. Requests counted from the signal to "done" + 250 ms, classified as in section 3.', '')
+    out.push(markdownTable(reloadTable(r.reload)), '')
+  }
   return `${out.join('\n')}\n`
+}
+
+function reloadTable (results: ReloadResult[]): Table {
+  return {
+    head: ['app', 'how', 'ready', 'done', 'gap', 'requests', ...outcomes.map((o) => outcomeLabels[o])],
+    rows: results.map((r) => [r.name, r.mode, ms(r.toReadyMs), ms(r.totalMs), r.mode === 'reload' ? '–' : ms(r.gapMs), int(r.requests), ...outcomes.map((o) => int(r.counts[o]))]),
+  }
 }
 
 function overheadTable (results: OverheadResult[]): Table {

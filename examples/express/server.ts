@@ -5,7 +5,7 @@
 // middleware: bare Express, where SIGTERM kills the process at once.
 import { setTimeout as sleep } from 'node:timers/promises'
 import express, { type ErrorRequestHandler } from 'express'
-import { graceful, type Logger } from '@graceful/express'
+import { graceful, type GracefulOptions, type Logger } from '@graceful/express'
 
 const maxSlowMs = 60_000
 const env = process.env
@@ -15,6 +15,9 @@ const isSet = (value: string | undefined): value is string => value !== undefine
 // GRACEFUL_READINESS_DELAY, which graceful reads itself (a bad value fails with
 // its own error naming the variable, before anything listens). Options given
 // here would win over them.
+const options: GracefulOptions = {}
+// RELOAD=1: SIGHUP starts a new copy on the same socket, then this one drains (see @graceful/core's README).
+if (env.RELOAD === '1') options.reload = isSet(env.RELOAD_TIMEOUT) ? { timeout: Number(env.RELOAD_TIMEOUT) } : true
 const port = isSet(env.PORT) ? Number(env.PORT) : 3000
 if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError(`PORT must be a port number (0 for any free port), got "${env.PORT}"`)
 const host = isSet(env.HOST) ? env.HOST : undefined
@@ -25,7 +28,7 @@ const line = (level: string) => (fields: Record<string, unknown>, message: strin
 }
 const logger: Logger = { debug: () => {}, info: line('info'), warn: line('warn'), error: line('error') }
 
-const g = env.GRACEFUL === '0' ? null : graceful({ logger })
+const g = env.GRACEFUL === '0' ? null : graceful({ ...options, logger })
 const app = express()
 app.disable('x-powered-by')
 

@@ -5,7 +5,7 @@
 // bare Fastify, where SIGTERM kills the process at once.
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { LogController } from 'fastify'
-import graceful from '@graceful/fastify'
+import graceful, { type FastifyGracefulOptions } from '@graceful/fastify'
 
 const maxSlowMs = 60_000
 const env = process.env
@@ -15,6 +15,9 @@ const isSet = (value: string | undefined): value is string => value !== undefine
 // GRACEFUL_READINESS_DELAY, which graceful reads itself (a bad value fails with
 // its own error naming the variable, before anything listens). Options given
 // here would win over them.
+const options: FastifyGracefulOptions = {}
+// RELOAD=1: SIGHUP starts a new copy on the same socket, then this one drains (see @graceful/core's README).
+if (env.RELOAD === '1') options.reload = isSet(env.RELOAD_TIMEOUT) ? { timeout: Number(env.RELOAD_TIMEOUT) } : true
 const port = isSet(env.PORT) ? Number(env.PORT) : 3000
 if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError(`PORT must be a port number (0 for any free port), got "${env.PORT}"`)
 const host = isSet(env.HOST) ? env.HOST : '0.0.0.0'
@@ -32,7 +35,7 @@ if (env.GRACEFUL === '0') {
   app.get('/readyz', async () => ({ status: 'ok' }))
 } else {
   // First, so the draining gate runs before every route and plugin registered after it.
-  await app.register(graceful)
+  await app.register(graceful, options)
 }
 
 app.get('/', async (_request, reply) => reply.type('text/plain').send('hello\n'))

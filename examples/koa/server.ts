@@ -5,7 +5,8 @@
 // Environment (shared by every example): PORT (default 3000, 0 = any free port,
 // printed as `listening <port>` on stdout), HOST (default every interface),
 // GRACEFUL_TIMEOUT and GRACEFUL_READINESS_DELAY (ms, read by graceful itself, so a
-// bad value fails with its own error), GRACEFUL=0 (the bare Koa app, no plugin).
+// bad value fails with its own error), GRACEFUL=0 (the bare Koa app, no plugin),
+// RELOAD=1 (in-place restart on SIGHUP) and RELOAD_TIMEOUT.
 import Koa from 'koa'
 import { graceful, type Logger } from '@graceful/koa'
 
@@ -28,7 +29,11 @@ app.on('error', (error: Error) => logger.error({ err: error.message }, 'request 
 
 const g = env.GRACEFUL === '0'
   ? null
-  : graceful({ logger })
+  : graceful({
+    logger,
+    // RELOAD=1: SIGHUP starts a new copy on the same socket, then this one drains (see @graceful/core's README).
+    ...(env.RELOAD === '1' ? { reload: set(env.RELOAD_TIMEOUT) ? { timeout: Number(env.RELOAD_TIMEOUT) } : true } : {}),
+  })
 
 if (g) {
   // First: the draining gate and /livez, /readyz.

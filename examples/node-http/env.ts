@@ -1,5 +1,9 @@
+import type { GracefulOptions } from '@graceful/core'
 /**
  * The environment contract every example shares:
+ *
+ * - `RELOAD=1`: zero-downtime in-place restart on SIGHUP (`reload`); `RELOAD_TIMEOUT`: ms the new process gets to be ready;
+ *   `RELOAD_PID_FILE`: where each process writes its PID once ready (systemd `PIDFile=`).
  *
  * - `PORT`: where to listen (`0` picks a free port; the chosen one is printed as `listening <port>`).
  * - `HOST`: the address to bind (the end-to-end tests use `127.0.0.1`); every interface when unset.
@@ -7,6 +11,16 @@
  *   (`timeout`, `readinessDelay`), in every app, not only in these examples.
  * - `GRACEFUL=0`: run without graceful, the bare baseline the end-to-end tests compare with.
  */
+/** `RELOAD=1` and its companions, as the `reload` option (`timeout`/`readinessDelay` come from GRACEFUL_* through core). */
+export function optionsFromEnv (env: NodeJS.ProcessEnv = process.env): Pick<GracefulOptions, 'reload'> {
+  if (env.RELOAD !== '1') return {}
+  return {
+    reload: {
+      ...(isSet(env.RELOAD_TIMEOUT) ? { timeout: Number(env.RELOAD_TIMEOUT) } : {}),
+      ...(isSet(env.RELOAD_PID_FILE) ? { pidFile: env.RELOAD_PID_FILE } : {}),
+    },
+  }
+}
 
 /** `PORT`, default 3000. */
 export function portFromEnv (env: NodeJS.ProcessEnv = process.env): number {

@@ -2,6 +2,7 @@ import type { ListenOptions } from 'node:net'
 import type { AttachableServer } from './connections.js'
 import { ErrorCodes, invalidOption } from './errors.js'
 import { createGraceful, type Graceful } from './graceful.js'
+import { claimed, takeForListen } from './inherit.js'
 import type { GracefulOptions } from './options.js'
 import type { State } from './types.js'
 
@@ -57,6 +58,8 @@ export interface AdapterHandle {
   listen: <S extends AttachableServer>(app: Listenable<S>, ...args: ListenArgs) => S
   /** Starts the shutdown (idempotent: every caller gets the same summary). Never exits the process. */
   shutdown: Graceful['shutdown']
+  /** With the `reload` option: hand the listening sockets to a new copy of the process, then drain. */
+  reload: Graceful['reload']
   /** Release hook, run after the drain, last registered first, under its own timeout. */
   onClose: Graceful['onClose']
   /** Notify hook, run when the drain starts: close WebSockets (1001), end SSE streams, stop consumers. */
@@ -114,13 +117,17 @@ export function createMiddlewareAdapter (options: MiddlewareAdapterOptions = {},
           value: function listen (app: { listen: (...args: unknown[]) => AttachableServer }, ...args: unknown[]) {
             // app.listen() calls server.listen() synchronously; 'listening' comes a
             // tick later, so attaching now misses neither it nor a connection.
-            const server = app.listen(...args)
+            // After a reload, the inherited socket for this position replaces the address.
+            const inherited = takeForListen(args)
+            const server = app.listen(...(inherited?.args ?? args))
+            if (inherited) claimed(server)
             core.attach(server)
             return server
           },
           enumerable: true,
         },
         shutdown: { value: core.shutdown, enumerable: true },
+        reload: { value: core.reload, enumerable: true },
         onClose: { value: core.onClose, enumerable: true },
         onDraining: { value: core.onDraining, enumerable: true },
         track: { value: core.track, enumerable: true },

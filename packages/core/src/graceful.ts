@@ -1,13 +1,15 @@
 import { EventEmitter } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { debuglog } from 'node:util'
-import { createTracker, type InFlight, type Tracker } from './connections.js'
+import { createTracker, type AttachableServer, type InFlight, type Tracker } from './connections.js'
 import type { AdapterConfig, Graceful } from './handle.js'
 import { liveness, matchHealth, readiness } from './health.js'
+import { claimOnAttach, inheritedSource, signalReady } from './inherit.js'
 import { toReleaseHook, type ReleaseHook } from './hooks.js'
 import { resolveOptions, type GracefulOptions, type ResolvedOptions } from './options.js'
 import { createRejection, writeRejection } from './rejection.js'
 import { createRoutingHint } from './routing.js'
+import { createReloader } from './reload.js'
 import { createSequence } from './sequence.js'
 import { registerSignals } from './signals.js'
 import { warnIfSignalsMayNotArrive } from './signal-reach.js'
@@ -41,6 +43,9 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
   const releaseHooks: ReleaseHook[] = []
   const { rejection, rejectionFor } = createRejection(opts.retryAfter)
   let markedReady = false
+  // A reload handed over: this process is healthy, a request on one of its
+  // connections is served (with Connection: close), never answered 503.
+  let handedOver = false
   let announced = false
 
   const routing = createRoutingHint(log)
@@ -54,7 +59,10 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     notifyHooks,
     releaseHooks,
     rejection,
-    closed: () => unregister(),
+    closed: () => {
+      unregister()
+      reloader?.close()
+    },
     couldRouteHere: routing.couldRouteHere,
   })
   const tracker: Tracker = createTracker({
@@ -66,6 +74,26 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
       sequence.changed()
     },
   })
+
+  // Attached servers in attach order: a reload hands their sockets over in this order.
+  const servers = new Set<AttachableServer>()
+  inheritedSource()
+  // Before the signals: it throws when another instance owns reload, and must leave nothing behind.
+  const reloader = opts.reload
+    ? createReloader({
+      reload: opts.reload,
+      log,
+      emit: (event, ...args) => { emitter.emit(event, ...args) },
+      state: () => sequence.state,
+      servers: () => [...servers],
+      drain: () => {
+        handedOver = true
+        return sequence.shutdown('reload', opts.reload?.readinessDelay)
+      },
+      exit: opts.exit,
+      timeout: opts.timeout,
+    })
+    : null
 
   const unregister = opts.signals.length > 0 || opts.handleFatalErrors || opts.pm2
     ? registerSignals({
@@ -93,6 +121,8 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
 
   /** PM2's `wait_ready`: one `'ready'` message, the first time readiness holds. */
   function announceReady (): void {
+    // After a reload: the old process drains once this one is ready.
+    signalReady(isReady(), opts.reload?.pidFile ?? null)
     if (!opts.pm2 || announced || !isReady() || typeof process.send !== 'function') return
     announced = true
     process.send('ready')
@@ -107,7 +137,7 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     if (sequence.state === 'accepting') return 'serve'
     const tracked = tracker.find(req, res)
     // During the readiness delay, and for health probes, serve, but on a closing connection.
-    if (sequence.phase === 'delay' || matchHealth(opts.health, req.url) !== null) {
+    if (sequence.phase === 'delay' || handedOver || matchHealth(opts.health, req.url) !== null) {
       tracker.closeAfterResponse(tracked ?? { req, res, socket: socketOf(req) } as InFlight)
       return 'serve'
     }
@@ -132,11 +162,18 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     rejection,
     rejectionFor,
     attach: (server) => {
+      // An inherited socket (reload, systemd) waiting for this position: the next listen() takes it.
+      claimOnAttach(server)
       const detach = tracker.attach(server)
+      servers.add(server)
       announceReady()
-      return detach
+      return () => {
+        servers.delete(server)
+        detach()
+      }
     },
-    shutdown: sequence.shutdown,
+    shutdown: (trigger) => sequence.shutdown(trigger),
+    reload: () => reloader?.reload() ?? Promise.resolve({ ok: false, reason: 'the reload option is off', pid: null, code: null, signal: null, durationMs: 0 }),
     force: (reason = 'force') => {
       const result = sequence.shutdown(reason)
       sequence.force(reason)

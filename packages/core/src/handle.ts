@@ -2,7 +2,7 @@ import type { AttachableServer } from './connections.js'
 import type { ResolvedOptions } from './options.js'
 import type {
   AnyRequest, AnyResponse, DrainContext, GateDecision, GracefulEvents, HealthResponse, HookOptions,
-  NotifyHook, Rejection, Releasable, ShutdownSummary, State, Stats, Trigger,
+  NotifyHook, Rejection, Releasable, ReloadResult, ShutdownSummary, State, Stats, Trigger,
 } from './types.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
@@ -20,6 +20,14 @@ export interface Graceful {
   readonly attached: number
   /** Track the connections and requests of a server. Call once per server (app + metrics port). Returns `detach`. */
   attach: (server: AttachableServer) => () => void
+  /**
+   * With the `reload` option: start a new copy of this process on the same
+   * listening sockets; once it is ready, drain this one (and exit, with `exit`).
+   * Resolves at the hand-over, or with `ok: false` and the reason when the new
+   * process failed and this one keeps serving. Never rejects.
+   * @example const result = await graceful.reload(); if (!result.ok) console.error(result.reason)
+   */
+  reload: () => Promise<ReloadResult>
   /** Starts the shutdown. Idempotent: every caller gets the same promise and summary. Never exits the process. */
   shutdown: (trigger?: Trigger) => Promise<ShutdownSummary>
   /** For adapters: serve this request, or answer it with the draining 503. Adds `Connection: close` while draining. */

@@ -12,3 +12,4 @@ export type { AdapterHandle, ListenArgs, Listenable, MiddlewareAdapter, Middlewa
 // For adapters validating their own options the way core does.
 export { invalidOption } from './errors.js'
 export { environmentOptions, optionsFromEnvironment } from './environment.js'
+export type { ReloadOptions } from './reload.js'

@@ -1,6 +1,7 @@
 import { constants } from 'node:os'
 import { withEnvironment } from './environment.js'
 import { invalidOption } from './errors.js'
+import { resolveReload, type ReloadOptions, type ResolvedReload } from './reload.js'
 import type { CutRequest, Logger } from './types.js'
 
 /** Health endpoints. Registered as real routes by the adapters. */
@@ -67,6 +68,17 @@ export interface GracefulOptions {
    * @default true when running under PM2 (`PM2_HOME` or `pm_id` in the environment)
    */
   pm2?: boolean
+  /**
+   * Zero-downtime in-place restart: on `SIGHUP` (or `graceful.reload()`) start
+   * a new copy of this process that inherits every attached server's listening
+   * socket; once it is ready, this one drains as on SIGTERM, without the
+   * readiness delay. A new process that fails or is not ready in `timeout`
+   * is killed, and this one keeps serving. Not for containers (PID 1) or
+   * cluster workers: see the README.
+   * @default false
+   * @example createGraceful({ reload: true })   // SIGHUP, 30 s to become ready
+   */
+  reload?: boolean | ReloadOptions
 }
 
 /** Options after defaults, as the engine uses them. */
@@ -83,11 +95,12 @@ export interface ResolvedOptions {
   readyWhen: 'listening' | 'manual'
   onCut: ((cut: CutRequest[]) => void) | undefined
   pm2: boolean
+  reload: ResolvedReload | null
 }
 
 const optionKeys = new Set<string>([
   'timeout', 'readinessDelay', 'releaseTimeout', 'retryAfter', 'signals', 'exit',
-  'handleFatalErrors', 'logger', 'health', 'readyWhen', 'onCut', 'pm2',
+  'handleFatalErrors', 'logger', 'health', 'readyWhen', 'onCut', 'pm2', 'reload',
 ])
 const healthKeys = new Set<string>(['liveness', 'readiness', 'checks', 'checkTimeout', 'detail'])
 
@@ -121,12 +134,13 @@ export function resolveOptions (input: GracefulOptions = {}, extraKeys: readonly
   }
   const retryAfter = duration('retryAfter', input.retryAfter, 1)
 
+  const shutdownSignals = signals(input.signals)
   return {
     timeout,
     readinessDelay,
     releaseTimeout,
     retryAfter: Math.ceil(retryAfter),
-    signals: signals(input.signals),
+    signals: shutdownSignals,
     exit: bool('exit', input.exit, true),
     handleFatalErrors: bool('handleFatalErrors', input.handleFatalErrors, false),
     logger: logger(input.logger),
@@ -134,6 +148,7 @@ export function resolveOptions (input: GracefulOptions = {}, extraKeys: readonly
     readyWhen: oneOf('readyWhen', input.readyWhen, ['listening', 'manual'] as const, 'listening'),
     onCut: fn('onCut', input.onCut),
     pm2: bool('pm2', input.pm2, process.env.PM2_HOME !== undefined || process.env.pm_id !== undefined),
+    reload: resolveReload(input.reload, shutdownSignals, timeout - releaseTimeout),
   }
 }
 

@@ -42,7 +42,8 @@ export interface Sequence {
   settled: (finished: boolean, rejected: boolean, cut: boolean) => void
   /** A 503 for a request no attached server tracks (supertest's own server, say). */
   rejectedUntracked: () => void
-  shutdown: (trigger?: Trigger) => Promise<ShutdownSummary>
+  /** `readinessDelay`: a reload's own, in place of the option's, waited even with the listeners already closed. */
+  shutdown: (trigger?: Trigger, readinessDelay?: number) => Promise<ShutdownSummary>
   /** Skip ahead: destroy everything, stop waiting, skip release hooks. */
   force: (reason: string) => void
 }
@@ -76,7 +77,7 @@ export function createSequence (parts: SequenceParts): Sequence {
     }
   }
 
-  async function run (trigger: Trigger): Promise<ShutdownSummary> {
+  async function run (trigger: Trigger, readinessDelay: number, always: boolean): Promise<ShutdownSummary> {
     const tracker = parts.tracker()
     const started = Date.now()
     state = 'draining'
@@ -84,11 +85,11 @@ export function createSequence (parts: SequenceParts): Sequence {
     budgetEnd = started + opts.timeout
     drainDeadline = budgetEnd - opts.releaseTimeout
     emit('draining', { ...stats(), trigger })
-    log.info({ trigger, ...stats(), readinessDelay: opts.readinessDelay, timeout: opts.timeout }, 'graceful: draining, readiness is now not-ready')
+    log.info({ trigger, ...stats(), readinessDelay, timeout: opts.timeout }, 'graceful: draining, readiness is now not-ready')
     for (const entry of tracker.entries()) tracker.closeAfterResponse(entry)
 
     // Nothing listening, nothing a load balancer could still route here: no reason to wait.
-    if (opts.readinessDelay > 0 && tracker.anyListening && (parts.couldRouteHere?.() ?? true)) await waiter.sleep(opts.readinessDelay)
+    if (readinessDelay > 0 && (always || (tracker.anyListening && (parts.couldRouteHere?.() ?? true)))) await waiter.sleep(readinessDelay)
     const drainStarted = Date.now()
     phase = 'drain'
     drainingController.abort(new GracefulError(ErrorCodes.DRAINING, 'draining started'))
@@ -210,8 +211,8 @@ export function createSequence (parts: SequenceParts): Sequence {
       else counts.completed++
     },
     rejectedUntracked: () => { counts.rejected++ },
-    shutdown (trigger = 'shutdown') {
-      summary ??= run(trigger)
+    shutdown (trigger = 'shutdown', readinessDelay) {
+      summary ??= run(trigger, readinessDelay ?? opts.readinessDelay, readinessDelay !== undefined)
       return summary
     },
     force (reason) {

@@ -98,7 +98,32 @@ export interface GracefulEvents {
   hookError: [result: HookResult]
   /** Everything is done; the summary `shutdown()` resolves to. */
   closed: [summary: ShutdownSummary]
+  /** A reload handed over: the new process is ready; this one now drains. */
+  reload: [result: Extract<ReloadResult, { ok: true }>]
+  /** A reload failed: this process keeps serving. Why, and how the new process ended. */
+  reloadFailed: [result: Extract<ReloadResult, { ok: false }>]
 }
+
+/** What `graceful.reload()` resolves to (it never rejects). */
+export type ReloadResult =
+  | {
+    ok: true
+    /** The new process, now serving. */
+    pid: number
+    /** From the reload request until the new process was ready. */
+    durationMs: number
+  }
+  | {
+    ok: false
+    /** Why, in words: the new process exited, was not ready in time, or reload does not apply here. */
+    reason: string
+    /** The new process, if one was started. */
+    pid: number | null
+    /** Its exit code, or the signal that ended it (`SIGKILL` after the timeout). */
+    code: number | null
+    signal: NodeJS.Signals | null
+    durationMs: number
+  }
 
 /** Passed to notify hooks and tracked tasks. */
 export interface DrainContext {

@@ -26,10 +26,13 @@ export class Processes {
   readonly #started = new Set<Started>()
   readonly #adopted = new Set<number>()
 
-  /** Starts a process with piped stdout/stderr; `ipc: true` adds an IPC channel (`process.send` in the child). */
-  spawn (name: string, command: string, args: readonly string[], options: SpawnOptions & { ipc?: boolean } = {}): Started {
-    const { ipc, ...rest } = options
-    const child = spawn(command, args, { ...rest, stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] })
+  /**
+   * Starts a process with piped stdout/stderr; `ipc: true` adds an IPC channel (`process.send` in the child);
+   * `fds` are handed down as its descriptors 3, 4, … (listening sockets, as systemd passes them).
+   */
+  spawn (name: string, command: string, args: readonly string[], options: SpawnOptions & { ipc?: boolean, fds?: number[] } = {}): Started {
+    const { ipc, fds = [], ...rest } = options
+    const child = spawn(command, args, { ...rest, stdio: ['ignore', 'pipe', 'pipe', ...fds, ...(ipc ? ['ipc' as const] : [])] })
     if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`)
     let output = ''
     const lines: string[] = []
