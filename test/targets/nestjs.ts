@@ -97,7 +97,9 @@ export async function startNestApp (platform: NestPlatform, spec: NestAppSpec = 
       errors.push(error)
       const res = host.switchToHttp().getResponse<PlatformResponse>()
       if (rawOf(res).headersSent) return rawOf(res).destroy()
-      adapter.reply(res, 'error', 500)
+      // Nest's own HttpExceptions (a 404 for an unknown route) keep their status.
+      const status = (error as { getStatus?: () => number }).getStatus?.() ?? 500
+      adapter.reply(res, 'error', status)
     },
   })
   const setup = spec.setup ?? 'graceful'
