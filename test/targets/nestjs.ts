@@ -16,6 +16,8 @@ export interface NestAppSpec extends Omit<AppSpec, 'options'> {
   providers?: Provider[]
   /** Skip `enableGracefulShutdown(app)`, or call `app.enableShutdownHooks()` first. */
   setup?: 'none' | 'graceful' | 'shutdown-hooks-first'
+  /** Runs before `app.listen()`, as code in main.ts would (`app.use(…)`, platform hooks). */
+  beforeListen?: (app: INestApplication) => void
 }
 
 export interface NestApp extends RunningApp {
@@ -105,6 +107,7 @@ export async function startNestApp (platform: NestPlatform, spec: NestAppSpec = 
   const setup = spec.setup ?? 'graceful'
   if (setup === 'shutdown-hooks-first') app.enableShutdownHooks()
   if (setup !== 'none') enableGracefulShutdown(app)
+  spec.beforeListen?.(app)
   await app.listen(0, '127.0.0.1')
   const graceful = app.get<Graceful>(GRACEFUL)
 

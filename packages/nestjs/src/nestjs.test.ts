@@ -253,6 +253,23 @@ describe.each(platforms)('@graceful/nestjs on %s', (platform) => {
     expect((await sendRequest(h.port, '/internal/ready')).status).toBe(503)
     expect((await sendRequest(h.port, '/internal/live')).status).toBe(200)
   })
+
+  it('health routes are platform routes: middleware and hooks added in main apply to them', async () => {
+    const seen: string[] = []
+    const h = await start({}, {
+      beforeListen: (app) => {
+        const instance = app.getHttpAdapter().getInstance() as {
+          use?: (fn: (req: { url: string }, res: unknown, next: () => void) => void) => void
+          addHook?: (name: 'onRequest', fn: (request: { url: string }, reply: unknown, done: () => void) => void) => void
+        }
+        if (platform === 'express') instance.use?.((req, _res, next) => { seen.push(req.url); next() })
+        else instance.addHook?.('onRequest', (request, _reply, done) => { seen.push(request.url); done() })
+      },
+    })
+    expect((await sendRequest(h.port, '/readyz')).status).toBe(200)
+    expect((await sendRequest(h.port, '/livez')).status).toBe(200)
+    expect(seen).toEqual(['/readyz', '/livez'])
+  })
 })
 
 describe('GracefulModule options', () => {
