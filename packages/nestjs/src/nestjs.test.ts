@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { deferred, until, within } from '../../../test/helpers/deferred.js'
 import { sendRequest } from '../../../test/helpers/http-request.js'
 import { openConnection, tryConnect } from '../../../test/helpers/raw-connection.js'
-import { startNestApp, type NestAppSpec, type NestPlatform } from '../../../test/targets/nestjs.js'
+import { startNestApp, type NestAppSpec, type NestPlatform } from '../../../test/targets/nestjs-app.js'
 import { enableGracefulShutdown, GRACEFUL, GracefulModule, InjectGraceful, type Graceful, type GracefulModuleOptions } from './index.js'
 
 /** In-process: never touch the test worker's signals or exit it. */
