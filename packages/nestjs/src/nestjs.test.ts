@@ -293,4 +293,27 @@ describe('GracefulModule options', () => {
     await app.close()
     await expect(create(() => ({ ...inProcess, readinessDelay: -5 }))).rejects.toMatchObject({ option: 'readinessDelay' })
   })
+
+  it('a standalone application context (a worker, no HTTP): tracked work drains first, then Nest\'s hooks, once', async () => {
+    const events: string[] = []
+    class WorkerModule {}
+    Module({
+      imports: [GracefulModule.forRoot({ ...inProcess, logger: false })],
+      providers: [{ provide: 'recorder', useFactory: () => ({ onModuleDestroy: () => { events.push('onModuleDestroy') } }) }],
+    })(WorkerModule)
+    const app = await NestFactory.createApplicationContext(WorkerModule, { logger: false, abortOnError: false })
+    expect(enableGracefulShutdown(app)).toBe(app)
+    expect(enableGracefulShutdown(app)).toBe(app)
+    await app.init()
+    const graceful = app.get<Graceful>(GRACEFUL)
+    const job = deferred()
+    void graceful.track(job.promise.then(() => { events.push('job done') }), { name: 'job' })
+    const closing = app.close()
+    await until(() => graceful.signal.aborted, 'the drain to start')
+    expect(events).toEqual([])
+    job.resolve()
+    await within(closing, 5000, 'app.close()')
+    await app.close()
+    expect(events).toEqual(['job done', 'onModuleDestroy'])
+  })
 })
