@@ -1,6 +1,6 @@
 // A NestJS 12 service with @graceful/nestjs, on the Express platform or (PLATFORM=fastify)
 // the Fastify one. Run it:
-//   PORT=3000 READINESS_DELAY=5000 TIMEOUT=15000 pnpm start
+//   PORT=3000 GRACEFUL_READINESS_DELAY=5000 GRACEFUL_TIMEOUT=15000 pnpm start
 // `PORT=0` picks a free port (printed as `listening <port>`, the only line on stdout);
 // `HOST` defaults to every interface. `GRACEFUL=0` runs the same app without the
 // module: bare Nest, where SIGTERM kills the process at once.
@@ -15,11 +15,11 @@ import { AppModule } from './app.module.js'
 const env = process.env
 const isSet = (value: string | undefined): value is string => value !== undefined && value.trim() !== ''
 
-// Passed to the options as numbers, unchecked: a bad value fails with the
-// library's own error naming the option, before anything listens.
+// `timeout` and `readinessDelay` come from GRACEFUL_TIMEOUT and
+// GRACEFUL_READINESS_DELAY, which graceful reads itself (a bad value fails with
+// its own error naming the variable, before anything listens). Options given
+// here would win over them.
 const options: GracefulModuleOptions = {}
-if (isSet(env.TIMEOUT)) options.timeout = Number(env.TIMEOUT)
-if (isSet(env.READINESS_DELAY)) options.readinessDelay = Number(env.READINESS_DELAY)
 const port = isSet(env.PORT) ? Number(env.PORT) : 3000
 if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError(`PORT must be a port number (0 for any free port), got "${env.PORT}"`)
 const host = isSet(env.HOST) ? env.HOST : '0.0.0.0'
