@@ -6,7 +6,7 @@ const example = (framework: string) => fromRoot('examples', framework, 'server.t
 const server = (name: string) => fromRoot('bench', 'servers', `${name}.ts`)
 
 /** The frameworks the demo and the bench drive through their example apps. */
-export const frameworks = ['fastify', 'express', 'koa'] as const
+export const frameworks = ['fastify', 'express', 'koa', 'nestjs'] as const
 export type Framework = typeof frameworks[number]
 
 /** The example app of a framework, with the plugin or bare (`GRACEFUL=0`). */

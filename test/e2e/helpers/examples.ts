@@ -17,6 +17,7 @@ export const examples: readonly Example[] = [
   { name: 'fastify', dir: `${examplesDir}fastify`, entry: 'server.ts' },
   { name: 'express', dir: `${examplesDir}express`, entry: 'server.ts' },
   { name: 'koa', dir: `${examplesDir}koa`, entry: 'server.ts' },
+  { name: 'nestjs', dir: `${examplesDir}nestjs`, entry: 'server.ts' },
 ]
 
 export function exampleExists (example: Example): boolean {

@@ -1,0 +1,319 @@
+import { Injectable, Module, type Provider } from '@nestjs/common'
+import { NestFactory } from '@nestjs/core'
+import { ExpressAdapter } from '@nestjs/platform-express'
+import { FastifyAdapter } from '@nestjs/platform-fastify'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { deferred, until, within } from '../../../test/helpers/deferred.js'
+import { sendRequest } from '../../../test/helpers/http-request.js'
+import { openConnection, tryConnect } from '../../../test/helpers/raw-connection.js'
+import { startNestApp, type NestAppSpec, type NestPlatform } from '../../../test/targets/nestjs-app.js'
+import { enableGracefulShutdown, GRACEFUL, GracefulModule, InjectGraceful, type Graceful, type GracefulModuleOptions } from './index.js'
+
+/** In-process: never touch the test worker's signals or exit it. */
+const inProcess = { signals: false, exit: false } as const
+
+const platforms: NestPlatform[] = ['express', 'fastify']
+
+/** A provider with every Nest shutdown hook, recording into `events`. */
+function recorder (events: string[], graceful: () => Graceful, hooks: { onModuleDestroy?: () => unknown } = {}): Provider {
+  return {
+    provide: 'recorder',
+    useFactory: () => ({
+      onModuleDestroy: () => {
+        events.push(`onModuleDestroy inFlight=${graceful().stats().inFlight} state=${graceful().state}`)
+        return hooks.onModuleDestroy?.()
+      },
+      beforeApplicationShutdown: (signal?: string) => { events.push(`beforeApplicationShutdown ${signal}`) },
+      onApplicationShutdown: (signal?: string) => { events.push(`onApplicationShutdown ${signal}`) },
+    }),
+  }
+}
+
+describe.each(platforms)('@graceful/nestjs on %s', (platform) => {
+  const teardown: (() => Promise<void>)[] = []
+  afterEach(async () => {
+    for (const step of teardown.splice(0).reverse()) await step()
+  })
+  async function start (options: GracefulModuleOptions = {}, spec: NestAppSpec = {}) {
+    const slow = deferred()
+    const stream = deferred()
+    const app = await startNestApp(platform, { slow: () => slow.promise, stream: () => stream.promise, ...spec, options: { ...inProcess, ...options } })
+    teardown.push(async () => {
+      slow.resolve()
+      stream.resolve()
+      await app[Symbol.asyncDispose]()
+    })
+    return { ...app, slow, stream }
+  }
+
+  it('an in-flight request completes; a new request on an open connection gets the 503 with Connection: close', async () => {
+    const h = await start()
+    await using busy = await openConnection(h.port)
+    await using other = await openConnection(h.port)
+    const held = busy.request('/slow')
+    const streaming = other.request('/stream')
+    await until(() => h.graceful.stats().inFlight === 2, 'both requests to arrive')
+    const summary = h.graceful.shutdown()
+    // Pipelined behind the stream, on a connection open before the drain.
+    other.send('/fast')
+    await until(() => h.graceful.stats().inFlight === 3, 'the pipelined request to arrive')
+    h.slow.resolve()
+    const res = await held
+    expect(res.status).toBe(200)
+    expect(res.body).toBe('slow')
+    expect(res.headers.connection).toBe('close')
+    h.stream.resolve()
+    expect((await streaming).body).toBe('start\nend\n')
+    const rejected = await other.response()
+    expect(rejected.status).toBe(503)
+    expect(rejected.headers.connection).toBe('close')
+    expect(rejected.headers['retry-after']).toBe('1')
+    expect(JSON.parse(rejected.body)).toMatchObject({ code: 'ERR_GRACEFUL_DRAINING' })
+    const result = await within(summary, 5000, 'the summary')
+    expect(result.requests).toEqual({ completed: 2, rejected: 1, cut: 0 })
+    // The 503 never reached Nest: no exception filter saw it.
+    expect(h.errors).toEqual([])
+  })
+
+  it('during readinessDelay: readiness 503, new connections accepted and served with Connection: close', async () => {
+    // A delay far longer than the test: nothing races it; force() ends it.
+    const h = await start({ readinessDelay: 10_000, timeout: 20_000 })
+    const summary = h.graceful.shutdown()
+    const ready = await sendRequest(h.port, '/readyz')
+    expect(ready.status).toBe(503)
+    expect(JSON.parse(ready.body)).toEqual({ status: 'draining' })
+    expect((await sendRequest(h.port, '/livez')).status).toBe(200)
+    expect(await tryConnect(h.port)).toBe('connected')
+    const fast = await sendRequest(h.port, '/fast')
+    expect(fast.status).toBe(200)
+    expect(fast.headers.connection).toBe('close')
+    expect(h.closeHookRuns()).toBe(0)
+    void h.graceful.force('test')
+    expect((await within(summary, 5000, 'the summary')).outcome).toBe('forced')
+  })
+
+  it("runs Nest's hooks after the drain and the graceful.onClose hooks, in Nest's order, with the signal", async () => {
+    const events: string[] = []
+    const h = await start({}, { providers: [recorder(events, () => h.graceful)] })
+    const graceful = h.graceful
+    graceful.on('drained', () => events.push('drained'))
+    graceful.onClose(() => { events.push('graceful.onClose') }, { name: 'queue' })
+    await using conn = await openConnection(h.port)
+    const held = conn.request('/slow')
+    await until(() => graceful.stats().inFlight === 1, 'the request to arrive')
+    // The trigger a SIGTERM gives (the child-process test sends a real one).
+    const summary = graceful.shutdown('SIGTERM')
+    h.slow.resolve()
+    expect((await held).status).toBe(200)
+    const result = await within(summary, 5000, 'the summary')
+    expect(events).toEqual([
+      'drained',
+      'graceful.onClose',
+      'onModuleDestroy inFlight=0 state=closed',
+      'beforeApplicationShutdown SIGTERM',
+      'onApplicationShutdown SIGTERM',
+    ])
+    expect(result.hooks.map((hook) => [hook.name, hook.status])).toEqual([['queue', 'ok'], ['nest', 'ok']])
+    expect(result.outcome).toBe('clean')
+  })
+
+  it('a Nest hook that hangs is cut by the budget: the shutdown ends within timeout, reported by name', async () => {
+    const events: string[] = []
+    const hang = deferred()
+    const h = await start({ timeout: 1500, releaseTimeout: 500 }, {
+      providers: [recorder(events, () => h.graceful, { onModuleDestroy: () => hang.promise })],
+    })
+    // Teardown's app.close() waits for Nest's close, still stuck in the hook: let it go then.
+    teardown.push(async () => { hang.resolve() })
+    const graceful = h.graceful
+    const errors: string[] = []
+    graceful.on('hookError', (hook) => errors.push(`${hook.name}:${hook.status}`))
+    const started = Date.now()
+    const result = await within(graceful.shutdown(), 5000, 'the summary')
+    expect(Date.now() - started).toBeLessThan(1500 + 1000)
+    expect(errors).toEqual(['nest:timeout'])
+    expect(result.outcome).toBe('failed')
+    expect(result.exitCode).toBe(1)
+    expect(events).toEqual(['onModuleDestroy inFlight=0 state=closed'])
+  })
+
+  it('app.close() by the user drains first and runs the hooks once; later calls wait for the same close', async () => {
+    const events: string[] = []
+    const h = await start({}, { providers: [recorder(events, () => h.graceful)] })
+    const graceful = h.graceful
+    await using conn = await openConnection(h.port)
+    const held = conn.request('/slow')
+    await until(() => graceful.stats().inFlight === 1, 'the request to arrive')
+    let closed = false
+    const first = h.app.close().then(() => { closed = true })
+    const second = h.app.close()
+    expect(graceful.state).toBe('draining')
+    // The listener is closed, not before: Nest's own close would refuse it during a readiness delay.
+    await until(() => graceful.stats().inFlight === 1 && events.length === 0, 'the drain to hold the request')
+    expect(closed).toBe(false)
+    h.slow.resolve()
+    expect((await held).body).toBe('slow')
+    await within(Promise.all([first, second]), 5000, 'app.close()')
+    await within(h.app.close(), 5000, 'a third app.close()')
+    expect(events).toEqual(['onModuleDestroy inFlight=0 state=closed', 'beforeApplicationShutdown undefined', 'onApplicationShutdown undefined'])
+    expect(h.closeHookRuns()).toBe(1)
+    const summary = await graceful.shutdown()
+    expect(summary.trigger).toBe('close')
+    expect(summary.outcome).toBe('clean')
+  })
+
+  it('app.close() called inside a graceful.onClose hook closes Nest there, without a deadlock', async () => {
+    const h = await start({ timeout: 10_000 })
+    const order: string[] = []
+    h.graceful.onClose(async () => {
+      await h.app.close()
+      order.push(`hook after app.close runs=${h.closeHookRuns()}`)
+    }, { name: 'closes-nest' })
+    const started = Date.now()
+    const summary = await within(h.graceful.shutdown(), 5000, 'the summary')
+    expect(Date.now() - started).toBeLessThan(2000)
+    expect(order).toEqual(['hook after app.close runs=1'])
+    expect(summary.hooks.map((hook) => [hook.name, hook.status])).toEqual([['closes-nest', 'ok'], ['nest', 'ok']])
+    expect(h.closeHookRuns()).toBe(1)
+  })
+
+  it('app.close("SIGHUP") passes its signal to the hooks', async () => {
+    const events: string[] = []
+    const h = await start({}, { providers: [recorder(events, () => h.graceful)] })
+    // Nest's close(signal?) takes one, though INestApplication's typings do not say so.
+    const close = h.app.close as (signal?: string) => Promise<void>
+    await within(close('SIGHUP'), 5000, 'app.close()')
+    expect(events.slice(1)).toEqual(['beforeApplicationShutdown SIGHUP', 'onApplicationShutdown SIGHUP'])
+    expect((await h.graceful.shutdown()).trigger).toBe('SIGHUP')
+  })
+
+  it('a service injects the handle: track() holds the drain, signal aborts when it starts', async () => {
+    const work = deferred()
+    class ReportService {
+      constructor (readonly graceful: Graceful) {}
+      render () {
+        return this.graceful.track(async ({ signal }) => { await work.promise; return signal.aborted }, { name: 'report' })
+      }
+    }
+    InjectGraceful()(ReportService, undefined, 0)
+    Injectable()(ReportService)
+    const h = await start({}, { providers: [ReportService] })
+    const service = h.app.get(ReportService)
+    expect(service.graceful).toBe(h.graceful)
+    expect(h.app.get(GRACEFUL)).toBe(h.graceful)
+    const rendered = service.render()
+    const summary = h.graceful.shutdown()
+    await until(() => h.graceful.signal.aborted, 'the drain to start')
+    expect(h.graceful.stats().tasks).toBe(1)
+    expect(h.closeHookRuns()).toBe(0)
+    work.resolve()
+    expect(await rendered).toBe(false)
+    expect((await within(summary, 5000, 'the summary')).outcome).toBe('clean')
+    expect(h.closeHookRuns()).toBe(1)
+  })
+
+  it('app.enableShutdownHooks() called before: its signal listeners are removed, with a warning; called after: ignored', async () => {
+    const before = process.listenerCount('SIGTERM')
+    const logger = { log: vi.fn(), warn: vi.fn(), error: vi.fn() }
+    const h = await start({ logger }, { setup: 'shutdown-hooks-first' })
+    expect(process.listenerCount('SIGTERM')).toBe(before)
+    expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('app.enableShutdownHooks() was called: its signal listeners are removed'))
+    expect(h.app.enableShutdownHooks()).toBe(h.app)
+    expect(process.listenerCount('SIGTERM')).toBe(before)
+    expect(logger.warn).toHaveBeenLastCalledWith(expect.stringContaining('app.enableShutdownHooks() ignored'))
+  })
+
+  it('without enableGracefulShutdown(app): a warning at startup; the drain still works', async () => {
+    const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() }
+    const h = await start({ logger }, { setup: 'none' })
+    expect(logger.warn).toHaveBeenCalledWith({ code: 'ERR_GRACEFUL_NOT_ATTACHED' }, expect.stringContaining('enableGracefulShutdown(app) was not called'))
+    expect((await sendRequest(h.port, '/readyz')).status).toBe(200)
+    expect((await within(h.graceful.shutdown(), 5000, 'the summary')).outcome).toBe('clean')
+    expect(await tryConnect(h.port)).toBe('ECONNREFUSED')
+    expect(h.closeHookRuns()).toBe(0)
+  })
+
+  it('enableGracefulShutdown(app) without the module: a clear error', async () => {
+    class Bare {}
+    Module({})(Bare)
+    const options = { logger: false, abortOnError: false } as const
+    const app = platform === 'express'
+      ? await NestFactory.create(Bare, new ExpressAdapter(), options)
+      : await NestFactory.create(Bare, new FastifyAdapter(), options)
+    teardown.push(() => app.close())
+    expect(() => enableGracefulShutdown(app)).toThrow(/GracefulModule\.forRoot\(\)/)
+  })
+
+  it('health paths from the options are real routes; the gate lets them through while draining', async () => {
+    const h = await start({ health: { liveness: '/internal/live', readiness: '/internal/ready' }, readinessDelay: 10_000, timeout: 20_000 })
+    expect((await sendRequest(h.port, '/internal/ready?probe=1')).status).toBe(200)
+    expect((await sendRequest(h.port, '/internal/live', { method: 'HEAD' })).status).toBe(200)
+    expect((await sendRequest(h.port, '/readyz')).status).toBe(404)
+    void h.graceful.shutdown()
+    expect((await sendRequest(h.port, '/internal/ready')).status).toBe(503)
+    expect((await sendRequest(h.port, '/internal/live')).status).toBe(200)
+  })
+
+  it('health routes are platform routes: middleware and hooks added in main apply to them', async () => {
+    const seen: string[] = []
+    const h = await start({}, {
+      beforeListen: (app) => {
+        const instance = app.getHttpAdapter().getInstance() as {
+          use?: (fn: (req: { url: string }, res: unknown, next: () => void) => void) => void
+          addHook?: (name: 'onRequest', fn: (request: { url: string }, reply: unknown, done: () => void) => void) => void
+        }
+        if (platform === 'express') instance.use?.((req, _res, next) => { seen.push(req.url); next() })
+        else instance.addHook?.('onRequest', (request, _reply, done) => { seen.push(request.url); done() })
+      },
+    })
+    expect((await sendRequest(h.port, '/readyz')).status).toBe(200)
+    expect((await sendRequest(h.port, '/livez')).status).toBe(200)
+    expect(seen).toEqual(['/readyz', '/livez'])
+  })
+})
+
+describe('GracefulModule options', () => {
+  it('forRoot() validates at once and names the option', () => {
+    expect(() => GracefulModule.forRoot({ timeout: -1 })).toThrow(expect.objectContaining({ code: 'ERR_GRACEFUL_INVALID_OPTION', option: 'timeout' }))
+    expect(() => GracefulModule.forRoot({ timout: 1 } as GracefulModuleOptions)).toThrow(/"timout"/)
+    expect(() => GracefulModule.forRoot({ logger: 'yes' } as unknown as GracefulModuleOptions)).toThrow(expect.objectContaining({ option: 'logger' }))
+    expect(() => GracefulModule.forRootAsync({} as never)).toThrow(/useFactory/)
+  })
+
+  it('forRootAsync() takes options from a factory with injected dependencies; a bad one fails the app creation', async () => {
+    class ConfigModule {}
+    Module({ providers: [{ provide: 'CONFIG', useValue: { timeout: 4321 } }], exports: ['CONFIG'] })(ConfigModule)
+    const create = async (useFactory: (config: { timeout: number }) => GracefulModuleOptions) => {
+      class AppModule {}
+      Module({ imports: [GracefulModule.forRootAsync({ imports: [ConfigModule], inject: ['CONFIG'], useFactory })] })(AppModule)
+      return NestFactory.create(AppModule, new ExpressAdapter(), { logger: false, abortOnError: false })
+    }
+    const app = await create((config) => ({ ...inProcess, timeout: config.timeout }))
+    expect(app.get<Graceful>(GRACEFUL).options.timeout).toBe(4321)
+    await app.close()
+    await expect(create(() => ({ ...inProcess, readinessDelay: -5 }))).rejects.toMatchObject({ option: 'readinessDelay' })
+  })
+
+  it('a standalone application context (a worker, no HTTP): tracked work drains first, then Nest\'s hooks, once', async () => {
+    const events: string[] = []
+    class WorkerModule {}
+    Module({
+      imports: [GracefulModule.forRoot({ ...inProcess, logger: false })],
+      providers: [{ provide: 'recorder', useFactory: () => ({ onModuleDestroy: () => { events.push('onModuleDestroy') } }) }],
+    })(WorkerModule)
+    const app = await NestFactory.createApplicationContext(WorkerModule, { logger: false, abortOnError: false })
+    expect(enableGracefulShutdown(app)).toBe(app)
+    expect(enableGracefulShutdown(app)).toBe(app)
+    await app.init()
+    const graceful = app.get<Graceful>(GRACEFUL)
+    const job = deferred()
+    void graceful.track(job.promise.then(() => { events.push('job done') }), { name: 'job' })
+    const closing = app.close()
+    await until(() => graceful.signal.aborted, 'the drain to start')
+    expect(events).toEqual([])
+    job.resolve()
+    await within(closing, 5000, 'app.close()')
+    await app.close()
+    expect(events).toEqual(['job done', 'onModuleDestroy'])
+  })
+})

@@ -1,0 +1,50 @@
+import { describe, expect, it, vi } from 'vitest'
+import { startChild } from '../../../test/helpers/child.js'
+import { until, within } from '../../../test/helpers/deferred.js'
+import { sendRequest } from '../../../test/helpers/http-request.js'
+import { openConnection, tryConnect } from '../../../test/helpers/raw-connection.js'
+
+// A real SIGTERM to a forked Nest app (test/fixtures/serve.ts running test/targets/nestjs.ts),
+// which reports Nest's hooks as log lines. Bounds keep a wide margin for busy machines.
+const margin = 1500
+
+describe.each(['express', 'fastify'])('SIGTERM to a Nest app on %s', (platform) => {
+  it('serves through the readiness delay, drains, runs Nest\'s hooks after the drain with the signal, exits 0', async () => {
+    await using app = await startChild(`nestjs-${platform}`, { timeout: 6000, readinessDelay: 2000 })
+    await using busy = await openConnection(app.port)
+    const held = busy.request('/slow')
+    await until(() => app.held.length === 1, 'the request to reach the child')
+
+    app.kill('SIGTERM')
+    await vi.waitFor(async () => { expect((await sendRequest(app.port, '/readyz')).status).toBe(503) }, { timeout: 5000, interval: 20 })
+    // Still listening and serving during the delay (Nest's own shutdown hooks close the listener here).
+    expect(await tryConnect(app.port)).toBe('connected')
+    const served = await sendRequest(app.port, '/fast')
+    expect(served.status).toBe(200)
+    expect(served.headers.connection).toBe('close')
+    expect(app.logs.some((line) => line.msg.startsWith('nest:'))).toBe(false)
+
+    // After the delay the listener closes; the held request still completes.
+    await vi.waitFor(async () => { expect(await tryConnect(app.port)).toBe('ECONNREFUSED') }, { timeout: 5000, interval: 20 })
+    expect(app.logs.some((line) => line.msg.startsWith('nest:'))).toBe(false)
+    app.send('release-slow')
+    const res = await held
+    expect(res.status).toBe(200)
+    expect(res.headers.connection).toBe('close')
+
+    const exit = await within(app.exited, 6000 + margin, 'exit')
+    expect(exit.code).toBe(0)
+    expect(exit.msSinceSignal).toBeLessThan(6000 + margin)
+    const sequence = app.logs
+      .filter((line) => line.msg === 'graceful: drained' || line.msg.startsWith('nest:') || line.msg === 'graceful: closed')
+      .map((line) => line.fields.signal === undefined ? line.msg : `${line.msg} ${String(line.fields.signal)}`)
+    expect(sequence).toEqual([
+      'graceful: drained',
+      'nest: onModuleDestroy',
+      'nest: beforeApplicationShutdown SIGTERM',
+      'nest: onApplicationShutdown SIGTERM',
+      'graceful: closed',
+    ])
+    expect(app.hooks).toEqual(['release'])
+  })
+})
