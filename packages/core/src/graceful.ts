@@ -5,9 +5,11 @@ import { createTracker, type InFlight, type Tracker } from './connections.js'
 import type { AdapterConfig, Graceful } from './handle.js'
 import { liveness, matchHealth, readiness } from './health.js'
 import { toReleaseHook, type ReleaseHook } from './hooks.js'
+import { createObservers } from './observers.js'
 import { resolveOptions, type GracefulOptions, type ResolvedOptions } from './options.js'
 import { createRejection, writeRejection } from './rejection.js'
 import { createSequence } from './sequence.js'
+import { releaseServer } from './release-server.js'
 import { registerSignals } from './signals.js'
 import { createTasks } from './tasks.js'
 import type { AnyRequest, AnyResponse, GateDecision, GracefulEvents, NotifyHook } from './types.js'
@@ -15,7 +17,6 @@ import type { AnyRequest, AnyResponse, GateDecision, GracefulEvents, NotifyHook 
 export type { AdapterConfig, Graceful } from './handle.js'
 
 const debug = debuglog('graceful')
-const silent = { debug: noop, info: noop, warn: noop, error: noop }
 
 /**
  * Creates one graceful instance. Options are validated now: a bad one throws a
@@ -33,8 +34,10 @@ export function createGraceful (options?: GracefulOptions, adapter: AdapterConfi
 }
 
 function createFromResolved (opts: ResolvedOptions): Graceful {
-  const log = opts.logger ?? silent
+  const log = opts.logger
   const emitter = new EventEmitter()
+  const observers = createObservers()
+  const servers = new Set<Parameters<Graceful['attach']>[0]>()
   const notifyHooks: { name: string, hook: NotifyHook }[] = []
   const releaseHooks: ReleaseHook[] = []
   const { rejection, rejectionFor } = createRejection(opts.retryAfter)
@@ -45,13 +48,21 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
   const sequence = createSequence({
     opts,
     log,
-    emit: <E extends keyof GracefulEvents>(event: E, ...args: GracefulEvents[E]) => { emitter.emit(event, ...args) },
+    // Each listener on its own: one that throws (or rejects) is reported once and the rest still run.
+    emit: <E extends keyof GracefulEvents>(event: E, ...args: GracefulEvents[E]) => {
+      for (const listener of emitter.rawListeners(event) as ((...a: unknown[]) => unknown)[]) {
+        observers.call(`"${event}" listener`, () => listener.apply(emitter, args))
+      }
+    },
     tracker: () => tracker,
     tasks,
     notifyHooks,
     releaseHooks,
     rejection,
-    closed: () => unregister(),
+    closed: () => {
+      unregister()
+      for (const server of servers) releaseServer(server)
+    },
   })
   const tracker: Tracker = createTracker({
     phase: () => sequence.phase,
@@ -72,7 +83,11 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
       timeout: opts.timeout,
       isShuttingDown: () => sequence.state !== 'accepting',
       trigger: (reason, error) => {
-        if (error !== undefined) log.error({ err: error }, `graceful: ${reason}, shutting down`)
+        if (error !== undefined) {
+          const draining = sequence.state !== 'accepting'
+          if (draining) sequence.fatal()
+          log.error({ err: error, trigger: reason }, draining ? `graceful: ${reason} during the shutdown; the drain goes on, the exit code will be 1` : `graceful: ${reason}, shutting down`)
+        }
         return sequence.shutdown(reason).then((result) => result.exitCode)
       },
       force: sequence.force,
@@ -127,8 +142,12 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     rejectionFor,
     attach: (server) => {
       const detach = tracker.attach(server)
+      servers.add(server)
       announceReady()
-      return detach
+      return () => {
+        servers.delete(server)
+        detach()
+      }
     },
     shutdown: sequence.shutdown,
     force: (reason = 'force') => {
