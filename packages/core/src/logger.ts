@@ -12,12 +12,14 @@ const debug = debuglog('graceful')
  * (`{ msg, ...fields }`) and the context `'graceful'`; an error's stack goes
  * where Nest expects it (`error(message, stack, context)`).
  */
+// Method syntax on purpose: Nest declares `log(message: any, context?: string)`,
+// which only method parameter bivariance lets through.
 export interface NestLikeLogger {
-  log: (message: any, ...optionalParams: any[]) => any
-  error: (message: any, ...optionalParams: any[]) => any
-  warn: (message: any, ...optionalParams: any[]) => any
-  debug?: (message: any, ...optionalParams: any[]) => any
-  verbose?: (message: any, ...optionalParams: any[]) => any
+  log(message: unknown, ...optionalParams: unknown[]): unknown
+  error(message: unknown, ...optionalParams: unknown[]): unknown
+  warn(message: unknown, ...optionalParams: unknown[]): unknown
+  debug?(message: unknown, ...optionalParams: unknown[]): unknown
+  verbose?(message: unknown, ...optionalParams: unknown[]): unknown
 }
 
 /** What the `logger` option accepts: pino-shaped (pino, Fastify's `app.log`, `console`), a NestJS logger, or `false`. */
