@@ -240,7 +240,12 @@ export function createSequence (parts: SequenceParts): Sequence {
     },
     rejectedUntracked: () => { counts.rejected++ },
     shutdown (trigger = 'shutdown') {
-      summary ??= run(trigger)
+      if (summary) return summary
+      // Stored before run() starts: its synchronous part calls user code (a
+      // 'draining' listener, notify hooks) that may call shutdown() again.
+      let start!: (result: Promise<ShutdownSummary>) => void
+      summary = new Promise<ShutdownSummary>((resolve) => { start = resolve })
+      start(run(trigger))
       return summary
     },
     force (reason) {
