@@ -97,7 +97,7 @@ describe('faults: the process', () => {
       expect(g.ready).toBe(false)
       const summary = await within(g.shutdown(), 2000, 'the summary')
       expect(summary.outcome).toBe('clean')
-      expect(summary.durations.readinessDelay).toBe(0)
+      expect(summary.durations.total).toBeLessThan(2000)
     } finally {
       taken.close()
     }
