@@ -25,6 +25,8 @@ export interface SequenceParts {
   rejection: Rejection
   /** Called once, when the sequence is over (signals are released then). */
   closed: () => void
+  /** Whether anything could still route here, so `readinessDelay` is of use (routing.ts). */
+  couldRouteHere?: () => boolean
 }
 
 export interface Sequence {
@@ -93,7 +95,7 @@ export function createSequence (parts: SequenceParts): Sequence {
     for (const entry of tracker.entries()) tracker.closeAfterResponse(entry)
 
     // Nothing listening, nothing a load balancer could still route here: no reason to wait.
-    if (opts.readinessDelay > 0 && tracker.anyListening) await waiter.sleep(opts.readinessDelay)
+    if (opts.readinessDelay > 0 && tracker.anyListening && (parts.couldRouteHere?.() ?? true)) await waiter.sleep(opts.readinessDelay)
     const drainStarted = Date.now()
     phase = 'drain'
     drainingController.abort(new GracefulError(ErrorCodes.DRAINING, 'draining started'))
