@@ -11,19 +11,23 @@ export interface ChildApp extends AsyncDisposable {
   child: ChildProcess
   port: number
   logs: LogLine[]
+  /** Everything the child wrote to stderr so far. */
+  readonly stderr: string
   hooks: string[]
   /** Routes now holding a request in the child (`slow`, `stream`). */
   held: string[]
+  /** Signals the child's own listener saw, after graceful's (with `REPORT_SIGNALS=1`). */
+  signals: string[]
   /** Exit code (or signal name) and the ms since `kill()` was last called. */
   exited: Promise<{ code: number | null, signal: NodeJS.Signals | null, msSinceSignal: number }>
   kill: (signal: NodeJS.Signals) => void
   send: (message: string) => void
 }
 
-export async function startChild (target: string, options: Record<string, unknown> = {}): Promise<ChildApp> {
+export async function startChild (target: string, options: Record<string, unknown> = {}, env: Record<string, string> = {}): Promise<ChildApp> {
   const child = fork(fixture, {
     execArgv: ['--conditions=@graceful/source', '--import', 'tsx'],
-    env: { ...process.env, TARGET: target, OPTIONS: JSON.stringify(options), NODE_OPTIONS: '' },
+    env: { ...process.env, TARGET: target, OPTIONS: JSON.stringify(options), NODE_OPTIONS: '', ...env },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   })
   let stderr = ''
@@ -31,6 +35,7 @@ export async function startChild (target: string, options: Record<string, unknow
   const logs: LogLine[] = []
   const hooks: string[] = []
   const held: string[] = []
+  const signals: string[] = []
   let signalledAt = 0
   const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null, msSinceSignal: number }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal, msSinceSignal: Date.now() - signalledAt }))
@@ -41,6 +46,7 @@ export async function startChild (target: string, options: Record<string, unknow
       if (message.type === 'log') logs.push({ level: message.level, msg: message.msg, fields: message.fields })
       if (message.type === 'hook') hooks.push(message.name ?? '')
       if (message.type === 'held') held.push(message.name ?? '')
+      if (message.type === 'signal') signals.push(message.name ?? '')
     })
     void exited.then(({ code }) => reject(new Error(`child exited (${code}) before listening: ${stderr}`)))
   }), 15_000, `${target} child to listen`)
@@ -49,8 +55,10 @@ export async function startChild (target: string, options: Record<string, unknow
     child,
     port,
     logs,
+    get stderr () { return stderr },
     hooks,
     held,
+    signals,
     exited,
     kill: (signal) => {
       signalledAt = Date.now()

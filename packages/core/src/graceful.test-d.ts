@@ -43,4 +43,23 @@ describe('public types', () => {
     const options: GracefulOptions = { timout: 1 }
     expectTypeOf(options).toEqualTypeOf<GracefulOptions>()
   })
+
+  it('takes the loggers users have: pino-shaped, console, a NestJS Logger, or false', () => {
+    // As @nestjs/common declares its Logger: (message: any, context?: string), error with a stack.
+    /* eslint-disable @typescript-eslint/no-explicit-any */
+    class NestLogger {
+      log (_message: any, _context?: string): void {}
+      error (_message: any, _stack?: string, _context?: string): void {}
+      warn (_message: any, _context?: string): void {}
+      debug (_message: any, _context?: string): void {}
+      verbose (_message: any, _context?: string): void {}
+    }
+    /* eslint-enable @typescript-eslint/no-explicit-any */
+    expectTypeOf(new NestLogger()).toMatchTypeOf<NonNullable<GracefulOptions['logger']>>()
+    expectTypeOf(console).toMatchTypeOf<NonNullable<GracefulOptions['logger']>>()
+    expectTypeOf(false as const).toMatchTypeOf<NonNullable<GracefulOptions['logger']>>()
+    // @ts-expect-error a string is not a logger
+    const wrong: GracefulOptions = { logger: 'pino' }
+    expectTypeOf(wrong).toEqualTypeOf<GracefulOptions>()
+  })
 })

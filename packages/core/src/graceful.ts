@@ -6,11 +6,13 @@ import type { AdapterConfig, Graceful } from './handle.js'
 import { liveness, matchHealth, readiness } from './health.js'
 import { claimOnAttach, inheritedSource, signalReady } from './inherit.js'
 import { toReleaseHook, type ReleaseHook } from './hooks.js'
+import { createObservers } from './observers.js'
 import { resolveOptions, type GracefulOptions, type ResolvedOptions } from './options.js'
 import { createRejection, writeRejection } from './rejection.js'
 import { createRoutingHint } from './routing.js'
 import { createReloader } from './reload.js'
 import { createSequence } from './sequence.js'
+import { releaseServer } from './release-server.js'
 import { registerSignals } from './signals.js'
 import { warnIfSignalsMayNotArrive } from './signal-reach.js'
 import { createTasks } from './tasks.js'
@@ -19,7 +21,6 @@ import type { AnyRequest, AnyResponse, GateDecision, GracefulEvents, NotifyHook 
 export type { AdapterConfig, Graceful } from './handle.js'
 
 const debug = debuglog('graceful')
-const silent = { debug: noop, info: noop, warn: noop, error: noop }
 
 /**
  * Creates one graceful instance. Options are validated now: a bad one throws a
@@ -37,8 +38,9 @@ export function createGraceful (options?: GracefulOptions, adapter: AdapterConfi
 }
 
 function createFromResolved (opts: ResolvedOptions): Graceful {
-  const log = opts.logger ?? silent
+  const log = opts.logger
   const emitter = new EventEmitter()
+  const observers = createObservers()
   const notifyHooks: { name: string, hook: NotifyHook }[] = []
   const releaseHooks: ReleaseHook[] = []
   const { rejection, rejectionFor } = createRejection(opts.retryAfter)
@@ -53,7 +55,12 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
   const sequence = createSequence({
     opts,
     log,
-    emit: <E extends keyof GracefulEvents>(event: E, ...args: GracefulEvents[E]) => { emitter.emit(event, ...args) },
+    // Each listener on its own: one that throws (or rejects) is reported once and the rest still run.
+    emit: <E extends keyof GracefulEvents>(event: E, ...args: GracefulEvents[E]) => {
+      for (const listener of emitter.rawListeners(event) as ((...a: unknown[]) => unknown)[]) {
+        observers.call(`"${event}" listener`, () => listener.apply(emitter, args))
+      }
+    },
     tracker: () => tracker,
     tasks,
     notifyHooks,
@@ -62,6 +69,7 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     closed: () => {
       unregister()
       reloader?.close()
+      for (const server of servers) releaseServer(server)
     },
     couldRouteHere: routing.couldRouteHere,
   })
@@ -104,7 +112,11 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
       timeout: opts.timeout,
       isShuttingDown: () => sequence.state !== 'accepting',
       trigger: (reason, error) => {
-        if (error !== undefined) log.error({ err: error }, `graceful: ${reason}, shutting down`)
+        if (error !== undefined) {
+          const draining = sequence.state !== 'accepting'
+          if (draining) sequence.fatal()
+          log.error({ err: error, trigger: reason }, draining ? `graceful: ${reason} during the shutdown; the drain goes on, the exit code will be 1` : `graceful: ${reason}, shutting down`)
+        }
         return sequence.shutdown(reason).then((result) => result.exitCode)
       },
       force: sequence.force,

@@ -52,7 +52,8 @@ export interface Graceful {
   onClose: (target: Releasable, options?: HookOptions) => void
   /**
    * Skip ahead, as a second signal does: destroy every connection now, skip the
-   * remaining waits and the release hooks. Starts the shutdown if needed.
+   * remaining waits and the release hooks (a running one is abandoned, its signal
+   * aborted), and resolve at once with outcome `forced`. Starts the shutdown if needed.
    */
   force: (reason?: string) => Promise<ShutdownSummary>
   /** Work the drain waits for. A function receives a signal that aborts at the drain deadline. */

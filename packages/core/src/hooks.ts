@@ -1,5 +1,6 @@
 import type { HookOptions, HookResult, Releasable } from './types.js'
 import { ErrorCodes, GracefulError } from './errors.js'
+import { duration } from './options.js'
 
 export interface ReleaseHook {
   name: string
@@ -9,6 +10,7 @@ export interface ReleaseHook {
 
 /** Normalises a function, `close()`-able or disposable into one callable hook. */
 export function toReleaseHook (target: Releasable, options: HookOptions, index: number): ReleaseHook {
+  duration('onClose timeout', options.timeout, 0)
   const named = (fallback: string) => options.name ?? fallback
   if (typeof target === 'function') {
     return { name: named(target.name || `release#${index}`), timeout: options.timeout, run: target }
@@ -33,42 +35,54 @@ export function toReleaseHook (target: Releasable, options: HookOptions, index: 
  * Runs release hooks last registered first, one at a time, each under its
  * own timeout: its `timeout` option, or a fair share of what is left of the
  * budget, so one hanging hook cannot starve the ones after it.
+ * When `forced` aborts, the running hook is abandoned (reported as timed
+ * out, its signal aborted) and the rest are skipped, at once.
  */
 export async function runReleaseHooks (
   hooks: readonly ReleaseHook[],
   budgetEnd: number,
   report: { start: (name: string) => void, result: (result: HookResult) => void },
+  forced?: AbortSignal,
 ): Promise<HookResult[]> {
   const results: HookResult[] = []
   const ordered = [...hooks].reverse()
   for (const [position, hook] of ordered.entries()) {
+    if (forced?.aborted) {
+      results.push({ name: hook.name, kind: 'release', status: 'skipped', durationMs: 0 })
+      continue
+    }
     const left = budgetEnd - Date.now()
     const share = Math.floor(left / (ordered.length - position))
     const limit = Math.max(0, Math.min(hook.timeout ?? share, left))
     report.start(hook.name)
-    const result = await runOne(hook, limit)
+    const result = await runOne(hook, limit, forced)
     results.push(result)
     report.result(result)
   }
   return results
 }
 
-async function runOne (hook: ReleaseHook, limit: number): Promise<HookResult> {
+async function runOne (hook: ReleaseHook, limit: number, forced: AbortSignal | undefined): Promise<HookResult> {
   const started = Date.now()
   const base = { name: hook.name, kind: 'release' as const }
   if (limit <= 0) return { ...base, status: 'skipped', durationMs: 0 }
   const controller = new AbortController()
   let timer: NodeJS.Timeout | undefined
-  const timedOut = new Promise<'timeout'>((resolve) => {
+  let onForce: (() => void) | undefined
+  const timedOut = new Promise<'timeout' | 'forced'>((resolve) => {
     timer = setTimeout(resolve, limit, 'timeout')
+    onForce = () => { resolve('forced') }
+    forced?.addEventListener('abort', onForce, { once: true })
   })
   const work = Promise.resolve().then(() => hook.run(controller.signal))
   // A hook that rejects after its timeout must not become an unhandled rejection.
   work.catch(noop)
   try {
     const outcome = await Promise.race([work, timedOut])
-    if (outcome === 'timeout') {
-      const error = new GracefulError(ErrorCodes.HOOK_TIMEOUT, `release hook "${hook.name}" did not finish within ${limit} ms`)
+    if (outcome === 'timeout' || outcome === 'forced') {
+      const error = new GracefulError(ErrorCodes.HOOK_TIMEOUT, outcome === 'forced'
+        ? `release hook "${hook.name}" was abandoned by force()`
+        : `release hook "${hook.name}" did not finish within ${limit} ms`)
       controller.abort(error)
       return { ...base, status: 'timeout', durationMs: Date.now() - started, error }
     }
@@ -77,6 +91,7 @@ async function runOne (hook: ReleaseHook, limit: number): Promise<HookResult> {
     return { ...base, status: 'error', durationMs: Date.now() - started, error }
   } finally {
     clearTimeout(timer)
+    if (onForce) forced?.removeEventListener('abort', onForce)
   }
 }
 

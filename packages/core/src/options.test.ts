@@ -42,6 +42,7 @@ describe('options', () => {
     [{ signals: 'SIGTERM' }, 'signals', /array of signal names or false/],
     [{ exit: 'yes' }, 'exit', /a boolean/],
     [{ logger: { info: () => {} } }, 'logger', /pino-shaped/],
+    [{ logger: 'pino' }, 'logger', /NestJS Logger/],
     [{ health: { readiness: 'ready' } }, 'health.readiness', /starting with "\/"/],
     [{ health: { livez: '/x' } }, 'health.livez', /one of liveness/],
     [{ health: { checks: { db: 1 } } }, 'health.checks', /object of functions/],

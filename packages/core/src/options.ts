@@ -2,6 +2,7 @@ import { constants } from 'node:os'
 import { withEnvironment } from './environment.js'
 import { invalidOption } from './errors.js'
 import { resolveReload, type ReloadOptions, type ResolvedReload } from './reload.js'
+import { resolveLogger, type LoggerOption } from './logger.js'
 import type { CutRequest, Logger } from './types.js'
 
 /** Health endpoints. Registered as real routes by the adapters. */
@@ -50,8 +51,18 @@ export interface GracefulOptions {
   exit?: boolean
   /** Drain and exit 1 on `uncaughtException` and `unhandledRejection`. @default false */
   handleFatalErrors?: boolean
-  /** A pino-shaped logger (Fastify's `app.log`, pino, console). Silent without one. */
-  logger?: Logger
+  /**
+   * Where graceful logs. Without one, warnings and errors go to stderr, one
+   * JSON line each with pino's levels (never silent about a failure); info and
+   * debug go to `NODE_DEBUG=graceful`. `false` silences everything. Accepts a
+   * pino-shaped `{ info, warn, error, debug? }` called as `(fields, message)`
+   * (pino, Fastify's `app.log`, `console`) or a NestJS `Logger`
+   * (`{ log, warn, error, debug?, verbose? }`, called as `(message, context)`).
+   * A logger method that throws is reported once as a process warning and ignored.
+   * @default stderr for warn and error
+   * @example createGraceful({ logger: pino() })
+   */
+  logger?: LoggerOption
   /** Liveness and readiness endpoints, or `false` for none. */
   health?: HealthOptions | false
   /**
@@ -90,7 +101,8 @@ export interface ResolvedOptions {
   signals: readonly NodeJS.Signals[]
   exit: boolean
   handleFatalErrors: boolean
-  logger: Logger | undefined
+  /** Always set, and never throws: the default, a normalised user logger, or a silent one. */
+  logger: Logger
   health: Required<Omit<HealthOptions, 'checks'>> & { checks: Record<string, () => unknown> }
   readyWhen: 'listening' | 'manual'
   onCut: ((cut: CutRequest[]) => void) | undefined
@@ -143,7 +155,7 @@ export function resolveOptions (input: GracefulOptions = {}, extraKeys: readonly
     signals: shutdownSignals,
     exit: bool('exit', input.exit, true),
     handleFatalErrors: bool('handleFatalErrors', input.handleFatalErrors, false),
-    logger: logger(input.logger),
+    logger: resolveLogger(input.logger),
     health: health(input.health),
     readyWhen: oneOf('readyWhen', input.readyWhen, ['listening', 'manual'] as const, 'listening'),
     onCut: fn('onCut', input.onCut),
@@ -152,10 +164,13 @@ export function resolveOptions (input: GracefulOptions = {}, extraKeys: readonly
   }
 }
 
-function duration (name: string, value: unknown, fallback: number): number {
+/** The longest delay a Node.js timer holds: above it, `setTimeout` fires after 1 ms. */
+export const maxTimerMs = 2 ** 31 - 1
+
+export function duration (name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw invalidOption(name, 'a finite, non-negative number of milliseconds', value)
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > maxTimerMs) {
+    throw invalidOption(name, `a finite, non-negative number of milliseconds, at most ${maxTimerMs} (what a timer holds)`, value)
   }
   return value
 }
@@ -191,16 +206,6 @@ function signals (value: unknown): readonly NodeJS.Signals[] {
   return [...new Set(value as NodeJS.Signals[])]
 }
 
-function logger (value: unknown): Logger | undefined {
-  if (value === undefined) return undefined
-  const candidate = value as Record<string, unknown>
-  const levels = ['debug', 'info', 'warn', 'error']
-  if (typeof value !== 'object' || value === null || levels.some((level) => typeof candidate[level] !== 'function')) {
-    throw invalidOption('logger', 'an object with debug, info, warn and error methods (pino-shaped)', value)
-  }
-  return value as Logger
-}
-
 function health (value: unknown): ResolvedOptions['health'] {
   const off = { liveness: false, readiness: false, checks: {}, checkTimeout: 1000, detail: false } as const
   if (value === false) return { ...off }
@@ -216,9 +221,15 @@ function health (value: unknown): ResolvedOptions['health'] {
   if (typeof checks !== 'object' || checks === null || Object.values(checks).some((c) => typeof c !== 'function')) {
     throw invalidOption('health.checks', 'an object of functions', checks)
   }
+  const liveness = path('health.liveness', input.liveness, '/livez')
+  const readiness = path('health.readiness', input.readiness, '/readyz')
+  // Liveness is matched first: on one path, readiness would never turn 503.
+  if (liveness !== false && liveness === readiness) {
+    throw invalidOption('health.readiness', `a path other than health.liveness ("${liveness}"): a load balancer must see readiness turn 503`, readiness)
+  }
   return {
-    liveness: path('health.liveness', input.liveness, '/livez'),
-    readiness: path('health.readiness', input.readiness, '/readyz'),
+    liveness,
+    readiness,
     checks,
     checkTimeout: duration('health.checkTimeout', input.checkTimeout, 1000),
     detail: bool('health.detail', input.detail, false),
@@ -228,6 +239,8 @@ function health (value: unknown): ResolvedOptions['health'] {
 function path (name: string, value: unknown, fallback: string): string | false {
   if (value === undefined) return fallback
   if (value === false) return false
-  if (typeof value !== 'string' || !value.startsWith('/')) throw invalidOption(name, 'a path starting with "/" or false', value)
+  if (typeof value !== 'string' || !value.startsWith('/') || /[?#\s]/.test(value)) {
+    throw invalidOption(name, 'an absolute path (starting with "/", without "?", "#" or spaces) or false', value)
+  }
   return value
 }

@@ -2,6 +2,7 @@ import { constants } from 'node:os'
 import type { Tracker } from './connections.js'
 import { ErrorCodes, GracefulError } from './errors.js'
 import { runReleaseHooks, type ReleaseHook } from './hooks.js'
+import { createObservers } from './observers.js'
 import type { ResolvedOptions } from './options.js'
 import { ExitCodes, forcedExitCode } from './signals.js'
 import type { Tasks } from './tasks.js'
@@ -44,8 +45,10 @@ export interface Sequence {
   rejectedUntracked: () => void
   /** `readinessDelay`: a reload's own, in place of the option's, waited even with the listeners already closed. */
   shutdown: (trigger?: Trigger, readinessDelay?: number) => Promise<ShutdownSummary>
-  /** Skip ahead: destroy everything, stop waiting, skip release hooks. */
+  /** Skip ahead: destroy everything, stop waiting, abandon the running release hook and skip the rest. */
   force: (reason: string) => void
+  /** An uncaught error during the shutdown: the drain goes on, the exit code becomes non-zero. */
+  fatal: () => void
 }
 
 /**
@@ -56,8 +59,10 @@ export function createSequence (parts: SequenceParts): Sequence {
   const { opts, log, emit, tasks, notifyHooks, releaseHooks, rejection } = parts
   const drainingController = new AbortController()
   const deadlineController = new AbortController()
+  const forcedController = new AbortController()
   const waiter = createWaiter(() => forcedBy !== null)
   const counts = { completed: 0, rejected: 0 }
+  const observers = createObservers()
 
   let state: State = 'accepting'
   let phase: 'accepting' | 'delay' | 'drain' = 'accepting'
@@ -66,6 +71,8 @@ export function createSequence (parts: SequenceParts): Sequence {
   let budgetEnd = 0
   let drainDeadline = 0
   let currentHook: string | null = null
+  let finished = false
+  let fatalSeen = false
 
   function stats (): Stats {
     return {
@@ -94,7 +101,7 @@ export function createSequence (parts: SequenceParts): Sequence {
     phase = 'drain'
     drainingController.abort(new GracefulError(ErrorCodes.DRAINING, 'draining started'))
     const listenersClosed = tracker.startDrain()
-    const notifyResults = startNotifyHooks({ signal: deadlineController.signal, deadline: drainDeadline })
+    const notify = startNotifyHooks({ signal: deadlineController.signal, deadline: drainDeadline })
     emit('drain', stats())
     log.debug({ ...stats() }, 'graceful: listeners closed, idle connections ended')
 
@@ -108,6 +115,7 @@ export function createSequence (parts: SequenceParts): Sequence {
       holding = [...tracker.holding(), ...tasks.names().map((name) => `task ${name}`)]
       deadlineController.abort(new GracefulError(ErrorCodes.DEADLINE, 'drain deadline reached'))
       cut = tracker.cut(rejection)
+      notify.timedOut('did not settle by the drain deadline')
       emit('timeout', { ...stats(), holding, cut })
       log.warn({ holding, cut, ...stats() }, 'graceful: drain deadline reached, cutting what is left')
       reportCut(cut)
@@ -118,7 +126,8 @@ export function createSequence (parts: SequenceParts): Sequence {
     const drainEnded = Date.now()
 
     state = 'closed'
-    const hooks = [...notifyResults, ...await release()]
+    notify.timedOut(`was still running when ${forcedBy ?? 'the drain'} ended it`)
+    const hooks = [...notify.results, ...await release()]
     const ended = Date.now()
     waiter.clear()
 
@@ -137,6 +146,7 @@ export function createSequence (parts: SequenceParts): Sequence {
       holding,
       hooks,
     }
+    finished = true
     result.exitCode = exitCodeFor(result, trigger)
     emit('closed', result)
     log.info({ trigger, outcome: result.outcome, exitCode: result.exitCode, durations: result.durations, requests: result.requests }, 'graceful: closed')
@@ -155,32 +165,57 @@ export function createSequence (parts: SequenceParts): Sequence {
         currentHook = null
         if (result.status !== 'ok') reportHook(result)
       },
-    })
+    }, forcedController.signal)
   }
 
   function exitCodeFor (result: ShutdownSummary, trigger: Trigger): number {
     if (forcedBy) return forcedBy in constants.signals ? forcedExitCode(forcedBy as NodeJS.Signals) : ExitCodes.failed
-    if (trigger === 'uncaughtException' || trigger === 'unhandledRejection') return ExitCodes.failed
+    if (fatalSeen || trigger === 'uncaughtException' || trigger === 'unhandledRejection') return ExitCodes.failed
     if (result.outcome === 'cut') return ExitCodes.cut
     if (result.outcome === 'failed') return ExitCodes.failed
     return ExitCodes.clean
   }
 
-  /** Notify hooks run as tracked tasks: the drain waits for them. */
-  function startNotifyHooks (context: DrainContext): HookResult[] {
+  /**
+   * Notify hooks run as tracked tasks: the drain waits for them. One that has
+   * not settled when the drain ends (deadline or force) is reported by name as
+   * timed out, like a release hook; settling later changes nothing. Forced
+   * before the drain began, they are skipped. Each appears once in the summary.
+   */
+  function startNotifyHooks (context: DrainContext) {
     const results: HookResult[] = []
-    for (const { name, hook } of notifyHooks) {
-      const begun = Date.now()
-      tasks.run(`notify ${name}`, hook, context).then(
-        () => results.push({ name, kind: 'notify', status: 'ok', durationMs: Date.now() - begun }),
-        (error: unknown) => {
-          const result: HookResult = { name, kind: 'notify', status: 'error', durationMs: Date.now() - begun, error }
+    const pending = new Map<string, number>()
+    if (forcedBy) {
+      for (const { name } of notifyHooks) results.push({ name, kind: 'notify', status: 'skipped', durationMs: 0 })
+    } else {
+      for (const [index, { name, hook }] of notifyHooks.entries()) {
+        const key = `${index}`
+        const begun = Date.now()
+        pending.set(key, begun)
+        const settle = (result: HookResult) => {
+          if (!pending.delete(key)) return
+          results.push(result)
+          if (result.status !== 'ok') reportHook(result)
+        }
+        tasks.run(`notify ${name}`, hook, context).then(
+          () => settle({ name, kind: 'notify', status: 'ok', durationMs: Date.now() - begun }),
+          (error: unknown) => settle({ name, kind: 'notify', status: 'error', durationMs: Date.now() - begun, error }),
+        )
+      }
+    }
+    return {
+      results,
+      timedOut (why: string): void {
+        for (const [key, begun] of pending) {
+          const { name } = notifyHooks[Number(key)]!
+          pending.delete(key)
+          const error = new GracefulError(ErrorCodes.HOOK_TIMEOUT, `notify hook "${name}" ${why}`)
+          const result: HookResult = { name, kind: 'notify', status: 'timeout', durationMs: Date.now() - begun, error }
           results.push(result)
           reportHook(result)
-        },
-      )
+        }
+      },
     }
-    return results
   }
 
   function reportHook (result: HookResult): void {
@@ -190,11 +225,7 @@ export function createSequence (parts: SequenceParts): Sequence {
 
   function reportCut (cut: CutRequest[]): void {
     if (!opts.onCut || cut.length === 0) return
-    try {
-      opts.onCut(cut)
-    } catch (error) {
-      log.error({ err: error }, 'graceful: onCut threw')
-    }
+    observers.call('onCut', opts.onCut, cut)
   }
 
   return {
@@ -212,16 +243,26 @@ export function createSequence (parts: SequenceParts): Sequence {
     },
     rejectedUntracked: () => { counts.rejected++ },
     shutdown (trigger = 'shutdown', readinessDelay) {
-      summary ??= run(trigger, readinessDelay ?? opts.readinessDelay, readinessDelay !== undefined)
+      if (summary) return summary
+      // Stored before run() starts: its synchronous part calls user code (a
+      // 'draining' listener, notify hooks) that may call shutdown() again.
+      let start!: (result: Promise<ShutdownSummary>) => void
+      summary = new Promise<ShutdownSummary>((resolve) => { start = resolve })
+      start(run(trigger, readinessDelay ?? opts.readinessDelay, readinessDelay !== undefined))
       return summary
     },
     force (reason) {
-      if (forcedBy || state === 'closed') return
+      // While release hooks run (state 'closed'), force still skips what is left of them.
+      if (forcedBy || finished) return
       forcedBy = reason
       log.warn({ reason, ...stats() }, 'graceful: forced, destroying every connection')
       deadlineController.abort(new GracefulError(ErrorCodes.DEADLINE, `forced by ${reason}`))
       parts.tracker().destroyAll()
+      forcedController.abort()
       waiter.wake()
+    },
+    fatal () {
+      if (!finished) fatalSeen = true
     },
   }
 }

@@ -43,6 +43,8 @@ interface Registry {
   fatal: { exception: (error: unknown) => void, rejection: (reason: unknown) => void } | null
   message: ((message: unknown) => void) | null
   exiting: boolean
+  /** Members that already received a delivered signal: only for them is the next one a second. */
+  signalled?: WeakSet<SignalMember>
 }
 
 // One registry per process, even when two copies of this package are loaded:
@@ -114,28 +116,45 @@ function syncMessage (reg: Registry): void {
   }
 }
 
+/**
+ * "Second" means a second *delivered* signal. A first signal that arrives
+ * while a drain started by `shutdown()`, the framework's close or the app's
+ * own signal handler (registered before ours, so it ran first) is running
+ * does not force: it joins that drain, and the process exits when it ends.
+ */
 function onSignal (reg: Registry, signal: NodeJS.Signals, select = (member: SignalMember) => member.signals.includes(signal)): void {
   const members = [...reg.members].filter(select)
-  if (members.some((member) => member.isShuttingDown())) {
+  // A registry made by an older copy of this package may lack the set.
+  const signalled = reg.signalled ??= new WeakSet()
+  if (members.some((member) => signalled.has(member))) {
     debug('second signal %s: forcing', signal)
     for (const member of members) member.force(signal)
     if (members.some((member) => member.exit)) exit(reg, forcedExitCode(signal))
     return
   }
   debug('signal %s: shutting down %d instance(s)', signal, members.length)
+  for (const member of members) signalled.add(member)
   settle(reg, members, members.map((member) => member.trigger(signal)))
 }
 
+/**
+ * A fatal error never vanishes: every member logs it (with its stack). One
+ * already shutting down lets its drain go on within the budget, and its exit
+ * code becomes 1 (unless a deadline cut or a second signal decides a more
+ * specific one); the process exits when that drain ends, even if it was a
+ * programmatic one.
+ */
 function onFatal (reg: Registry, reason: 'uncaughtException' | 'unhandledRejection', error: unknown): void {
   const members = [...reg.members].filter((member) => member.handleFatalErrors)
-  const fresh = members.filter((member) => !member.isShuttingDown())
-  // A fatal error during a shutdown must not start a second one; the first one decides.
-  if (fresh.length === 0) return
-  settle(reg, fresh, fresh.map((member) => member.trigger(reason, error)))
+  if (members.length === 0) return
+  settle(reg, members, members.map((member) => member.trigger(reason, error)))
 }
 
 function settle (reg: Registry, members: SignalMember[], codes: Promise<number>[]): void {
-  if (!members.some((member) => member.exit)) return
+  if (!members.some((member) => member.exit)) {
+    for (const code of codes) code.catch(noop)
+    return
+  }
   // Our own timers may all be unref'd: this one keeps the process alive until
   // the shutdown decides the exit code, and no longer than the longest budget.
   const budget = Math.max(...members.map((member) => member.timeout))
@@ -152,3 +171,5 @@ function exit (reg: Registry, code: number): void {
   debug('exit %d', code)
   process.exit(code)
 }
+
+function noop (): void {}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest'
+import { startChild } from '../helpers/child.js'
+import { until, within } from '../helpers/deferred.js'
+import { openConnection } from '../helpers/raw-connection.js'
+import { targets } from '../helpers/targets.js'
+
+// Issue 11, "never silent by default": without a logger, core, Express and Koa write warnings
+// and errors to stderr, one pino-compatible JSON line each; `logger: false` silences.
+// (Fastify's default is `app.log`, covered by its own package.)
+const serverTargets = targets.filter((target) => target.name !== 'fastify')
+
+interface Line { level: number, msg: string, err?: { stack?: string }, hook?: string, holding?: string[] }
+
+describe.each(serverTargets)('faults: logging by default — $name', ({ name }) => {
+  it('a failing cleanup hook plus a cut request: exit 124, and stderr says why, one JSON line each', async () => {
+    await using app = await startChild(name, { timeout: 1000, releaseTimeout: 250 }, { DEFAULT_LOGGER: '1', FAILING_HOOK: '1' })
+    await using busy = await openConnection(app.port)
+    const held = busy.request('/slow')
+    await until(() => app.held.length === 1, 'the request to reach the child')
+    app.kill('SIGTERM')
+    expect((await held).status).toBe(503)
+    const exit = await within(app.exited, 4000, 'exit')
+    expect(exit.code).toBe(124)
+
+    const lines = app.stderr.trim().split('\n').filter((text) => text.startsWith('{')).map((text) => JSON.parse(text) as Line)
+    const cut = lines.find((line) => line.msg.startsWith('graceful: drain deadline reached'))
+    expect(cut).toMatchObject({ level: 40, holding: [expect.stringMatching(/^request GET \/slow/)] })
+    const hook = lines.find((line) => line.hook === 'failing')
+    expect(hook?.level).toBe(50)
+    expect(hook?.err?.stack).toMatch(/^Error: cleanup failed\n\s+at /)
+    // Warnings and errors only: info goes to NODE_DEBUG=graceful.
+    expect(lines.every((line) => line.level >= 40)).toBe(true)
+  })
+
+  it('logger: false is silent', async () => {
+    await using app = await startChild(name, { timeout: 1000, releaseTimeout: 250, logger: false }, { FAILING_HOOK: '1' })
+    await using busy = await openConnection(app.port)
+    const held = busy.request('/slow')
+    await until(() => app.held.length === 1, 'the request to reach the child')
+    app.kill('SIGTERM')
+    expect((await held).status).toBe(503)
+    expect((await within(app.exited, 4000, 'exit')).code).toBe(124)
+    expect(app.stderr).toBe('')
+  })
+})

@@ -1,0 +1,142 @@
+import http from 'node:http'
+import { once } from 'node:events'
+import { fork } from 'node:child_process'
+import type { AddressInfo, Socket } from 'node:net'
+import { connect } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { createGraceful } from '@graceful/core'
+import { startChild } from '../helpers/child.js'
+import { until, within } from '../helpers/deferred.js'
+import { sendRequest } from '../helpers/http-request.js'
+
+// Process-level faults: real children, real signals.
+const fixture = fileURLToPath(new URL('./fixtures/process.ts', import.meta.url))
+
+interface Ready { type: 'ready', ports?: number[], sigtermListeners: number }
+
+async function scenario (name: string) {
+  const child = fork(fixture, {
+    execArgv: ['--conditions=@graceful/source', '--import', 'tsx'],
+    env: { ...process.env, SCENARIO: name, NODE_OPTIONS: '' },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  })
+  const hooks: string[] = []
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const ready = new Promise<Ready>((resolve, reject) => {
+    child.on('message', (message: Ready | { type: 'hook', name: string }) => {
+      if (message.type === 'hook') hooks.push(message.name)
+      else resolve(message)
+    })
+    void exited.then((code) => reject(new Error(`exited ${code} before ready`)))
+  })
+  return {
+    child,
+    hooks,
+    exited,
+    ready: await within(ready, 15_000, `${name} to start`),
+    [Symbol.asyncDispose]: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL')
+        await exited
+      }
+    },
+  }
+}
+
+describe('faults: the process', () => {
+  it('a signal before listen: the drain has nothing to wait for, hooks run, exit 0', async () => {
+    await using app = await scenario('before-listen')
+    expect(await within(app.exited, 3000 + 1500, 'exit')).toBe(0)
+    expect(app.hooks).toEqual(['release'])
+  })
+
+  it('two instances and a second copy of the package: one SIGTERM listener, one signal drains each once, one exit', async () => {
+    await using app = await scenario('two-copies')
+    expect(app.ready.sigtermListeners).toBe(1)
+    for (const [index, port] of (app.ready.ports ?? []).entries()) {
+      expect((await sendRequest(port, '/')).body).toBe(['a', 'b', 'copy'][index])
+    }
+    app.child.kill('SIGTERM')
+    expect(await within(app.exited, 3000 + 1500, 'exit')).toBe(0)
+    expect([...app.hooks].sort()).toEqual(['a', 'b', 'copy'])
+  })
+
+  it('shutdown() from inside a request handler: that request completes with Connection: close, the drain ends clean', async () => {
+    const g = createGraceful({ signals: false, exit: false, logger: false })
+    const server = http.createServer(g.handler((_req, res) => {
+      void g.shutdown('admin')
+      res.end('bye')
+    }))
+    g.attach(server)
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const agent = new http.Agent({ keepAlive: true })
+    const reply = await sendRequest((server.address() as AddressInfo).port, '/stop', { agent }).finally(() => agent.destroy())
+    expect(reply.status).toBe(200)
+    expect(reply.body).toBe('bye')
+    expect(reply.headers.connection).toBe('close')
+    const summary = await within(g.shutdown(), 2000, 'the summary')
+    expect(summary.trigger).toBe('admin')
+    expect(summary.outcome).toBe('clean')
+    expect(summary.requests.completed).toBe(1)
+    expect(server.listening).toBe(false)
+  })
+
+  it('EADDRINUSE: a server that never listened does not hold the shutdown', async () => {
+    const taken = http.createServer()
+    taken.listen(0, '127.0.0.1')
+    await once(taken, 'listening')
+    try {
+      const g = createGraceful({ signals: false, exit: false, logger: false })
+      const server = http.createServer(g.handler((_req, res) => { res.end() }))
+      g.attach(server)
+      const failed = once(server, 'error')
+      server.listen((taken.address() as AddressInfo).port, '127.0.0.1')
+      expect(((await failed)[0] as NodeJS.ErrnoException).code).toBe('EADDRINUSE')
+      expect(g.ready).toBe(false)
+      const summary = await within(g.shutdown(), 2000, 'the summary')
+      expect(summary.outcome).toBe('clean')
+      expect(summary.durations.total).toBeLessThan(2000)
+    } finally {
+      taken.close()
+    }
+  })
+
+  it('10,000 idle keep-alive connections: every one gets its FIN, exit 0 well within the budget', async () => {
+    await using app = await startChild('node:http', { timeout: 10_000 })
+    const sockets: Socket[] = []
+    const ended: Promise<unknown>[] = []
+    try {
+      for (let batch = 0; batch < 20; batch++) {
+        const opened = Array.from({ length: 500 }, () => new Promise<void>((resolve, reject) => {
+          const socket = connect({ port: app.port, host: '127.0.0.1' })
+          sockets.push(socket)
+          ended.push(new Promise((resolveEnd) => {
+            socket.once('end', () => resolveEnd('fin'))
+            socket.once('error', (error: NodeJS.ErrnoException) => resolveEnd(error.code))
+            socket.once('close', () => resolveEnd('closed'))
+          }))
+          // One request each, answered: a real idle keep-alive connection the server has
+          // accepted (a connection still in the kernel's accept queue is reset when the
+          // listener closes, which is the listener's business, not this test's).
+          socket.once('connect', () => { socket.write('GET /fast HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n') })
+          socket.once('data', () => {
+            socket.resume()
+            resolve()
+          })
+          socket.once('error', reject)
+        }))
+        await within(Promise.all(opened), 15_000, 'connections to open')
+      }
+      await until(() => sockets.length === 10_000, '10,000 sockets')
+      app.kill('SIGTERM')
+      const exit = await within(app.exited, 10_000 + 1500, 'exit')
+      expect(exit.code).toBe(0)
+      const outcomes = await within(Promise.all(ended), 10_000, 'every socket to end')
+      expect(outcomes.filter((outcome) => outcome !== 'fin')).toEqual([])
+    } finally {
+      for (const socket of sockets) socket.destroy()
+    }
+  }, 60_000)
+})

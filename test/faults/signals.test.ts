@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest'
+import { startChild } from '../helpers/child.js'
+import { until, within } from '../helpers/deferred.js'
+import { openConnection } from '../helpers/raw-connection.js'
+import { targets } from '../helpers/targets.js'
+
+// Issue 9, items 1 and 2: real signals to forked children. A "first" signal is the first one
+// *delivered*, whoever started the drain; a fatal error during a drain is never swallowed.
+const margin = 1500
+const report = { REPORT_SIGNALS: '1' }
+
+describe.each(targets)('faults: signals and fatal errors — $name', ({ name }) => {
+  it('a SIGTERM during a drain started by shutdown() is a first signal: no force, exit when the drain ends', async () => {
+    await using app = await startChild(name, { timeout: 5000 }, report)
+    await using busy = await openConnection(app.port)
+    const held = busy.request('/slow')
+    await until(() => app.held.length === 1, 'the request to reach the child')
+
+    app.send('shutdown')
+    await until(() => app.logs.some((line) => line.msg.startsWith('graceful: draining')), 'draining')
+    app.kill('SIGTERM')
+    await until(() => app.signals.length === 1, 'the child to handle SIGTERM')
+    app.send('release-slow')
+    const res = await held
+    expect(res.status).toBe(200)
+    const exit = await within(app.exited, 5000 + margin, 'exit')
+    expect(exit.code).toBe(0)
+    expect(app.hooks).toEqual(['release'])
+    expect(app.logs.some((line) => line.msg.startsWith('graceful: forced'))).toBe(false)
+  })
+
+  it('the app\'s own SIGTERM handler, registered before graceful, does not turn the signal into a second one', async () => {
+    await using app = await startChild(name, { timeout: 5000 }, { ...report, OWN_SIGTERM: '1' })
+    await using busy = await openConnection(app.port)
+    const held = busy.request('/slow')
+    await until(() => app.held.length === 1, 'the request to reach the child')
+
+    app.kill('SIGTERM')
+    await until(() => app.signals.length === 1, 'the child to handle SIGTERM')
+    app.send('release-slow')
+    expect((await held).status).toBe(200)
+    const exit = await within(app.exited, 5000 + margin, 'exit')
+    expect(exit.code).toBe(0)
+    expect(app.hooks).toEqual(['release'])
+  })
+
+  it('only a second delivered signal forces (143)', async () => {
+    await using app = await startChild(name, { timeout: 60_000, readinessDelay: 30_000 }, report)
+    app.send('shutdown')
+    await until(() => app.logs.some((line) => line.msg.startsWith('graceful: draining')), 'draining')
+    app.kill('SIGTERM')
+    await until(() => app.signals.length === 1, 'the first SIGTERM')
+    expect(app.child.exitCode).toBe(null)
+    app.kill('SIGTERM')
+    const exit = await within(app.exited, 5000, 'exit')
+    expect(exit.code).toBe(143)
+    expect(app.hooks).toEqual([])
+  })
+
+  it('with handleFatalErrors, an uncaught exception during the drain is logged with its stack, the drain goes on, exit 1', async () => {
+    await using app = await startChild(name, { timeout: 5000, handleFatalErrors: true }, report)
+    await using busy = await openConnection(app.port)
+    const held = busy.request('/slow')
+    await until(() => app.held.length === 1, 'the request to reach the child')
+
+    app.kill('SIGTERM')
+    await until(() => app.signals.length === 1, 'the child to handle SIGTERM')
+    app.send('throw-async')
+    const fatal = () => app.logs.find((line) => line.level === 'error' && String(line.fields.err).includes('fatal in the app'))
+    await until(() => fatal() !== undefined, 'the fatal error in the log')
+    expect(fatal()?.fields.err).toMatch(/^Error: fatal in the app\n\s+at /)
+    app.send('release-slow')
+    expect((await held).status).toBe(200)
+    const exit = await within(app.exited, 5000 + margin, 'exit')
+    expect(exit.code).toBe(1)
+    expect(app.hooks).toEqual(['release'])
+  })
+})
