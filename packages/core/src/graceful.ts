@@ -9,8 +9,10 @@ import { resolveOptions, type GracefulOptions, type ResolvedOptions } from './op
 import { createRejection, writeRejection } from './rejection.js'
 import { createSequence } from './sequence.js'
 import { registerSignals } from './signals.js'
+import { createStreams } from './stream.js'
 import { createTasks } from './tasks.js'
 import type { AnyRequest, AnyResponse, GateDecision, GracefulEvents, NotifyHook } from './types.js'
+import { watchWebSockets } from './websockets.js'
 
 export type { AdapterConfig, Graceful } from './handle.js'
 
@@ -158,6 +160,8 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
       if (typeof hook !== 'function') throw new TypeError('graceful: onDraining() takes a function')
       notifyHooks.push({ name: options.name ?? (hook.name || `notify#${notifyHooks.length + 1}`), hook })
     },
+    websockets: (wss, options) => watchWebSockets(handle, wss, options),
+    stream: createStreams(sequence.drainingSignal, rejection, opts.retryAfter),
     onClose: (target, options = {}) => {
       releaseHooks.push(toReleaseHook(target, options, releaseHooks.length + 1))
     },

@@ -1,10 +1,12 @@
 import type { AttachableServer } from './connections.js'
 import type { ResolvedOptions } from './options.js'
+import type { StreamOptions, StreamTarget } from './stream.js'
 import type {
   AnyRequest, AnyResponse, DrainContext, GateDecision, GracefulEvents, HealthResponse, HookOptions,
   NotifyHook, Rejection, Releasable, ShutdownSummary, State, Stats, Trigger,
 } from './types.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { WebSocketServerLike, WebSocketsOptions } from './websockets.js'
 
 /** The handle returned by {@link createGraceful}. */
 export interface Graceful {
@@ -40,6 +42,21 @@ export interface Graceful {
   markReady: () => void
   /** Notify hook, run when the drain starts: close WebSockets (1001), end SSE streams, stop consumers. The drain waits for it. */
   onDraining: (hook: NotifyHook, options?: Pick<HookOptions, 'name'>) => void
+  /**
+   * Drain a `ws` WebSocketServer: at the drain start every client gets close 1001
+   * "going away" and the drain waits for the close handshakes; upgrades arriving
+   * later get the draining 503; clients still open at the deadline are terminated.
+   * @example graceful.websockets(new WebSocketServer({ server }))
+   */
+  websockets: (wss: WebSocketServerLike, options?: WebSocketsOptions) => void
+  /**
+   * A streaming response (SSE, a long download, tokens of a model) the drain ends
+   * cleanly when it starts — SSE gets a last `retry:` so `EventSource` reconnects
+   * elsewhere — instead of waiting for the deadline. Returns a signal that aborts
+   * then (or when the client goes away): stop producing.
+   * @example const signal = graceful.stream(res) // res.setHeader('content-type', 'text/event-stream')
+   */
+  stream: (target: StreamTarget, options?: StreamOptions) => AbortSignal
   /** Release hook, run after the drain, last registered first, under its own timeout. */
   onClose: (target: Releasable, options?: HookOptions) => void
   /**
