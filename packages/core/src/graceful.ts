@@ -40,6 +40,7 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
   const notifyHooks: { name: string, hook: NotifyHook }[] = []
   const releaseHooks: ReleaseHook[] = []
   const { rejection, rejectionFor } = createRejection(opts.retryAfter)
+  const external = new Set<string>()
   let markedReady = false
   let announced = false
 
@@ -53,6 +54,7 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     notifyHooks,
     releaseHooks,
     rejection,
+    externalServing: () => external.size > 0,
     closed: () => unregister(),
   })
   const tracker: Tracker = createTracker({
@@ -132,6 +134,11 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
       announceReady()
       return detach
     },
+    attachExternal: (name) => {
+      const key = `${name}#${external.size + 1}`
+      external.add(key)
+      return () => { external.delete(key) }
+    },
     shutdown: sequence.shutdown,
     force: (reason = 'force') => {
       const result = sequence.shutdown(reason)
@@ -166,8 +173,8 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
       releaseHooks.push(toReleaseHook(target, options, releaseHooks.length + 1))
     },
     track: (work, options = {}) => typeof work === 'function'
-      ? tasks.run(options.name, work, sequence.taskContext())
-      : tasks.track(options.name, Promise.resolve(work)),
+      ? tasks.run(options.name, work, sequence.taskContext(), options.cut)
+      : tasks.track(options.name, Promise.resolve(work), options.cut),
     stats: sequence.stats,
     on: (event, listener) => { emitter.on(event, listener as never); return handle },
     once: (event, listener) => { emitter.once(event, listener as never); return handle },

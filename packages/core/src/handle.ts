@@ -2,7 +2,7 @@ import type { AttachableServer } from './connections.js'
 import type { ResolvedOptions } from './options.js'
 import type { StreamOptions, StreamTarget } from './stream.js'
 import type {
-  AnyRequest, AnyResponse, DrainContext, GateDecision, GracefulEvents, HealthResponse, HookOptions,
+  AnyRequest, AnyResponse, CutRequest, DrainContext, GateDecision, GracefulEvents, HealthResponse, HookOptions,
   NotifyHook, Rejection, Releasable, ShutdownSummary, State, Stats, Trigger,
 } from './types.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -22,6 +22,11 @@ export interface Graceful {
   readonly attached: number
   /** Track the connections and requests of a server. Call once per server (app + metrics port). Returns `detach`. */
   attach: (server: AttachableServer) => () => void
+  /**
+   * For integrations of servers the core does not track (`@graceful/grpc`): one is serving,
+   * so `readinessDelay` applies even with no HTTP server attached. Returns `detach`.
+   */
+  attachExternal: (name: string) => () => void
   /** Starts the shutdown. Idempotent: every caller gets the same promise and summary. Never exits the process. */
   shutdown: (trigger?: Trigger) => Promise<ShutdownSummary>
   /** For adapters: serve this request, or answer it with the draining 503. Adds `Connection: close` while draining. */
@@ -64,8 +69,12 @@ export interface Graceful {
    * remaining waits and the release hooks. Starts the shutdown if needed.
    */
   force: (reason?: string) => Promise<ShutdownSummary>
-  /** Work the drain waits for. A function receives a signal that aborts at the drain deadline. */
-  track: <T>(work: Promise<T> | ((context: DrainContext) => T | PromiseLike<T>), options?: { name?: string }) => Promise<T>
+  /**
+   * Work the drain waits for. A function receives a signal that aborts at the drain deadline.
+   * `cut`: how this work is reported in the summary's `cut` if the deadline finds it unfinished
+   * (integrations report their calls like requests: `@graceful/grpc`).
+   */
+  track: <T>(work: Promise<T> | ((context: DrainContext) => T | PromiseLike<T>), options?: { name?: string, cut?: (now: number) => CutRequest }) => Promise<T>
   /** Live counts. */
   stats: () => Stats
   on: <E extends keyof GracefulEvents>(event: E, listener: (...args: GracefulEvents[E]) => void) => Graceful

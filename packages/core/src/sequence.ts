@@ -22,6 +22,8 @@ export interface SequenceParts {
   notifyHooks: readonly { name: string, hook: NotifyHook }[]
   releaseHooks: readonly ReleaseHook[]
   rejection: Rejection
+  /** Servers the tracker does not see (gRPC) are serving: a load balancer may still route here. */
+  externalServing: () => boolean
   /** Called once, when the sequence is over (signals are released then). */
   closed: () => void
 }
@@ -86,7 +88,7 @@ export function createSequence (parts: SequenceParts): Sequence {
     for (const entry of tracker.entries()) tracker.closeAfterResponse(entry)
 
     // Nothing listening, nothing a load balancer could still route here: no reason to wait.
-    if (opts.readinessDelay > 0 && tracker.anyListening) await waiter.sleep(opts.readinessDelay)
+    if (opts.readinessDelay > 0 && (tracker.anyListening || parts.externalServing())) await waiter.sleep(opts.readinessDelay)
     const drainStarted = Date.now()
     phase = 'drain'
     drainingController.abort(new GracefulError(ErrorCodes.DRAINING, 'draining started'))
@@ -104,7 +106,7 @@ export function createSequence (parts: SequenceParts): Sequence {
     } else if (!forcedBy) {
       holding = [...tracker.holding(), ...tasks.names().map((name) => `task ${name}`)]
       deadlineController.abort(new GracefulError(ErrorCodes.DEADLINE, 'drain deadline reached'))
-      cut = tracker.cut(rejection)
+      cut = [...tracker.cut(rejection), ...tasks.cut(Date.now())]
       emit('timeout', { ...stats(), holding, cut })
       log.warn({ holding, cut, ...stats() }, 'graceful: drain deadline reached, cutting what is left')
       reportCut(cut)
