@@ -38,11 +38,11 @@ describe.each(targets)('WebSockets — $name', (target) => {
     await using h = await startApp(target, {}, { websockets: true })
     await using conn = await openConnection(h.app.port)
     expect((await conn.request('/fast')).status).toBe(200)
-    // The connection is reused for an upgrade the moment the drain starts.
+    // The connection is reused for an upgrade the moment the drain starts: the upgrade is on
+    // the wire before the drain starts, read after (the keep-alive race, within its 50 ms window).
+    conn.send('/', { headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } })
     const summary = h.app.graceful.shutdown()
-    const res = await conn.request('/', {
-      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
-    })
+    const res = await conn.response()
     expect(res.status).toBe(503)
     expect(res.headers.connection).toBe('close')
     expect(res.headers['retry-after']).toBe('1')
@@ -53,7 +53,8 @@ describe.each(targets)('WebSockets — $name', (target) => {
   })
 
   it('accepts upgrades during the readiness delay, then closes them with 1001 at the drain start', async () => {
-    await using h = await startApp(target, { timeout: 8000, readinessDelay: 300 }, { websockets: true })
+    // A delay long enough for a busy machine to complete the handshake within it.
+    await using h = await startApp(target, { timeout: 8000, readinessDelay: 1500 }, { websockets: true })
     const summary = h.app.graceful.shutdown()
     expect(h.app.graceful.state).toBe('draining')
     using late = await connectWebSocket(h.app.port)

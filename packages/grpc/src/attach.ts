@@ -1,9 +1,12 @@
 import type { Server } from '@grpc/grpc-js'
 import type { DrainContext, Graceful } from '@graceful/core'
 import type { HealthImplementation } from 'grpc-health-check'
-import { cutCall, wrapHandlers, type GrpcCall } from './calls.js'
+import { cutCall, wrapHandlers, type GrpcCall, type StreamingCall } from './calls.js'
 import { createHealth, healthService, serviceOf } from './health.js'
 import { invalidOption, validateOptions } from './options.js'
+
+// Symbol.for: two loaded copies of this package agree that a server is taken.
+const attached = Symbol.for('graceful.grpc.attached')
 
 export interface GrpcOptions {
   /**
@@ -17,9 +20,9 @@ export interface GrpcOptions {
    * Told at the drain start, once per server-streaming or bidirectional call in flight:
    * end it (`call.end()`), or send a last message first. Calls not ended here run until
    * they finish or the deadline cuts them. Health `Watch` streams are always ended.
-   * @example onDrain: (call) => call.end()
+   * @example onDrain: (entry) => entry.call.end()
    */
-  onDrain?: (call: GrpcCall) => void
+  onDrain?: (entry: StreamingCall) => void
 }
 
 /** What {@link attach} returns. */
@@ -53,6 +56,9 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
     throw invalidOption('server', 'a @grpc/grpc-js Server', server)
   }
   if (graceful.state !== 'accepting') throw invalidOption('graceful', 'an instance that has not started shutting down', graceful.state)
+  const marked = server as Server & { [attached]?: true }
+  if (marked[attached]) throw invalidOption('server', 'a server not attached yet (attach() once per server)', server)
+  marked[attached] = true
 
   const open = new Set<GrpcCall>()
   let health: ReturnType<typeof createHealth> | null = null
@@ -86,7 +92,7 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
     }
     if (entry.type !== 'serverStream' && entry.type !== 'bidi') return
     try {
-      options.onDrain?.(entry)
+      options.onDrain?.(entry as StreamingCall)
     } catch (error) {
       // The user's hook: reported, never a reason for the drain to stop.
       graceful.options.logger?.error({ err: error, path: entry.path }, 'graceful: grpc onDrain threw')
@@ -117,6 +123,7 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
     detach () {
       if (detached) return
       detached = true
+      delete marked[attached]
       unwrap()
       detachExternal()
       graceful.off('draining', onTrigger)

@@ -33,6 +33,12 @@ export interface GrpcCall {
 type AnyHandler = (call: ServerCall, callback?: sendUnaryData<unknown>) => void
 interface HandlerEntry { func: AnyHandler, type: CallType }
 
+/** A server-streaming or bidirectional call: what `onDrain` is told about. */
+export interface StreamingCall extends GrpcCall {
+  type: 'serverStream' | 'bidi'
+  call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>
+}
+
 /** Called for every call as it starts, with a promise that settles when it ends (status sent, or cancelled). */
 export type OnCall = (entry: GrpcCall, done: Promise<void>) => void
 

@@ -90,7 +90,7 @@ describe('@graceful/grpc', () => {
     const { graceful, attachment, client } = await start({}, {
       onDrain: (entry) => {
         told.push(`${entry.type} ${entry.path}`)
-        if ('end' in entry.call) entry.call.end()
+        entry.call.end()
       },
     })
     const numbers = client.Numbers!({ text: 'go' }) as grpc.ClientReadableStream<Msg>
@@ -173,6 +173,10 @@ describe('@graceful/grpc', () => {
     expect(() => attach(graceful, server, { onDrain: 1 as never })).toThrow(expect.objectContaining({ option: 'onDrain' }))
     expect(() => attach(graceful, server, { health: {} as never })).toThrow(expect.objectContaining({ option: 'health' }))
     expect(() => attach(graceful, server, { timeout: 1 } as never)).toThrow(expect.objectContaining({ option: 'timeout' }))
+    const attachment = attach(graceful, server)
+    expect(() => attach(graceful, server)).toThrow(expect.objectContaining({ option: 'server' }))
+    attachment.detach()
+    expect(() => attach(graceful, server).detach()).not.toThrow()
   })
 })
 

@@ -15,8 +15,14 @@ export interface Health {
   implementation: HealthImplementation
 }
 
+// The implementation added to a server, so a second attach() (after detach()) reuses it:
+// grpc-js refuses a service registered twice.
+const added = Symbol.for('graceful.grpc.health')
+
 export function createHealth (server: Server, given: HealthImplementation | undefined, initial: ServingStatus): Health {
-  const implementation = given ?? new HealthImplementation({ '': initial })
+  const marked = server as Server & { [added]?: HealthImplementation }
+  const reused = given === undefined ? marked[added] : undefined
+  const implementation = given ?? reused ?? new HealthImplementation({ '': initial })
   const services = new Set<string>([''])
   let current = initial
   const health: Health = {
@@ -31,7 +37,11 @@ export function createHealth (server: Server, given: HealthImplementation | unde
       implementation.setStatus(service, current)
     },
   }
-  if (!given) implementation.addToServer(server)
+  if (!given && !reused) {
+    implementation.addToServer(server)
+    marked[added] = implementation
+  }
+  if (reused) implementation.setStatus('', initial)
   return health
 }
 

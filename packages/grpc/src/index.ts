@@ -5,4 +5,4 @@
 //   options.ts  option validation
 export { attach } from './attach.js'
 export type { GrpcAttachment, GrpcOptions } from './attach.js'
-export type { CallType, GrpcCall, ServerCall } from './calls.js'
+export type { CallType, GrpcCall, ServerCall, StreamingCall } from './calls.js'
