@@ -1,10 +1,13 @@
 // pnpm demo: each example app under keep-alive load, SIGTERM mid-load, with
 // the plugin and then bare, and what every client saw. Exits 1 if a request
 // the server had accepted was lost with the plugin. Loopback only, ~30 s.
-import { guardChildren, killAll } from './lib/children.js'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { guardChildren, killAll, tmpDir } from './lib/children.js'
 import { outcomeLabels, outcomes } from './lib/client.js'
 import { runDrain, type DrainProgress, type DrainResult } from './lib/drain.js'
 import { int, ms, statusLine, textTable } from './lib/format.js'
+import { timelineSvg, type TimelineRow } from './lib/svg.js'
 import { availableFrameworks, exampleSpec, frameworks } from './lib/targets.js'
 
 const load = { fast: 16, slow: 16, slowMs: [100, 600] as const, warmupMs: 1500, tailMs: 250, timeout: 10_000 }
@@ -38,10 +41,9 @@ async function main (): Promise<number> {
   }
 
   console.log(`\n${textTable(table(results))}\n`)
-  console.log('LOST        reset or error of a request the server had already parsed: the client cannot tell what happened.')
-  console.log('not read    the connection closed before the server read the request (keep-alive race): a client may retry it if idempotent.')
-  console.log('refused     ECONNREFUSED on a new connection once the listener closed: safe to retry elsewhere.')
-  console.log('503 + close the clean rejection of a request arriving on an old connection while draining.\n')
+  console.log(legend)
+  const chart = writeChart(results)
+  if (chart) console.log(`Timeline chart (requests per 50 ms by outcome, plugin vs bare): ${chart}\n`)
 
   const withPlugin = results.filter((r) => !r.name.endsWith('(bare)'))
   const bare = results.filter((r) => r.name.endsWith('(bare)'))
@@ -56,6 +58,50 @@ async function main (): Promise<number> {
   }
   console.log('\nOK: no accepted request was lost with the plugin.')
   return 0
+}
+
+// Every column of the table, in its order. Each request the clients sent is in exactly one of the first six.
+const legend = `\
+completed        a complete response other than 503: served.
+503 + close      the clean rejection: a request that reached the server on an old keep-alive
+                 connection while it drained got 503, Retry-After and Connection: close. Retry it.
+503 keep-alive   a 503 that left the connection open (the framework's own, e.g. Fastify's
+                 return503OnClosing): the client may send the next request on a dying connection.
+                 graceful always closes: 0 with the plugin.
+refused          ECONNREFUSED: a new connection once the listener was closed. Nothing was sent,
+                 so it is safe to retry elsewhere. graceful shows more of these than bare, not
+                 fewer: its process stays up while in-flight requests finish (hundreds of ms), and
+                 the load loops keep opening connections the whole time, each refused at once;
+                 a bare process is gone within ~10 ms, so the same loops fail far fewer times
+                 before the run ends, having lost requests instead.
+not read         the connection broke before the server read the request (the keep-alive race:
+                 the server closed an idle connection as the request was on its way). Safe to
+                 retry if idempotent (Node's req.reusedSocket).
+LOST             a request the server had parsed, or had started answering, then reset: the
+                 client cannot tell whether it ran. The one outcome graceful exists to prevent.
+in flight at SIGTERM → completed
+                 requests being served at the signal, and how many of them got their response.
+SIGTERM → exit   how long the process lived after the signal; exit code: 0 clean, 124 cut at the
+                 deadline, 1 a hook failed, 143 killed by SIGTERM (bare Node).
+`
+
+/** The drain timeline of this run, beside the bench's own chart; returns its path. */
+function writeChart (results: DrainResult[]): string | undefined {
+  const rows: TimelineRow[] = []
+  for (const framework of availableFrameworks()) {
+    const panels = [true, false].flatMap((withPlugin) => {
+      const result = results.find((r) => r.name === exampleSpec(framework, withPlugin).name)
+      return result
+        ? [{ title: withPlugin ? 'with the plugin' : 'bare (no plugin)', exitMs: result.exitMs, points: result.attempts.map((a) => ({ t: a.end - result.signalAt, outcome: a.outcome })) }]
+        : []
+    })
+    if (panels.length > 0) rows.push({ label: framework, panels })
+  }
+  if (rows.length === 0) return undefined
+  mkdirSync(tmpDir, { recursive: true })
+  const file = join(tmpDir, 'demo-timeline.svg')
+  writeFileSync(file, timelineSvg(rows, 'pnpm demo: requests finished per 50 ms, by outcome (SIGTERM at 0)'))
+  return file
 }
 
 function progress (name: string, p: DrainProgress): string {

@@ -3,7 +3,9 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { fork } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
+import { within } from './helpers/deferred.js'
 
 // What a consumer gets from the built packages (no source condition): `pnpm test` builds first.
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -20,14 +22,16 @@ describe.each(packages)('@graceful/%s as published', (name) => {
     expect(existsSync(dist), `${fileURLToPath(dist)} is missing`).toBe(true)
   })
 
-  it('loads from CommonJS with require()', () => {
-    const out = node(['-e', `const m = require(${JSON.stringify(`${root}/packages/${name}`)}); console.log(Object.keys(m).sort().join(','))`])
-    expect(out.trim().length).toBeGreaterThan(0)
-  })
-
-  it('loads from ESM with import', () => {
-    const out = node(['--input-type=module', '-e', `const m = await import(${JSON.stringify(`${root}/packages/${name}/dist/index.js`)}); console.log(Object.keys(m).length)`])
-    expect(Number(out.trim())).toBeGreaterThan(0)
+  it('loads its CommonJS build with require() and its ESM build with import, same exports', () => {
+    // A CommonJS build, not Node's require(esm): Jest and TypeScript's node16 cannot use that.
+    const cjs = node(['-e', `const f = require.resolve(${JSON.stringify(`${root}/packages/${name}`)}); console.log(JSON.stringify([f, Object.keys(require(f)).sort()]))`])
+    const esm = node(['--input-type=module', '-e', `const f = import.meta.resolve(${JSON.stringify(`${root}/packages/${name}/dist/index.js`)}); console.log(JSON.stringify([f, Object.keys(await import(f)).sort()]))`])
+    const [cjsFile, cjsKeys] = JSON.parse(cjs) as [string, string[]]
+    const [esmFile, esmKeys] = JSON.parse(esm) as [string, string[]]
+    expect(cjsFile).toMatch(/dist[/\\]index\.cjs$/)
+    expect(esmFile).toMatch(/dist\/index\.js$/)
+    expect(cjsKeys.length).toBeGreaterThan(0)
+    expect(cjsKeys.filter((key) => key !== '__esModule')).toEqual(esmKeys.filter((key) => key !== 'module.exports'))
   })
 })
 
@@ -49,6 +53,35 @@ describe('one signal owner across copies', () => {
       expect(node(['--input-type=module', '-e', script]).trim()).toBe('true 1')
     } finally {
       rmSync(copy, { recursive: true, force: true })
+    }
+  })
+
+  it('ESM and CommonJS builds loaded together share one SIGTERM listener and one drain', async () => {
+    // The dual-package hazard: an ESM app whose CommonJS dependency also uses graceful.
+    const child = fork(fileURLToPath(new URL('fixtures/two-formats.mjs', import.meta.url)), {
+      execArgv: [],
+      env: { ...process.env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    })
+    let out = ''
+    child.stdout?.on('data', (chunk: Buffer) => { out += chunk.toString() })
+    child.stderr?.on('data', (chunk: Buffer) => { out += chunk.toString() })
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    try {
+      const ready = await within(new Promise<{ files: string[], distinct: boolean, listeners: number, errors: boolean }>((resolve, reject) => {
+        child.once('message', resolve)
+        void exited.then((code) => reject(new Error(`fixture exited (${code}): ${out}`)))
+      }), 15_000, 'two-formats fixture')
+      expect(ready.files[0]).toMatch(/dist\/index\.js$/)
+      expect(ready.files[1]).toMatch(/dist[/\\]index\.cjs$/)
+      expect(ready.distinct).toBe(true)
+      expect(ready.listeners).toBe(1)
+      expect(ready.errors).toBe(true)
+      child.kill('SIGTERM')
+      expect(await within(exited, 15_000, 'two-formats fixture to exit')).toBe(0)
+      expect(out.split('\n').filter(Boolean).sort()).toEqual(['hook cjs', 'hook esm'])
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
     }
   })
 })

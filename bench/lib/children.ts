@@ -151,8 +151,12 @@ export async function startServer (spec: ServerSpec, options: StartOptions = {})
     ...process.env,
     PORT: '0',
     HOST: '127.0.0.1',
+    // The example apps leave both to graceful, which reads GRACEFUL_*; the
+    // bench's own servers (and the alternatives they wrap) read the short names.
     TIMEOUT: String(options.timeout ?? 10_000),
     READINESS_DELAY: String(options.readinessDelay ?? 0),
+    GRACEFUL_TIMEOUT: String(options.timeout ?? 10_000),
+    GRACEFUL_READINESS_DELAY: String(options.readinessDelay ?? 0),
     NODE_ENV: 'production',
     ...spec.env,
   }

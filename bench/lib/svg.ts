@@ -1,6 +1,9 @@
 // The drain timeline, hand-written SVG: requests finished per 50 ms bin,
 // stacked by outcome, one row per framework, plugin on the left and the bare
-// framework on the right, SIGTERM at 0 and the exit marked.
+// framework on the right, SIGTERM at 0 and the exit marked. Lost requests are
+// what the eye must find first: they sit at the bottom of each stack (where the
+// √ scale gives the first requests the most height), each bin that has any gets
+// a red marker with its count, and every panel title says how many were lost.
 import { outcomeLabels, outcomes, type Outcome } from './client.js'
 
 export interface TimelinePanel {
@@ -17,21 +20,39 @@ export interface TimelineRow {
 }
 
 const colors: Record<Outcome, string> = {
-  completed: '#2e9e5b',
-  rejected: '#3b7dd8',
-  rejectedKeepAlive: '#8fb8ee',
-  refused: '#a6a6a6',
+  completed: '#5fb883',
+  rejected: '#4a86d8',
+  rejectedKeepAlive: '#9cc0ee',
+  refused: '#c4c4c4',
   unread: '#f0a030',
-  lost: '#d62f2f',
+  lost: '#d0021b',
+}
+
+/**
+ * Bottom of the stack first: the failures, then what was served, then the
+ * clean rejections. On a √ scale the bottom of a stack gets the most height
+ * per request, so a handful of lost requests under a thousand others shows.
+ */
+const stackOrder: readonly Outcome[] = ['lost', 'unread', 'completed', 'rejected', 'rejectedKeepAlive', 'refused']
+/** What each outcome means, in a few words, for the legend. */
+const legendNotes: Record<Outcome, string> = {
+  lost: 'accepted, then reset',
+  unread: 'keep-alive race, never parsed',
+  refused: 'listener closed (retry-safe)',
+  rejectedKeepAlive: '503, connection kept',
+  rejected: '503 + Connection: close',
+  completed: 'served',
 }
 
 const binMs = 50
-const panelW = 440
-const panelH = 150
-const margin = { left: 56, right: 16, top: 30, bottom: 34 }
-const gapX = 24
-const rowGap = 28
-const legendH = 44
+const panelW = 460
+const panelH = 170
+const margin = { left: 64, right: 20, top: 40, bottom: 46 }
+const gapX = 28
+const rowGap = 24
+const legendH = 74
+const ink = '#222'
+const muted = '#444'
 
 const esc = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
@@ -41,14 +62,22 @@ export function timelineSvg (rows: TimelineRow[], title: string, from = -300): s
   const width = margin.left + columns * panelW + (columns - 1) * (gapX + margin.left) + margin.right
   const height = legendH + rows.length * (margin.top + panelH + margin.bottom) + (rows.length - 1) * rowGap + 10
   const out: string[] = []
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="11">`)
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="13" fill="${ink}">`)
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`)
-  out.push(`<text x="${margin.left}" y="18" font-size="14" font-weight="600">${esc(title)}</text>`)
+  out.push(`<text x="${margin.left}" y="22" font-size="16" font-weight="700">${esc(title)}</text>`)
+  // Legend, two lines: the failure first, in red and bold.
   let lx = margin.left
-  for (const outcome of outcomes) {
-    out.push(`<rect x="${lx}" y="28" width="10" height="10" fill="${colors[outcome]}"/>`)
-    out.push(`<text x="${lx + 14}" y="37">${esc(outcomeLabels[outcome])}</text>`)
-    lx += 24 + outcomeLabels[outcome].length * 6.5
+  let ly = 44
+  for (const outcome of stackOrder) {
+    const label = `${outcomeLabels[outcome]}: ${legendNotes[outcome]}`
+    const w = 34 + label.length * (outcome === 'lost' ? 8.2 : 7.3)
+    if (lx + w > width - margin.right) {
+      lx = margin.left
+      ly += 20
+    }
+    out.push(`<rect x="${lx}" y="${ly - 11}" width="13" height="13" fill="${colors[outcome]}"/>`)
+    out.push(`<text x="${lx + 18}" y="${ly}"${outcome === 'lost' ? ` font-weight="700" fill="${colors.lost}"` : ''}>${esc(label)}</text>`)
+    lx += w
   }
 
   rows.forEach((row, r) => {
@@ -63,38 +92,57 @@ export function timelineSvg (rows: TimelineRow[], title: string, from = -300): s
       const xOf = (t: number) => x0 + ((t - from) / (to - from)) * panelW
       // Square-root scale: the few slow requests finishing during the drain stay visible beside thousands of fast ones.
       const yOf = (n: number) => y0 + panelH - Math.sqrt(n / max) * panelH
-      out.push(`<text x="${x0}" y="${y0 - 8}" font-size="12" font-weight="600">${esc(`${row.label}: ${panel.title}`)}</text>`)
+      const lost = panel.points.filter((p) => p.outcome === 'lost').length
+      out.push(`<text x="${x0}" y="${y0 - 12}" font-size="14" font-weight="700">${esc(`${row.label}: ${panel.title}`)}</text>`)
+      out.push(lost > 0
+        ? `<text x="${x0 + panelW}" y="${y0 - 12}" text-anchor="end" font-size="15" font-weight="800" fill="${colors.lost}">${lost} LOST</text>`
+        : `<text x="${x0 + panelW}" y="${y0 - 12}" text-anchor="end" font-size="13" font-weight="600" fill="#1e7a45">0 lost</text>`)
       // grid and y axis
-      for (const value of sqrtTicks(max)) {
+      for (const value of sqrtTicks(max, panelH)) {
         const y = yOf(value)
-        out.push(`<line x1="${x0}" x2="${x0 + panelW}" y1="${y}" y2="${y}" stroke="#e6e6e6"/>`)
-        out.push(`<text x="${x0 - 6}" y="${y + 4}" text-anchor="end" fill="#555">${Math.round(value)}</text>`)
+        out.push(`<line x1="${x0}" x2="${x0 + panelW}" y1="${y}" y2="${y}" stroke="#e3e3e3"/>`)
+        out.push(`<text x="${x0 - 7}" y="${y + 4.5}" text-anchor="end" fill="${muted}">${Math.round(value)}</text>`)
       }
+      out.push(`<text transform="translate(${x0 - 46} ${y0 + panelH / 2}) rotate(-90)" text-anchor="middle" font-size="12" fill="${muted}">requests / ${binMs} ms (√)</text>`)
       // bars
       const barW = (binMs / (to - from)) * panelW
+      const markers: string[] = []
       stacks[c]!.forEach((bin, i) => {
         let base = 0
-        for (const outcome of outcomes) {
+        const x = xOf(from + i * binMs) + 0.5
+        for (const outcome of stackOrder) {
           const n = bin[outcome]
           if (n === 0) continue
           const y = yOf(base + n)
-          out.push(`<rect x="${(xOf(from + i * binMs) + 0.5).toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(0.5, barW - 1).toFixed(1)}" height="${(yOf(base) - y).toFixed(1)}" fill="${colors[outcome]}"><title>${n} ${esc(outcomeLabels[outcome])} at ${from + i * binMs}…${from + (i + 1) * binMs} ms</title></rect>`)
+          out.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(0.5, barW - 1).toFixed(1)}" height="${(yOf(base) - y).toFixed(1)}" fill="${colors[outcome]}"><title>${n} ${esc(outcomeLabels[outcome])} at ${from + i * binMs}…${from + (i + 1) * binMs} ms</title></rect>`)
           base += n
+        }
+        if (bin.lost > 0) {
+          // Drawn after every bar so no neighbour covers it.
+          const cx = x + barW / 2
+          const tip = Math.max(y0 + 14, yOf(base) - 3)
+          markers.push(`<path d="M ${(cx - 6).toFixed(1)} ${(tip - 10).toFixed(1)} L ${(cx + 6).toFixed(1)} ${(tip - 10).toFixed(1)} L ${cx.toFixed(1)} ${tip.toFixed(1)} Z" fill="${colors.lost}"/>`)
+          markers.push(`<text x="${cx.toFixed(1)}" y="${(tip - 13).toFixed(1)}" text-anchor="middle" font-size="12" font-weight="700" fill="${colors.lost}">${bin.lost}</text>`)
         }
       })
       // x axis
-      out.push(`<line x1="${x0}" x2="${x0 + panelW}" y1="${y0 + panelH}" y2="${y0 + panelH}" stroke="#333"/>`)
+      out.push(`<line x1="${x0}" x2="${x0 + panelW}" y1="${y0 + panelH}" y2="${y0 + panelH}" stroke="${ink}"/>`)
       const step = niceStep(to - from)
       for (let t = Math.ceil(from / step) * step; t <= to; t += step) {
-        out.push(`<line x1="${xOf(t)}" x2="${xOf(t)}" y1="${y0 + panelH}" y2="${y0 + panelH + 4}" stroke="#333"/>`)
-        out.push(`<text x="${xOf(t)}" y="${y0 + panelH + 16}" text-anchor="middle" fill="#555">${t}</text>`)
+        out.push(`<line x1="${xOf(t)}" x2="${xOf(t)}" y1="${y0 + panelH}" y2="${y0 + panelH + 5}" stroke="${ink}"/>`)
+        out.push(`<text x="${xOf(t)}" y="${y0 + panelH + 19}" text-anchor="middle" fill="${muted}">${t}</text>`)
       }
-      out.push(`<text x="${x0 + panelW}" y="${y0 + panelH + 30}" text-anchor="end" fill="#555">ms from SIGTERM · requests per ${binMs} ms by finish time (√ scale)</text>`)
+      out.push(`<text x="${x0 + panelW / 2}" y="${y0 + panelH + 38}" text-anchor="middle" font-size="12" fill="${muted}">ms from SIGTERM (by finish time)</text>`)
       // markers
-      out.push(`<line x1="${xOf(0)}" x2="${xOf(0)}" y1="${y0 - 2}" y2="${y0 + panelH}" stroke="#222" stroke-dasharray="4 3"/>`)
-      out.push(`<text x="${xOf(0) + 3}" y="${y0 + 8}" fill="#222">SIGTERM</text>`)
-      out.push(`<line x1="${xOf(panel.exitMs)}" x2="${xOf(panel.exitMs)}" y1="${y0 - 2}" y2="${y0 + panelH}" stroke="#7a2bd1" stroke-width="1.5"/>`)
-      out.push(`<text x="${xOf(panel.exitMs) + 3}" y="${y0 + 20}" fill="#7a2bd1">exit (${Math.round(panel.exitMs)} ms)</text>`)
+      out.push(`<line x1="${xOf(0)}" x2="${xOf(0)}" y1="${y0 - 2}" y2="${y0 + panelH}" stroke="${ink}" stroke-dasharray="4 3"/>`)
+      out.push(`<text x="${xOf(0) + 4}" y="${y0 + 10}" font-size="12" font-weight="600">SIGTERM</text>`)
+      const exitX = xOf(panel.exitMs)
+      out.push(`<line x1="${exitX}" x2="${exitX}" y1="${y0 - 2}" y2="${y0 + panelH}" stroke="#6a1fc2" stroke-width="2"/>`)
+      const exitLabel = `exit ${Math.round(panel.exitMs)} ms`
+      // Near the right edge the label goes to the left of the line.
+      const right = exitX + 4 + exitLabel.length * 7 > x0 + panelW
+      out.push(`<text x="${right ? exitX - 4 : exitX + 4}" y="${y0 + 26}"${right ? ' text-anchor="end"' : ''} font-size="12" font-weight="600" fill="#6a1fc2">${exitLabel}</text>`)
+      out.push(...markers)
     })
   })
   out.push('</svg>')
@@ -110,9 +158,19 @@ function binPoints (points: TimelinePanel['points'], from: number, bins: number)
   return result
 }
 
-function sqrtTicks (max: number): number[] {
-  const candidates = [0, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000]
-  return [...candidates.filter((n) => n < max && Math.sqrt(n / max) < 0.9), max]
+/** Ticks at least 16 px apart on the √ scale, so their labels never overlap. */
+function sqrtTicks (max: number, height: number): number[] {
+  const candidates = [0, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000].filter((n) => n < max)
+  const ticks: number[] = []
+  let lastY = Infinity
+  for (const value of [...candidates, max]) {
+    const y = height - Math.sqrt(value / max) * height
+    if (lastY - y < 16 && value !== max) continue
+    if (lastY - y < 16 && value === max) ticks.pop()
+    ticks.push(value)
+    lastY = y
+  }
+  return ticks
 }
 
 function niceMax (value: number): number {

@@ -3,22 +3,25 @@
 // Under PM2 (PM2_HOME / pm_id set), graceful sends process.send('ready') once
 // listening and drains on SIGINT or on the 'shutdown' message. The numbers depend on
 // each other; test/e2e/pm2.test.ts checks them against the options core resolves.
-const TIMEOUT = 10_000 // graceful's whole budget, SIGINT to exit (the TIMEOUT env below)
+const TIMEOUT = 10_000 // graceful's whole budget, SIGINT to exit (GRACEFUL_TIMEOUT below)
 
 module.exports = {
   apps: [
     {
       name: 'app',
-      script: 'server.js',
+      // Compiled JavaScript, run by node itself (PM2 forks node; never `npm start`).
+      script: 'dist/server.js',
       // Cluster mode: PM2 is the cluster primary and shares the port between instances.
       exec_mode: 'cluster',
       instances: 4,
       env: {
         PORT: '3000',
-        TIMEOUT: String(TIMEOUT),
+        // Read by graceful itself (@graceful/core), in any app: `timeout` and
+        // `readinessDelay` unless the app passes them in code.
+        GRACEFUL_TIMEOUT: String(TIMEOUT),
         // Keep-alive clients get `Connection: close` for this long and move to
         // another instance before the listener closes (no load balancer to tell).
-        READINESS_DELAY: '1000',
+        GRACEFUL_READINESS_DELAY: '1000',
       },
       // A reload starts the new instance and waits for its 'ready' before
       // stopping the old one; graceful sends it once every server listens.

@@ -1,21 +1,20 @@
 // An Express 5 service with @graceful/express. Run it:
-//   PORT=3000 READINESS_DELAY=5000 TIMEOUT=15000 pnpm start
+//   PORT=3000 GRACEFUL_READINESS_DELAY=5000 GRACEFUL_TIMEOUT=15000 pnpm start
 // `PORT=0` picks a free port (printed as `listening <port>`, the only line on stdout);
 // `HOST` defaults to every interface. `GRACEFUL=0` runs the same app without the
 // middleware: bare Express, where SIGTERM kills the process at once.
 import { setTimeout as sleep } from 'node:timers/promises'
 import express, { type ErrorRequestHandler } from 'express'
-import { graceful, type GracefulOptions, type Logger } from '@graceful/express'
+import { graceful, type Logger } from '@graceful/express'
 
 const maxSlowMs = 60_000
 const env = process.env
 const isSet = (value: string | undefined): value is string => value !== undefined && value.trim() !== ''
 
-// Passed to the options as numbers, unchecked: a bad value fails with the
-// library's own error naming the option, before anything listens.
-const options: GracefulOptions = {}
-if (isSet(env.TIMEOUT)) options.timeout = Number(env.TIMEOUT)
-if (isSet(env.READINESS_DELAY)) options.readinessDelay = Number(env.READINESS_DELAY)
+// `timeout` and `readinessDelay` come from GRACEFUL_TIMEOUT and
+// GRACEFUL_READINESS_DELAY, which graceful reads itself (a bad value fails with
+// its own error naming the variable, before anything listens). Options given
+// here would win over them.
 const port = isSet(env.PORT) ? Number(env.PORT) : 3000
 if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError(`PORT must be a port number (0 for any free port), got "${env.PORT}"`)
 const host = isSet(env.HOST) ? env.HOST : undefined
@@ -26,7 +25,7 @@ const line = (level: string) => (fields: Record<string, unknown>, message: strin
 }
 const logger: Logger = { debug: () => {}, info: line('info'), warn: line('warn'), error: line('error') }
 
-const g = env.GRACEFUL === '0' ? null : graceful({ ...options, logger })
+const g = env.GRACEFUL === '0' ? null : graceful({ logger })
 const app = express()
 app.disable('x-powered-by')
 

@@ -1,21 +1,20 @@
 // A Fastify 5 service with @graceful/fastify. Run it:
-//   PORT=3000 READINESS_DELAY=5000 TIMEOUT=15000 pnpm start
+//   PORT=3000 GRACEFUL_READINESS_DELAY=5000 GRACEFUL_TIMEOUT=15000 pnpm start
 // `PORT=0` picks a free port (printed as `listening <port>`, the only line on stdout);
 // `HOST` defaults to 0.0.0.0. `GRACEFUL=0` runs the same app without the plugin:
 // bare Fastify, where SIGTERM kills the process at once.
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { LogController } from 'fastify'
-import graceful, { type FastifyGracefulOptions } from '@graceful/fastify'
+import graceful from '@graceful/fastify'
 
 const maxSlowMs = 60_000
 const env = process.env
 const isSet = (value: string | undefined): value is string => value !== undefined && value.trim() !== ''
 
-// Passed to the options as numbers, unchecked: a bad value fails with the
-// library's own error naming the option, before anything listens.
-const options: FastifyGracefulOptions = {}
-if (isSet(env.TIMEOUT)) options.timeout = Number(env.TIMEOUT)
-if (isSet(env.READINESS_DELAY)) options.readinessDelay = Number(env.READINESS_DELAY)
+// `timeout` and `readinessDelay` come from GRACEFUL_TIMEOUT and
+// GRACEFUL_READINESS_DELAY, which graceful reads itself (a bad value fails with
+// its own error naming the variable, before anything listens). Options given
+// here would win over them.
 const port = isSet(env.PORT) ? Number(env.PORT) : 3000
 if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError(`PORT must be a port number (0 for any free port), got "${env.PORT}"`)
 const host = isSet(env.HOST) ? env.HOST : '0.0.0.0'
@@ -33,7 +32,7 @@ if (env.GRACEFUL === '0') {
   app.get('/readyz', async () => ({ status: 'ok' }))
 } else {
   // First, so the draining gate runs before every route and plugin registered after it.
-  await app.register(graceful, options)
+  await app.register(graceful)
 }
 
 app.get('/', async (_request, reply) => reply.type('text/plain').send('hello\n'))

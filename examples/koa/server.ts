@@ -1,11 +1,11 @@
 // A Koa service with graceful. Run it:
-//   PORT=3000 READINESS_DELAY=5000 TIMEOUT=15000 pnpm start
+//   PORT=3000 GRACEFUL_READINESS_DELAY=5000 GRACEFUL_TIMEOUT=15000 pnpm start
 // Then `kill -TERM <pid>` (or Ctrl-C): in-flight requests finish, then it exits.
 //
 // Environment (shared by every example): PORT (default 3000, 0 = any free port,
 // printed as `listening <port>` on stdout), HOST (default every interface),
-// TIMEOUT and READINESS_DELAY (ms, passed to the options as they are, so a bad
-// value fails with graceful's own error), GRACEFUL=0 (the bare Koa app, no plugin).
+// GRACEFUL_TIMEOUT and GRACEFUL_READINESS_DELAY (ms, read by graceful itself, so a
+// bad value fails with its own error), GRACEFUL=0 (the bare Koa app, no plugin).
 import Koa from 'koa'
 import { graceful, type Logger } from '@graceful/koa'
 
@@ -28,11 +28,7 @@ app.on('error', (error: Error) => logger.error({ err: error.message }, 'request 
 
 const g = env.GRACEFUL === '0'
   ? null
-  : graceful({
-    logger,
-    ...(set(env.TIMEOUT) ? { timeout: Number(env.TIMEOUT) } : {}),
-    readinessDelay: set(env.READINESS_DELAY) ? Number(env.READINESS_DELAY) : 0,
-  })
+  : graceful({ logger })
 
 if (g) {
   // First: the draining gate and /livez, /readyz.

@@ -1,5 +1,5 @@
 // node:cluster with graceful workers, and a rolling restart that loses no request.
-//   WORKERS=4 PORT=3000 READINESS_DELAY=1000 TIMEOUT=10000 pnpm cluster
+//   WORKERS=4 PORT=3000 GRACEFUL_READINESS_DELAY=1000 GRACEFUL_TIMEOUT=10000 pnpm cluster
 //   kill -HUP <primary pid>    rolling restart: start a new worker, wait until it listens,
 //                              SIGTERM one old worker, wait until it has drained and exited, next
 //   kill -TERM <primary pid>   stop: every worker drains, then the primary exits
@@ -8,12 +8,13 @@
 import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { optionsFromEnv } from './env.js'
+import { resolveOptions } from '@graceful/core'
 
 const size = Number(process.env.WORKERS ?? availableParallelism())
 if (!Number.isInteger(size) || size < 1) throw new TypeError(`WORKERS must be a positive integer, got "${process.env.WORKERS}"`)
 // A worker that does not exit within its own budget (plus a margin) is killed.
-const killAfterMs = (optionsFromEnv().timeout ?? 10_000) + 2000
+// The workers' budget: GRACEFUL_TIMEOUT, which they inherit, as graceful resolves it.
+const killAfterMs = resolveOptions({ signals: false }).timeout + 2000
 
 cluster.setupPrimary({
   exec: fileURLToPath(new URL('./server.ts', import.meta.url)),

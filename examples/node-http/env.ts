@@ -1,23 +1,12 @@
-import type { GracefulOptions } from '@graceful/core'
-
 /**
  * The environment contract every example shares:
  *
  * - `PORT`: where to listen (`0` picks a free port; the chosen one is printed as `listening <port>`).
  * - `HOST`: the address to bind (the end-to-end tests use `127.0.0.1`); every interface when unset.
- * - `TIMEOUT`: the whole shutdown budget in ms (`timeout`).
- * - `READINESS_DELAY`: ms of serving with `Connection: close` after the trigger (`readinessDelay`).
+ * - `GRACEFUL_TIMEOUT`, `GRACEFUL_READINESS_DELAY`: read by graceful itself
+ *   (`timeout`, `readinessDelay`), in every app, not only in these examples.
  * - `GRACEFUL=0`: run without graceful, the bare baseline the end-to-end tests compare with.
- *
- * Values are passed to the options unchanged (as numbers), so a bad one fails
- * with core's own error naming the option, before anything listens.
  */
-export function optionsFromEnv (env: NodeJS.ProcessEnv = process.env): Pick<GracefulOptions, 'timeout' | 'readinessDelay'> {
-  const options: Pick<GracefulOptions, 'timeout' | 'readinessDelay'> = {}
-  if (isSet(env.TIMEOUT)) options.timeout = Number(env.TIMEOUT)
-  if (isSet(env.READINESS_DELAY)) options.readinessDelay = Number(env.READINESS_DELAY)
-  return options
-}
 
 /** `PORT`, default 3000. */
 export function portFromEnv (env: NodeJS.ProcessEnv = process.env): number {

@@ -1,9 +1,9 @@
 // A plain node:http service with graceful. Run it:
-//   PORT=3000 READINESS_DELAY=5000 TIMEOUT=15000 pnpm start
+//   PORT=3000 GRACEFUL_READINESS_DELAY=5000 GRACEFUL_TIMEOUT=15000 pnpm start
 // `HOST` defaults to every interface. `GRACEFUL=0` runs the same routes without graceful (Node's default: SIGTERM kills at once).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import { createGraceful, type Logger } from '@graceful/core'
-import { gracefulFromEnv, hostFromEnv, optionsFromEnv, portFromEnv } from './env.js'
+import { gracefulFromEnv, hostFromEnv, portFromEnv } from './env.js'
 
 const maxSlowMs = 60_000
 
@@ -47,7 +47,7 @@ if (clusterWorker) process.on('SIGINT', () => {})
 
 let server: http.Server
 if (gracefulFromEnv()) {
-  const graceful = createGraceful({ ...optionsFromEnv(), logger, ...(clusterWorker ? { signals: ['SIGTERM'] as const } : {}) })
+  const graceful = createGraceful({ logger, ...(clusterWorker ? { signals: ['SIGTERM'] as const } : {}) })
   server = http.createServer(graceful.handler(app))
   graceful.attach(server)
 } else {

@@ -25,10 +25,10 @@ async function startCluster (graceful: boolean): Promise<{ primary: Started, por
       WORKERS: String(workers),
       PORT: '0',
       HOST: '127.0.0.1',
-      TIMEOUT: String(timeoutMs),
+      GRACEFUL_TIMEOUT: String(timeoutMs),
       // No load balancer checks readiness here: the delay is for keep-alive
       // clients, which get `Connection: close` and reconnect to another worker.
-      READINESS_DELAY: '500',
+      GRACEFUL_READINESS_DELAY: '500',
       GRACEFUL: graceful ? '1' : '0',
     },
   })

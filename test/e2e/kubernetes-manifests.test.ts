@@ -2,12 +2,13 @@
 // the app resolves from the env it sets, so the example cannot drift from them.
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { resolveOptions } from '@graceful/core'
+import { environmentOptions, optionsFromEnvironment, resolveOptions } from '@graceful/core'
 import { describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
-import { optionsFromEnv, portFromEnv } from '../../examples/node-http/env.js'
+import { portFromEnv } from '../../examples/node-http/env.js'
 
 const dir = fileURLToPath(new URL('../../deploy/kubernetes/', import.meta.url))
+const dockerfile = readFileSync(new URL('../../deploy/docker/Dockerfile', import.meta.url), 'utf8')
 
 interface Probe {
   httpGet?: { path?: string, port?: number | string }
@@ -17,6 +18,10 @@ interface Probe {
 }
 interface Container {
   name: string
+  command?: string[]
+  args?: string[]
+  resources?: { requests?: Record<string, string>, limits?: Record<string, string> }
+  securityContext?: { allowPrivilegeEscalation?: boolean, readOnlyRootFilesystem?: boolean, capabilities?: { drop?: string[] } }
   ports?: { name?: string, containerPort: number }[]
   env?: { name: string, value?: string }[]
   readinessProbe?: Probe
@@ -32,8 +37,11 @@ interface Deployment extends Manifest {
   spec: {
     selector: { matchLabels: Record<string, string> }
     strategy?: { type?: string, rollingUpdate?: { maxUnavailable?: number | string } }
-    template: { metadata: { labels: Record<string, string> }, spec: { terminationGracePeriodSeconds?: number, containers: Container[] } }
+    template: { metadata: { labels: Record<string, string> }, spec: { terminationGracePeriodSeconds?: number, securityContext?: { runAsNonRoot?: boolean }, containers: Container[] } }
   }
+}
+interface Budget extends Manifest {
+  spec: { selector: { matchLabels: Record<string, string> }, maxUnavailable?: number | string, minAvailable?: number | string }
 }
 interface Service extends Manifest {
   spec: { selector: Record<string, string>, ports: { port: number, targetPort: number | string }[] }
@@ -49,11 +57,13 @@ const manifests: Manifest[] = readdirSync(dir)
 
 const deployment = manifests.find((manifest): manifest is Deployment => manifest.kind === 'Deployment')
 const service = manifests.find((manifest): manifest is Service => manifest.kind === 'Service')
+const budget = manifests.find((manifest): manifest is Budget => manifest.kind === 'PodDisruptionBudget')
 const pod = deployment?.spec.template.spec
 const container = pod?.containers[0]
 const env = Object.fromEntries((container?.env ?? []).map(({ name, value }) => [name, value]))
-// What the app resolves at start from this env, defaults applied, exactly as core does.
-const options = resolveOptions(optionsFromEnv(env))
+// What any app using graceful resolves at start from this env, defaults applied:
+// core reads GRACEFUL_TIMEOUT and GRACEFUL_READINESS_DELAY itself.
+const options = resolveOptions(optionsFromEnvironment(env))
 const containerPort = container?.ports?.find((port) => port.containerPort === portFromEnv(env))
 
 /** A probe's or service's port, by name or number, must be the one the app listens on. */
@@ -80,11 +90,35 @@ describe('deploy/kubernetes manifests', () => {
     expect(pod?.containers).toHaveLength(1)
   })
 
-  it('set TIMEOUT and READINESS_DELAY explicitly, to options core accepts', () => {
-    expect(env.TIMEOUT, 'TIMEOUT env').toBeDefined()
-    expect(env.READINESS_DELAY, 'READINESS_DELAY env').toBeDefined()
-    expect(options.timeout).toBe(Number(env.TIMEOUT))
-    expect(options.readinessDelay).toBe(Number(env.READINESS_DELAY))
+  it('set GRACEFUL_TIMEOUT and GRACEFUL_READINESS_DELAY, the variables core itself reads, to options it accepts', () => {
+    expect(Object.keys(environmentOptions)).toEqual(['GRACEFUL_TIMEOUT', 'GRACEFUL_READINESS_DELAY'])
+    expect(env.GRACEFUL_TIMEOUT, 'GRACEFUL_TIMEOUT env').toBeDefined()
+    expect(env.GRACEFUL_READINESS_DELAY, 'GRACEFUL_READINESS_DELAY env').toBeDefined()
+    expect(options.timeout).toBe(Number(env.GRACEFUL_TIMEOUT))
+    expect(options.readinessDelay).toBe(Number(env.GRACEFUL_READINESS_DELAY))
+    // Names only an app could read would do nothing in an app that does not.
+    expect(Object.keys(env).filter((name) => /TIMEOUT|DELAY/.test(name) && !(name in environmentOptions))).toEqual([])
+  })
+
+  it('run node itself (tini, then node, in exec form), never through npm, pnpm or yarn', () => {
+    const command = [...(container?.command ?? []), ...(container?.args ?? [])]
+    const entry = (line: string) => JSON.parse(new RegExp(`^${line}\\s+(\\[.*\\])\\s*$`, 'm').exec(dockerfile)?.[1] ?? 'null') as string[] | null
+    const image = [...(entry('ENTRYPOINT') ?? []), ...(entry('CMD') ?? [])]
+    const runs = command.length > 0 ? command : image
+    expect(runs.join(' ')).toMatch(/^(\/usr\/bin\/tini -- |tini -- )?node dist\/server\.js$/)
+    expect(runs.join(' ')).not.toMatch(/\b(npm|pnpm|yarn|sh -c)\b/)
+  })
+
+  it('run as a copyable production pod: resources, non-root, read-only, no privilege escalation', () => {
+    expect(container?.resources?.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) })
+    expect(container?.resources?.limits?.memory).toBeDefined()
+    expect(pod?.securityContext?.runAsNonRoot).toBe(true)
+    expect(container?.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } })
+  })
+
+  it('keep voluntary disruptions (node drains) to one pod at a time with a PodDisruptionBudget', () => {
+    expect(budget?.spec.selector.matchLabels).toEqual(deployment?.spec.selector.matchLabels)
+    expect(budget?.spec.maxUnavailable ?? (deployment!.spec as { replicas?: number }).replicas! - Number(budget?.spec.minAvailable)).toBe(1)
   })
 
   it('terminationGracePeriodSeconds covers preStop + the whole budget (delay + drain + release hooks) + 1 s', () => {
@@ -102,8 +136,9 @@ describe('deploy/kubernetes manifests', () => {
     expect(options.readinessDelay + preStopMs()).toBeGreaterThanOrEqual(5000)
   })
 
-  it('probe readiness on the readiness path, often enough to be seen not-ready within readinessDelay', () => {
+  it('probe readiness on the readiness path, tolerating one slow probe, often enough to be seen not-ready within readinessDelay', () => {
     const probe = container?.readinessProbe
+    expect(probe?.failureThreshold ?? 3).toBeGreaterThanOrEqual(2)
     expect(probe?.httpGet?.path).toBe(options.health.readiness)
     expect(samePort(probe?.httpGet?.port), 'readinessProbe port').toBe(true)
     expect(probeDetectionMs(probe ?? {})).toBeLessThanOrEqual(options.readinessDelay)

@@ -5,9 +5,8 @@
 import http from 'node:http'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import { resolveOptions } from '@graceful/core'
+import { optionsFromEnvironment, resolveOptions } from '@graceful/core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { optionsFromEnv } from '../../examples/node-http/env.js'
 import { within } from '../helpers/deferred.js'
 import { Processes, type Started } from './helpers/processes.js'
 
@@ -104,7 +103,7 @@ describe('PM2 protocol (core option pm2)', () => {
   })
 
   it('drains on the "shutdown" message like on SIGINT: readiness 503, in-flight finishes, exit 0', async () => {
-    const app = await startApp({ pm2Env: true, env: { LISTEN_BOTH: '1', READINESS_DELAY: '500' } })
+    const app = await startApp({ pm2Env: true, env: { LISTEN_BOTH: '1', GRACEFUL_READINESS_DELAY: '500' } })
     await app.message((message) => message === 'ready', "the 'ready' message")
     const held = app.message((message) => (message as { type?: string }).type === 'held', 'the slow request to arrive')
     const slow = get(app.port, '/slow')
@@ -160,7 +159,7 @@ describe('deploy/pm2/ecosystem.config.cjs', () => {
   interface App { env: Record<string, string>, wait_ready?: boolean, listen_timeout?: number, kill_timeout?: number, shutdown_with_message?: boolean }
   const { apps } = createRequire(import.meta.url)('../../deploy/pm2/ecosystem.config.cjs') as { apps: App[] }
   const app = apps[0]
-  const options = resolveOptions(optionsFromEnv(app?.env))
+  const options = resolveOptions(optionsFromEnvironment(app?.env))
 
   it('lets graceful finish: kill_timeout (SIGKILL after SIGINT) exceeds the whole budget', () => {
     expect(app?.kill_timeout).toBeGreaterThanOrEqual(options.timeout + 1000)

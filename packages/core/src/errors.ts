@@ -10,6 +10,8 @@ export const ErrorCodes = {
   HOOK_TIMEOUT: 'ERR_GRACEFUL_HOOK_TIMEOUT',
   /** The adapter was used before a server was attached. */
   NOT_ATTACHED: 'ERR_GRACEFUL_NOT_ATTACHED',
+  /** A framework plugin was registered twice on one app (or one encapsulation context). */
+  ALREADY_REGISTERED: 'ERR_GRACEFUL_ALREADY_REGISTERED',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

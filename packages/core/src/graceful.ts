@@ -7,8 +7,10 @@ import { liveness, matchHealth, readiness } from './health.js'
 import { toReleaseHook, type ReleaseHook } from './hooks.js'
 import { resolveOptions, type GracefulOptions, type ResolvedOptions } from './options.js'
 import { createRejection, writeRejection } from './rejection.js'
+import { createRoutingHint } from './routing.js'
 import { createSequence } from './sequence.js'
 import { registerSignals } from './signals.js'
+import { warnIfSignalsMayNotArrive } from './signal-reach.js'
 import { createStreams } from './stream.js'
 import { createTasks } from './tasks.js'
 import type { AnyRequest, AnyResponse, GateDecision, GracefulEvents, NotifyHook } from './types.js'
@@ -44,6 +46,7 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
   let markedReady = false
   let announced = false
 
+  const routing = createRoutingHint(log)
   const tasks = createTasks(() => sequence.changed())
   const sequence = createSequence({
     opts,
@@ -56,6 +59,7 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     rejection,
     externalServing: () => external.size > 0,
     closed: () => unregister(),
+    couldRouteHere: routing.couldRouteHere,
   })
   const tracker: Tracker = createTracker({
     phase: () => sequence.phase,
@@ -82,6 +86,8 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
       force: sequence.force,
     })
     : noop
+
+  if (opts.signals.length > 0) warnIfSignalsMayNotArrive(log)
 
   function isReady (): boolean {
     if (sequence.state !== 'accepting') return false
@@ -149,7 +155,10 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     reject: (req, res) => writeRejection({ res, socket: socketOf(req) }, rejection),
     matchHealth: (url) => matchHealth(opts.health, url),
     liveness,
-    readiness: () => readiness(opts.health, sequence.state !== 'accepting' ? 'draining' : isReady() ? 'ready' : 'starting'),
+    readiness: () => {
+      routing.probed()
+      return readiness(opts.health, sequence.state !== 'accepting' ? 'draining' : isReady() ? 'ready' : 'starting')
+    },
     handler: <Req extends AnyRequest, Res extends AnyResponse>(listener: (req: Req, res: Res) => void) => function gracefulHandler (req: Req, res: Res) {
       if (gate(req, res) === 'reject') return handle.reject(req, res)
       const endpoint = handle.matchHealth(req.url)

@@ -11,3 +11,6 @@ export { createMiddlewareAdapter } from './adapter.js'
 export type { AdapterHandle, ListenArgs, Listenable, MiddlewareAdapter, MiddlewareAdapterOptions } from './adapter.js'
 export type { StreamOptions, StreamTarget } from './stream.js'
 export type { WebSocketClient, WebSocketServerLike, WebSocketsOptions } from './websockets.js'
+// For adapters validating their own options the way core does.
+export { invalidOption } from './errors.js'
+export { environmentOptions, optionsFromEnvironment } from './environment.js'

@@ -1,4 +1,5 @@
 import { constants } from 'node:os'
+import { withEnvironment } from './environment.js'
 import { invalidOption } from './errors.js'
 import type { CutRequest, Logger } from './types.js'
 
@@ -21,7 +22,8 @@ export interface GracefulOptions {
   /**
    * The whole budget in ms, from the trigger to process exit: readiness delay,
    * drain and release hooks share it. Set Kubernetes'
-   * `terminationGracePeriodSeconds` above it.
+   * `terminationGracePeriodSeconds` above it. Unset, the `GRACEFUL_TIMEOUT`
+   * environment variable sets it.
    * @default 10_000
    */
   timeout?: number
@@ -29,6 +31,8 @@ export interface GracefulOptions {
    * Keep serving (with `Connection: close`) this long after the trigger, while
    * readiness already reports not-ready, so load balancers and kube-proxy take
    * the instance out of rotation first. Kubernetes users want a few seconds.
+   * Unset, the `GRACEFUL_READINESS_DELAY` environment variable sets it.
+   * Skipped in an interactive terminal where nothing probed readiness (see the README).
    * @default 0
    */
   readinessDelay?: number
@@ -99,6 +103,8 @@ export function resolveOptions (input: GracefulOptions = {}, extraKeys: readonly
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw invalidOption('options', 'an object', input)
   }
+  // GRACEFUL_TIMEOUT and GRACEFUL_READINESS_DELAY, under the options given in code.
+  input = withEnvironment(input)
   for (const key of Object.keys(input)) {
     if (!optionKeys.has(key) && !extraKeys.includes(key)) {
       throw invalidOption(key, `one of the known options (${[...optionKeys, ...extraKeys].join(', ')})`, key)

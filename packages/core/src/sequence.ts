@@ -26,6 +26,8 @@ export interface SequenceParts {
   externalServing: () => boolean
   /** Called once, when the sequence is over (signals are released then). */
   closed: () => void
+  /** Whether anything could still route here, so `readinessDelay` is of use (routing.ts). */
+  couldRouteHere?: () => boolean
 }
 
 export interface Sequence {
@@ -88,7 +90,7 @@ export function createSequence (parts: SequenceParts): Sequence {
     for (const entry of tracker.entries()) tracker.closeAfterResponse(entry)
 
     // Nothing listening, nothing a load balancer could still route here: no reason to wait.
-    if (opts.readinessDelay > 0 && (tracker.anyListening || parts.externalServing())) await waiter.sleep(opts.readinessDelay)
+    if (opts.readinessDelay > 0 && (tracker.anyListening || parts.externalServing()) && (parts.couldRouteHere?.() ?? true)) await waiter.sleep(opts.readinessDelay)
     const drainStarted = Date.now()
     phase = 'drain'
     drainingController.abort(new GracefulError(ErrorCodes.DRAINING, 'draining started'))

@@ -186,3 +186,27 @@ describe('a signal (core-triggered shutdown)', () => {
     expect(t.onCloseRuns()).toBe(1)
   })
 })
+
+describe('app.close() called from an app.graceful.onClose hook', () => {
+  // The NestJS-style "close the app from a cleanup hook". After a signal the
+  // drain is over, so Fastify closes at once; inside the user's own app.close()
+  // the call returns at once (the app closes right after the release hooks).
+  for (const via of ['a signal', 'app.close()'] as const) {
+    it(`completes instead of deadlocking (shutdown via ${via})`, async () => {
+      const t = await startApp({ timeout: 4000, releaseTimeout: 2000 })
+      open.push(t)
+      const order: string[] = []
+      t.app.graceful.onClose(() => { order.push('db') }, { name: 'db' })
+      t.app.graceful.onClose(async () => {
+        await t.app.close()
+        order.push('app.close() returned')
+      }, { name: 'close-app' })
+      const done = via === 'a signal' ? t.app.graceful.shutdown('SIGTERM') : t.app.close()
+      const summary = await within(nextEvent(t.app.graceful, 'closed'), 3000, 'the shutdown')
+      await within(done, 1000, via)
+      expect(summary[0].hooks.map((h) => `${h.name}:${h.status}`)).toEqual(['close-app:ok', 'db:ok', 'fastify.close:ok'])
+      expect(order).toEqual(['app.close() returned', 'db'])
+      expect(t.onCloseRuns()).toBe(1)
+    })
+  }
+})

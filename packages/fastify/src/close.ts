@@ -21,6 +21,10 @@ export function wireClose (app: FastifyInstance<RawServerBase>, graceful: Gracef
   const fastifyClosed = deferred()
   let closeStarted = false
   let closedByCore = false
+  // app.close() called while the release hooks run (from inside one, typically):
+  // the drain is over, so Fastify may close now, and app.close() must not wait
+  // for the shutdown, which waits for that very hook.
+  let closedDuringRelease = false
 
   // Registered now, first, so it runs last: release hooks run last registered first.
   graceful.onClose(async function fastifyClose () {
@@ -33,7 +37,12 @@ export function wireClose (app: FastifyInstance<RawServerBase>, graceful: Gracef
   }, { name: 'fastify.close' })
 
   async function drainFirst (): Promise<void> {
+    if (closeStarted) return
     closeStarted = true
+    if (graceful.state === 'closed') {
+      closedDuringRelease = true
+      return
+    }
     // Waits for the drain and the release hooks before ours, not the whole
     // shutdown: that would wait for `fastifyClose`, which waits for this close.
     // The shutdown promise settles first only when the core skipped our hook
@@ -58,10 +67,29 @@ export function wireClose (app: FastifyInstance<RawServerBase>, graceful: Gracef
   // When the app is closed before it was ever ready, onReady never ran: drain here.
   app.addHook('preClose', drainFirst)
 
+  // An app.close() from inside a release hook while the user's own app.close()
+  // is held (the release hooks run inside it) would wait in avvio's close queue
+  // behind that very close: a deadlock until the hook's timeout. The app is
+  // already closing and will be closed right after the release hooks, so that
+  // call returns at once. Any other app.close() is Fastify's own.
+  // https://github.com/fastify/avvio/blob/v9.1.0/boot.js#L317
+  const fastifyCloseMethod = app.close
+  const held = () => closeStarted && !closedByCore && !closedDuringRelease && graceful.state === 'closed' && !releasedNow
+  let releasedNow = false
+  void released.promise.then(() => { releasedNow = true })
+  app.close = function gracefulClose (this: unknown, callback?: () => void) {
+    if (!held()) return fastifyCloseMethod.call(this, callback as never) as never
+    if (typeof callback === 'function') {
+      process.nextTick(callback)
+      return undefined as never
+    }
+    return Promise.resolve() as never
+  } as typeof app.close
+
   app.addHook('onClose', async function gracefulClosed () {
     fastifyClosed.resolve()
     // `await app.close()` means everything is closed, the core's release hooks included.
-    if (!closedByCore) await graceful.shutdown('close')
+    if (!closedByCore && !closedDuringRelease) await graceful.shutdown('close')
   })
 }
 

@@ -3,6 +3,7 @@ import { fastifyGraceful } from './plugin.js'
 
 export { fastifyGraceful }
 export type { FastifyGracefulOptions } from './plugin.js'
+export type { HealthRouteOptions } from './options.js'
 export { ErrorCodes, ExitCodes, isGracefulError } from '@graceful/core'
 export type { Graceful, GracefulOptions, HealthOptions, ShutdownSummary, Stats } from '@graceful/core'
 

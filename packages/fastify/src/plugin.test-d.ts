@@ -30,6 +30,9 @@ describe('types', () => {
     await app.register(graceful, { timeout: 10_000, readinessDelay: 5_000, health: { readiness: '/ready' }, signals: ['SIGTERM'] })
     await app.register(graceful, () => ({ timeout: 10_000 }))
     await app.register(graceful, { prefix: '/ops', logger: app.log })
+    await app.register(graceful, { logLevel: 'warn', healthRoutes: { logLevel: 'silent', hide: true, schema: { tags: ['ops'] } } })
+    // @ts-expect-error a log level name
+    await app.register(graceful, { healthRoutes: { logLevel: 'loud' } })
 
     const h2 = Fastify({ http2: true })
     await h2.register(graceful, { timeout: 5_000 })

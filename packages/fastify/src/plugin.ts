@@ -1,32 +1,45 @@
-import { createGraceful, type AttachableServer, type GracefulOptions, type Logger } from '@graceful/core'
+import { createGraceful, ErrorCodes, GracefulError, type AttachableServer, type Graceful, type GracefulOptions } from '@graceful/core'
 import type { FastifyInstance, FastifyPluginAsync, RawServerBase } from 'fastify'
 import fp from 'fastify-plugin'
 import { wireClose } from './close.js'
 import { createGate } from './gate.js'
 import { registerHealthRoutes } from './health.js'
+import { splitOptions, type HealthRouteOptions } from './options.js'
 
 /**
- * Options of the Fastify plugin: every option of `createGraceful`; `logger`
- * defaults to `app.log`.
+ * Options of the Fastify plugin: every option of `createGraceful`, plus the
+ * health routes' own route options. Fastify's register options apply as to an
+ * encapsulated plugin: `prefix` moves the health routes (and the paths the
+ * drain gate lets through), `logLevel` sets the level of the plugin's logs and
+ * of its health routes.
  */
-export type FastifyGracefulOptions = GracefulOptions
-
-// Keys Fastify itself reads from register options and passes on to the plugin.
-const registerKeys = new Set(['prefix', 'logLevel', 'logSerializers'])
+export interface FastifyGracefulOptions extends Omit<GracefulOptions, 'logger'> {
+  /**
+   * Where the plugin logs (structured fields, pino-shaped).
+   * @default app.log (a child at the register `logLevel` when one is given)
+   */
+  logger?: GracefulOptions['logger']
+  /** Route options of the health routes: `logLevel`, `hide` (from `@fastify/swagger`), `schema`. */
+  healthRoutes?: HealthRouteOptions
+}
 
 const plugin: FastifyPluginAsync<FastifyGracefulOptions, RawServerBase> = async function graceful (app, options) {
-  const coreOptions: GracefulOptions = {}
-  for (const [key, value] of Object.entries(options)) {
-    if (!registerKeys.has(key)) (coreOptions as Record<string, unknown>)[key] = value
+  // Everything that can throw comes first and starts nothing: option
+  // validation, double registration, a route clash. The core instance, which
+  // takes SIGTERM/SIGINT, is created last, so a failed register leaves no
+  // signal listener and no timer behind.
+  const { core, routes } = splitOptions(app, options as Record<string, unknown>)
+  if (app.hasDecorator('graceful')) {
+    throw new GracefulError(ErrorCodes.ALREADY_REGISTERED, '@graceful/fastify is already registered on this app: register it once, at the root, before your routes')
   }
-  // Throws here, at register time, on a bad option: nothing starts half-configured.
-  const graceful = createGraceful({ ...coreOptions, logger: coreOptions.logger ?? (app.log as Logger) })
+  let instance: Graceful | undefined
+  registerHealthRoutes(app, routes, () => instance as Graceful)
+  const graceful = instance = createGraceful(core)
 
   app.decorate('graceful', graceful)
   graceful.attach(app.server as AttachableServer)
   attachSecondaryServers(app, graceful.attach)
   app.addHook('onRequest', createGate(graceful))
-  registerHealthRoutes(app, graceful)
   wireClose(app, graceful)
 }
 

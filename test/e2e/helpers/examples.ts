@@ -27,8 +27,9 @@ export interface Instance { process: Started, port: number }
 
 export interface InstanceEnv {
   GRACEFUL: '0' | '1'
-  TIMEOUT: string
-  READINESS_DELAY: string
+  /** Read by graceful itself (`timeout`, `readinessDelay`). */
+  GRACEFUL_TIMEOUT: string
+  GRACEFUL_READINESS_DELAY: string
 }
 
 /** Starts one instance on a free loopback port, the way the examples' README runs them. */

@@ -13,7 +13,7 @@ export interface RollingOptions {
   haproxy: string
   processes: Processes
   instances: number
-  /** The app's `TIMEOUT` and `READINESS_DELAY`. */
+  /** The app's `GRACEFUL_TIMEOUT` and `GRACEFUL_READINESS_DELAY`. */
   timeoutMs: number
   readinessDelayMs: number
   load: { fast: number, pauseMs: number, slow: number, slowMs: number }
@@ -41,8 +41,8 @@ export async function rollingRestart (options: RollingOptions): Promise<RollingR
   const { example, processes } = options
   const env: InstanceEnv = {
     GRACEFUL: options.graceful ? '1' : '0',
-    TIMEOUT: String(options.timeoutMs),
-    READINESS_DELAY: String(options.readinessDelayMs),
+    GRACEFUL_TIMEOUT: String(options.timeoutMs),
+    GRACEFUL_READINESS_DELAY: String(options.readinessDelayMs),
   }
   // Short: a Unix socket path must fit in 108 bytes.
   const dir = await mkdtemp(join(tmpdir(), 'graceful-e2e-'))

@@ -1,0 +1,49 @@
+import { invalidOption } from './errors.js'
+import type { GracefulOptions } from './options.js'
+
+/**
+ * The environment variables core reads, and the option each one sets. They
+ * belong to the deploy (a Kubernetes manifest, a PM2 file, a systemd unit),
+ * which also sets what must agree with them (`terminationGracePeriodSeconds`,
+ * `kill_timeout`, the load balancer's check interval). Prefixed: a library
+ * must not claim names such as `TIMEOUT` that apps use for their own settings.
+ */
+export const environmentOptions = {
+  GRACEFUL_TIMEOUT: 'timeout',
+  GRACEFUL_READINESS_DELAY: 'readinessDelay',
+} as const satisfies Record<string, keyof GracefulOptions>
+
+type EnvironmentOption = (typeof environmentOptions)[keyof typeof environmentOptions]
+
+/**
+ * The options the environment sets, validated: a value that is not a
+ * non-negative number of milliseconds throws the option error, naming the
+ * variable, as a bad option does. Empty values count as unset.
+ *
+ * @example
+ * optionsFromEnvironment({ GRACEFUL_TIMEOUT: '15000' }) // { timeout: 15000 }
+ */
+export function optionsFromEnvironment (env: NodeJS.ProcessEnv = process.env): Partial<Record<EnvironmentOption, number>> {
+  const options: Partial<Record<EnvironmentOption, number>> = {}
+  for (const [variable, option] of Object.entries(environmentOptions)) {
+    const raw = env[variable]
+    if (raw === undefined || raw.trim() === '') continue
+    const value = Number(raw)
+    if (!/^\s*\d+(\.\d+)?\s*$/.test(raw) || !Number.isFinite(value)) {
+      throw invalidOption(`${variable} (environment, sets ${option})`, 'a number of milliseconds such as "15000"', raw)
+    }
+    options[option] = value
+  }
+  return options
+}
+
+/**
+ * `input` with the environment's values under it: an option given in code
+ * wins over its variable. Never mutates `input`.
+ */
+export function withEnvironment<T extends GracefulOptions> (input: T, env: NodeJS.ProcessEnv = process.env): T {
+  const fromEnvironment = optionsFromEnvironment(env)
+  const merged: Record<string, unknown> = { ...fromEnvironment }
+  for (const [key, value] of Object.entries(input)) if (value !== undefined) merged[key] = value
+  return merged as T
+}
