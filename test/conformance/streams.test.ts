@@ -1,9 +1,10 @@
 import { once } from 'node:events'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { WebSocket } from 'ws'
+import type { ShutdownSummary } from '@graceful/core'
 import { startApp } from '../helpers/app.js'
 import { deferred, until, within } from '../helpers/deferred.js'
-import { openConnection } from '../helpers/raw-connection.js'
+import { openConnection, type RawResponse } from '../helpers/raw-connection.js'
 import { targets } from '../helpers/targets.js'
 
 /** A `ws` client that has received the server's `hello`; records how it was closed. */
@@ -16,6 +17,11 @@ async function connectWebSocket (port: number) {
   client.on('error', (error) => hello.reject(error))
   await expect(within(hello.promise, 5000, 'hello')).resolves.toBe('hello')
   return Object.assign(client, { closed: closed.promise, [Symbol.dispose]: () => client.terminate() })
+}
+
+/** `using` for a client created inside a try block. */
+function cleanup (client: { terminate: () => void }): void {
+  onTestFinished(() => client.terminate())
 }
 
 describe.each(targets)('WebSockets — $name', (target) => {
@@ -39,10 +45,20 @@ describe.each(targets)('WebSockets — $name', (target) => {
     await using conn = await openConnection(h.app.port)
     expect((await conn.request('/fast')).status).toBe(200)
     // The connection is reused for an upgrade the moment the drain starts: the upgrade is on
-    // the wire before the drain starts, read after (the keep-alive race, within its 50 ms window).
-    conn.send('/', { headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } })
-    const summary = h.app.graceful.shutdown()
-    const res = await conn.response()
+    // the wire before the drain starts, read after — the keep-alive race, inside the 50 ms a
+    // just-used connection gets. Frozen timers keep that window open however busy the machine
+    // is; it closes (advanced by hand) once the 503 is in.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    let summary: Promise<unknown>
+    let res: RawResponse
+    try {
+      conn.send('/', { headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } })
+      summary = h.app.graceful.shutdown()
+      res = await conn.response()
+    } finally {
+      vi.advanceTimersByTime(60)
+      vi.useRealTimers()
+    }
     expect(res.status).toBe(503)
     expect(res.headers.connection).toBe('close')
     expect(res.headers['retry-after']).toBe('1')
@@ -53,11 +69,20 @@ describe.each(targets)('WebSockets — $name', (target) => {
   })
 
   it('accepts upgrades during the readiness delay, then closes them with 1001 at the drain start', async () => {
-    // A delay long enough for a busy machine to complete the handshake within it.
-    await using h = await startApp(target, { timeout: 8000, readinessDelay: 1500 }, { websockets: true })
-    const summary = h.app.graceful.shutdown()
-    expect(h.app.graceful.state).toBe('draining')
-    using late = await connectWebSocket(h.app.port)
+    await using h = await startApp(target, { timeout: 8000, readinessDelay: 300 }, { websockets: true })
+    // The delay's timer frozen until the handshake is done, however busy the machine is.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    let summary: Promise<ShutdownSummary>
+    let late: Awaited<ReturnType<typeof connectWebSocket>>
+    try {
+      summary = h.app.graceful.shutdown()
+      expect(h.app.graceful.state).toBe('draining')
+      late = await connectWebSocket(h.app.port)
+    } finally {
+      vi.advanceTimersByTime(300)
+      vi.useRealTimers()
+    }
+    cleanup(late)
     await expect(within(late.closed, 5000, 'the close frame')).resolves.toEqual({ code: 1001, reason: 'going away' })
     expect((await within(summary, 5000, 'the summary')).outcome).toBe('clean')
   })
