@@ -2,22 +2,24 @@
 // alternatives; writes bench/RESULTS.md and bench/drain-timeline.svg.
 // Loopback only; every loop bounded; every child killed by PID at the end.
 // BENCH_QUICK=1 runs a smaller version (for working on the bench itself).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { guardChildren, killAll, tmpDir } from './lib/children.js'
 import { runDrain, type DrainResult } from './lib/drain.js'
 import { canRaiseFiles, machine } from './lib/machine.js'
 import { timelineSvg, type TimelineRow } from './lib/svg.js'
 import { availableFrameworks, exampleSpec, families, shutdownTargets } from './lib/targets.js'
-import { renderResults, type BenchResults } from './report.js'
+import { protocolHeading, protocolSection, renderResults, type BenchResults } from './report.js'
 import { heap, type HeapResult } from './scenarios/heap.js'
 import { idle, type IdleResult } from './scenarios/idle.js'
 import { overhead, type OverheadResult } from './scenarios/overhead.js'
 import { killReloaded, reloadApps, reloadScenario, type ReloadResult } from './scenarios/reload.js'
+import { protocols } from './scenarios/protocols.js'
 import { scale, type ScaleResult } from './scenarios/scale.js'
 import { secondSignal, type SecondSignalResult } from './scenarios/second-signal.js'
 
 const quick = process.env.BENCH_QUICK === '1'
+const onlyProtocols = process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'protocols'
 
 /** Every count of the bench, sized for ~15 minutes on two cores. */
 const config = {
@@ -28,6 +30,7 @@ const config = {
   drain: { fast: 16, slow: 16, slowMs: [100, 600] as const, warmupMs: 1500, tailMs: 250, timeout: 10_000 },
   scale: { size: quick ? 2_000 : 10_000 },
   reload: { fast: 8, slow: 8, warmupMs: 1000, tailMs: 250 },
+  protocols: { clients: quick ? 50 : 200, sessions: quick ? 20 : 100 },
   heap: {
     /** Requests for @graceful/core on node:http: the engine every adapter shares. */
     core: quick ? 100_000 : 1_000_000,
@@ -114,17 +117,35 @@ async function main (): Promise<void> {
     return
   }
 
-  log('1/6 hot-path overhead')
+  // `--only protocols`: just the WebSocket, SSE and HTTP/2 scenarios; their section of
+  // RESULTS.md is replaced and the rest kept (and the last run's results.json updated, if any).
+  if (onlyProtocols) {
+    const protocolResults = await attempt('protocols', () => protocols(log, config.protocols))
+    if (!protocolResults) return
+    const resultsFile = join(tmpDir, 'results.json')
+    if (existsSync(resultsFile)) {
+      const last = JSON.parse(readFileSync(resultsFile, 'utf8')) as BenchResults
+      writeFileSync(resultsFile, JSON.stringify({ ...last, protocols: protocolResults }, null, 2))
+    }
+    const previous = existsSync(outFile) ? readFileSync(outFile, 'utf8') : '# Benchmark results\n'
+    const cut = previous.indexOf(protocolHeading)
+    const kept = (cut === -1 ? previous : previous.slice(0, cut)).trimEnd()
+    writeFileSync(outFile, `${kept}\n\n${protocolSection(protocolResults).join('\n')}\n`)
+    log(`protocols done: ${outFile.pathname}`)
+    return
+  }
+
+  log('1/8 hot-path overhead')
   for (const family of families()) push(results.overhead, await attempt(`overhead ${family.name}`, () => overhead(family, config.overhead, log)))
 
-  log('2/6 idle shutdown')
+  log('2/8 idle shutdown')
   for (const size of config.idle.sizes) {
     for (const target of targets) {
       push(results.idle, await attempt(`idle ${size} ${target.name}`, () => idle(target, size, size > 1_000 ? config.idle.trials.large : config.idle.trials.small, maxFiles, log)))
     }
   }
 
-  log('3/6 drain under load')
+  log('3/8 drain under load')
   const timeline: TimelineRow[] = []
   const byName = new Map<string, DrainResult>()
   for (const target of targets) {
@@ -150,20 +171,22 @@ async function main (): Promise<void> {
   results.timeline = timeline
   writeFileSync(svgFile, timelineSvg(timeline, chartTitle))
 
-  log('4/6 second signal')
+  log('4/8 second signal')
   for (const target of targets.filter((t) => t.group !== 'bare')) push(results.secondSignal, await attempt(`second signal ${target.name}`, () => secondSignal(target, log)))
 
-  log(`5/6 scale: ${config.scale.size} connections with a request in flight`)
+  log(`5/7 scale: ${config.scale.size} connections with a request in flight`)
   for (const target of targets.filter((t) => t.group !== 'bare' || t.name === 'node:http (bare)')) {
     push(results.scale, await attempt(`scale ${target.name}`, () => scale(target, config.scale.size, maxFiles, log)))
   }
 
-  log('6/6 heap after many requests')
+  log('6/8 heap after many requests')
   for (const target of targets.filter((t) => t.group !== 'bare')) {
     const total = target.name === '@graceful/core' ? config.heap.core : target.group === 'graceful' ? config.heap.plugins : config.heap.others
     push(results.heap, await attempt(`heap ${target.name}`, () => heap(target, total, config.heap.chunk, config.heap.warmup, log)))
   }
 
+  log('7/8 beyond plain HTTP: WebSocket, SSE, HTTP/2 GOAWAY')
+  results.protocols = await attempt('protocols', () => protocols(log, config.protocols))
   await reloadStep(results)
 
   results.minutes = (performance.now() - began) / 60_000
@@ -174,7 +197,7 @@ async function main (): Promise<void> {
 }
 
 async function reloadStep (results: BenchResults): Promise<void> {
-  log('+ in-place restart: reload vs stop-and-start under keep-alive load')
+  log('8/8 in-place restart: reload vs stop-and-start under keep-alive load')
   for (const app of reloadApps()) {
     for (const mode of ['reload', 'stop-and-start'] as const) {
       push(results.reload!, await attempt(`${mode} ${app.name}`, () => reloadScenario(app, mode, config.reload, log)))

@@ -8,6 +8,7 @@ import type { HeapResult } from './scenarios/heap.js'
 import type { IdleResult } from './scenarios/idle.js'
 import type { OverheadResult, OverheadSeries } from './scenarios/overhead.js'
 import type { ReloadResult } from './scenarios/reload.js'
+import type { ProtocolResults } from './scenarios/protocols.js'
 import type { ScaleResult } from './scenarios/scale.js'
 import type { SecondSignalResult } from './scenarios/second-signal.js'
 
@@ -22,6 +23,8 @@ export interface BenchResults {
   secondSignal: SecondSignalResult[]
   scale: ScaleResult[]
   heap: HeapResult[]
+  /** WebSocket, SSE and HTTP/2 GOAWAY (absent from runs before they existed). */
+  protocols?: ProtocolResults
   /** The drain timeline's points, so `--render` can redraw the chart. */
   timeline: TimelineRow[]
   /** In-place restart next to a stop-and-start (absent from results written before it existed). */
@@ -84,11 +87,14 @@ export function renderResults (r: BenchResults): string {
   out.push('## 5. Second signal', '')
   out.push('16 clients on `/slow?ms=3000`; SIGTERM, then a second SIGTERM 200 ms later while the drain waits.', '')
   out.push(markdownTable(secondTable(r.secondSignal)), '')
+
   if (r.reload && r.reload.length > 0) {
     out.push('## 6. In-place restart', '')
     out.push('The example app with `RELOAD=1`, 8 keep-alive clients on `/` and 8 on `/slow?ms=100–300`, closed loop; after 1 s either SIGHUP (reload: a new process inherits the listening socket, the old one drains once it is ready) or SIGTERM followed by starting the same app again on the same port (stop-and-start). "ready": SIGHUP → the new process ready, or SIGTERM → the old process gone; "done": SIGHUP → the old process gone, or SIGTERM → the new process listening; "gap": time nobody accepted. Requests counted from the signal to "done" + 250 ms, classified as in section 3.', '')
     out.push(markdownTable(reloadTable(r.reload)), '')
   }
+  if (r.protocols) out.push(...protocolSection(r.protocols))
+
   return `${out.join('\n')}\n`
 }
 
@@ -284,4 +290,27 @@ function contract (r: BenchResults): Table {
     rows.push([`No heap growth after ${int(result.samples.at(-1)!.requests)} requests (${result.name})`, '< 1 B/request over the second half (one leaked object per request is ≥ 16 B)', `${bytes(half)} over the second half (${perRequest.toFixed(3)} B/request)`, verdict(perRequest < 1)])
   }
   return { head: ['target', 'contract', 'measured', 'verdict'], rows }
+}
+
+export const protocolHeading = '## 7. Beyond plain HTTP'
+
+export function protocolSection (p: ProtocolResults): string[] {
+  const out: string[] = [`${protocolHeading}: WebSocket, SSE, HTTP/2`, '']
+  out.push('In-process: servers and clients share one process and `shutdown()` starts the drain (the signal path is measured above); `timeout` 3 s. What is measured is what the clients see.', '')
+  out.push(`**WebSocket.** ${p.websockets[0]?.clients ?? 0} \`ws\` clients on a node:http server; the drain with \`graceful.websockets(wss)\`, and without it (the same server: the upgraded sockets hold the drain until the deadline destroys them).`, '')
+  out.push(markdownTable({
+    head: ['', 'close codes seen by the clients', 'shutdown → last client closed', 'drain', 'outcome'],
+    rows: p.websockets.map((w) => [w.name, Object.entries(w.codes).map(([code, n]) => `${code} × ${n}`).join(', '), ms(w.lastCloseMs), ms(w.drainMs), w.outcome]),
+  }), '')
+  out.push('**SSE.** An EventSource-style client (follows `retry:`, resumes with `Last-Event-ID`) on instance A, events every 20 ms; A drains, the client reconnects to instance B (as a load balancer would send it). Without the helper the stream is cut at the deadline and the client waits the browsers\' default 3 s.', '')
+  out.push(markdownTable({
+    head: ['', 'longest gap between events', 'events missed', 'drain of A'],
+    rows: p.sse.map((x) => [x.name, ms(x.gapMs), int(x.missed), ms(x.drainMs)]),
+  }), '')
+  out.push(`**HTTP/2 GOAWAY.** ${p.goaway[0]?.sessions ?? 0} h2c sessions, each opening a stream in the very tick the drain starts (the stream and the first GOAWAY cross on the wire).`, '')
+  out.push(markdownTable({
+    head: ['', 'racing streams served', 'refused (client must retry)', 'drain'],
+    rows: p.goaway.map((g) => [g.name, `${g.served} / ${g.sessions}`, int(g.refused), ms(g.drainMs)]),
+  }), '')
+  return out
 }

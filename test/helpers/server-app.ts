@@ -8,7 +8,7 @@ import type { RunningApp } from './target.js'
  * Express, Koa), once the target has started it listening on 127.0.0.1:0. The
  * close lifecycle is the server's `close` event; `close` is the user's shutdown.
  */
-export async function serverApp (server: Server, app: Pick<RunningApp, 'graceful' | 'errors' | 'close'>): Promise<RunningApp> {
+export async function serverApp (server: Server, app: Pick<RunningApp, 'graceful' | 'errors' | 'close' | 'wss'>): Promise<RunningApp> {
   let closeEvents = 0
   server.on('close', () => closeEvents++)
   if (!server.listening) await once(server, 'listening')
@@ -18,6 +18,7 @@ export async function serverApp (server: Server, app: Pick<RunningApp, 'graceful
     port: (server.address() as AddressInfo).port,
     closeHookRuns: () => closeEvents,
     [Symbol.asyncDispose]: async () => {
+      for (const client of app.wss?.clients ?? []) client.terminate()
       server.closeAllConnections()
       if (server.listening) await new Promise((resolve) => server.close(resolve))
       await app.graceful.force('dispose')

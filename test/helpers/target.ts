@@ -1,4 +1,5 @@
 import type { Graceful, GracefulOptions } from '@graceful/core'
+import type { WebSocketServer } from 'ws'
 
 /**
  * What one conformance scenario asks of an app. Every target serves the same
@@ -7,6 +8,8 @@ import type { Graceful, GracefulOptions } from '@graceful/core'
  * - `GET /fast`   → 200 `fast`
  * - `GET /slow`   → waits for `slow()` to settle, then 200 `slow`
  * - `GET /stream` → sends headers and `start\n` at once, waits for `stream()`, then `end\n`
+ * - `GET /events` → server-sent events registered with `graceful.stream()`: `data: hello`, then nothing
+ *                   until the drain ends it
  * - `GET /boom`   → the route throws `new Error('boom')`; the framework's error handler
  *                   records it in `errors` and answers 500
  * - the adapter's liveness and readiness endpoints (default `/livez`, `/readyz`)
@@ -16,12 +19,16 @@ export interface AppSpec {
   options?: GracefulOptions
   slow?: () => Promise<void>
   stream?: () => Promise<void>
+  /** Serve WebSockets on the app's server (`ws`, `graceful.websockets(wss)`): every client gets `hello`. */
+  websockets?: boolean
 }
 
 export interface RunningApp {
   port: number
   /** The core handle behind the adapter (`app.graceful` for Fastify, …). */
   graceful: Graceful
+  /** The WebSocket server, when the spec asked for one. */
+  wss?: WebSocketServer
   /** Errors the framework's own error handler saw. */
   errors: unknown[]
   /** How a user of this framework stops the app: `app.close()` for Fastify, `graceful.shutdown()` elsewhere. */

@@ -3,6 +3,7 @@ import express4 from 'express4'
 import type { ErrorRequestHandler } from 'express'
 import { graceful } from '@graceful/express'
 import { serverApp } from '../helpers/server-app.js'
+import { serveWebSockets } from '../helpers/websockets.js'
 import type { AppSpec, RunningApp, Target } from '../helpers/target.js'
 
 // Both majors serve the same app; it uses only the API they share, so one set
@@ -36,6 +37,11 @@ function expressTarget (name: string, express: ExpressFactory): Target {
         const held = spec.stream?.() ?? Promise.resolve()
         held.then(() => res.end('end\n')).catch(next)
       })
+      app.get('/events', (_req, res) => {
+        res.status(200).set({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+        res.write('data: hello\n\n')
+        g.graceful.stream(res)
+      })
       app.get('/boom', () => {
         throw new Error('boom')
       })
@@ -47,7 +53,8 @@ function expressTarget (name: string, express: ExpressFactory): Target {
       app.use(onError)
 
       const server = g.listen(app, 0, '127.0.0.1')
-      return serverApp(server, { graceful: g.graceful, errors, close: async () => { await g.shutdown() } })
+      const wss = spec.websockets ? serveWebSockets(g.graceful, server) : undefined
+      return serverApp(server, { graceful: g.graceful, errors, wss, close: async () => { await g.shutdown() } })
     },
   }
 }

@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream'
 import Fastify from 'fastify'
 import graceful from '@graceful/fastify'
 import type { AppSpec, RunningApp, Target } from '../helpers/target.js'
+import { serveWebSockets } from '../helpers/websockets.js'
 
 /** The Fastify integration as a user writes it: `app.register(graceful, options)` first, `app.close()` to stop. */
 export const fastifyTarget: Target = {
@@ -26,6 +27,13 @@ export const fastifyTarget: Target = {
       void (spec.stream?.() ?? Promise.resolve()).then(() => body.end('end\n'), (error: unknown) => body.destroy(error as Error))
       return reply.type('text/plain').send(body)
     })
+    app.get('/events', (_request, reply) => {
+      // Fastify pipes the body into the response: the body stream is what the drain ends.
+      const body = new PassThrough()
+      body.write('data: hello\n\n')
+      app.graceful.stream(body, { sse: true })
+      return reply.type('text/event-stream').header('cache-control', 'no-cache').send(body)
+    })
     app.get('/boom', async () => {
       throw new Error('boom')
     })
@@ -36,15 +44,18 @@ export const fastifyTarget: Target = {
     app.addHook('onClose', async () => { closeHookRuns++ })
 
     await app.listen({ port: 0, host: '127.0.0.1' })
+    const wss = spec.websockets ? serveWebSockets(app.graceful, app.server) : undefined
 
     return {
       port: (app.server.address() as AddressInfo).port,
       graceful: app.graceful,
       errors,
+      wss,
       close: () => app.close(),
       closeHookRuns: () => closeHookRuns,
       [Symbol.asyncDispose]: async () => {
         // Skip whatever is left of a shutdown, then let Fastify run its close (once).
+        for (const client of wss?.clients ?? []) client.terminate()
         await app.graceful.force('dispose')
         await app.close()
       },

@@ -3,6 +3,7 @@ import Koa3 from 'koa'
 import Koa2 from 'koa2'
 import { graceful } from '@graceful/koa'
 import { serverApp } from '../helpers/server-app.js'
+import { serveWebSockets } from '../helpers/websockets.js'
 import type { AppSpec, RunningApp, Target } from '../helpers/target.js'
 
 // Both majors serve the same app; it uses only the API they share, so one set
@@ -38,13 +39,24 @@ function koaTarget (name: string, Koa: KoaClass): Target {
             ctx.body = body
             return
           }
+          case '/events': {
+            // Koa pipes the body into the response: the body stream is what the drain ends.
+            const body = new PassThrough()
+            body.write('data: hello\n\n')
+            g.graceful.stream(body, { sse: true })
+            ctx.type = 'text/event-stream'
+            ctx.set('cache-control', 'no-cache')
+            ctx.body = body
+            return
+          }
           case '/boom':
             throw new Error('boom')
         }
       })
 
       const server = g.listen(app, 0, '127.0.0.1')
-      return serverApp(server, { graceful: g.graceful, errors, close: async () => { await g.shutdown() } })
+      const wss = spec.websockets ? serveWebSockets(g.graceful, server) : undefined
+      return serverApp(server, { graceful: g.graceful, errors, wss, close: async () => { await g.shutdown() } })
     },
   }
 }

@@ -1,6 +1,7 @@
 import http from 'node:http'
 import { createGraceful } from '@graceful/core'
 import { serverApp } from '../helpers/server-app.js'
+import { serveWebSockets } from '../helpers/websockets.js'
 import type { AppSpec, RunningApp, Target } from '../helpers/target.js'
 
 /** The plain `node:http` integration: `graceful.handler()` + `graceful.attach()`. */
@@ -29,6 +30,11 @@ export const nodeHttpTarget: Target = {
             res.write('start\n')
             void (spec.stream?.() ?? Promise.resolve()).then(() => res.end('end\n'), fail)
             return
+          case '/events':
+            res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+            res.write('data: hello\n\n')
+            graceful.stream(res)
+            return
           case '/boom':
             throw new Error('boom')
           default:
@@ -41,7 +47,8 @@ export const nodeHttpTarget: Target = {
 
     const server = http.createServer(graceful.handler(routes))
     graceful.attach(server)
+    const wss = spec.websockets ? serveWebSockets(graceful, server) : undefined
     server.listen(0, '127.0.0.1')
-    return serverApp(server, { graceful, errors, close: async () => { await graceful.shutdown() } })
+    return serverApp(server, { graceful, errors, wss, close: async () => { await graceful.shutdown() } })
   },
 }

@@ -4,6 +4,7 @@ import type { Http2Session } from 'node:http2'
 import { Server as NetServer, type Socket } from 'node:net'
 import { Server as TlsServer, type TLSSocket } from 'node:tls'
 import { debuglog } from 'node:util'
+import { closeHttp2Session } from './http2-goaway.js'
 import { closeAfterResponse, cutRequest, describe } from './requests.js'
 import type { AnyRequest, AnyResponse, CutRequest, Rejection } from './types.js'
 
@@ -116,7 +117,7 @@ export function createTracker (events: TrackerEvents) {
         sessions.delete(session)
         events.changed()
       })
-      if (events.phase() === 'drain') session.close()
+      if (events.phase() === 'drain') closeHttp2Session(session)
     }
     const onRequest = (req: AnyRequest, res: AnyResponse) => {
       if (req.httpVersionMajor === 2) {
@@ -245,7 +246,7 @@ export function createTracker (events: TrackerEvents) {
       }, reuseGraceMs)
     }
     for (const entry of entries()) closeAfterResponse(entry)
-    for (const session of sessions) if (!session.closed) session.close()
+    for (const session of sessions) closeHttp2Session(session)
     debug('drain started: %d sockets, %d sessions, %d in flight', sockets.size, sessions.size, inFlightCount)
     return Promise.all(closed).then(() => undefined)
   }

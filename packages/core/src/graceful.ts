@@ -15,8 +15,10 @@ import { createSequence } from './sequence.js'
 import { releaseServer } from './release-server.js'
 import { registerSignals } from './signals.js'
 import { warnIfSignalsMayNotArrive } from './signal-reach.js'
+import { createStreams } from './stream.js'
 import { createTasks } from './tasks.js'
 import type { AnyRequest, AnyResponse, GateDecision, GracefulEvents, NotifyHook } from './types.js'
+import { watchWebSockets } from './websockets.js'
 
 export type { AdapterConfig, Graceful } from './handle.js'
 
@@ -44,6 +46,7 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
   const notifyHooks: { name: string, hook: NotifyHook }[] = []
   const releaseHooks: ReleaseHook[] = []
   const { rejection, rejectionFor } = createRejection(opts.retryAfter)
+  const external = new Set<string>()
   let markedReady = false
   // A reload handed over: this process is healthy, a request on one of its
   // connections is served (with Connection: close), never answered 503.
@@ -66,6 +69,7 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     notifyHooks,
     releaseHooks,
     rejection,
+    externalServing: () => external.size > 0,
     closed: () => {
       unregister()
       reloader?.close()
@@ -184,6 +188,11 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
         detach()
       }
     },
+    attachExternal: (name) => {
+      const key = `${name}#${external.size + 1}`
+      external.add(key)
+      return () => { external.delete(key) }
+    },
     shutdown: (trigger) => sequence.shutdown(trigger),
     reload: () => reloader?.reload() ?? Promise.resolve({ ok: false, reason: 'the reload option is off', pid: null, code: null, signal: null, durationMs: 0 }),
     force: (reason = 'force') => {
@@ -216,12 +225,14 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
       if (typeof hook !== 'function') throw new TypeError('graceful: onDraining() takes a function')
       notifyHooks.push({ name: options.name ?? (hook.name || `notify#${notifyHooks.length + 1}`), hook })
     },
+    websockets: (wss, options) => watchWebSockets(handle, wss, options),
+    stream: createStreams(sequence.drainingSignal, rejection, opts.retryAfter),
     onClose: (target, options = {}) => {
       releaseHooks.push(toReleaseHook(target, options, releaseHooks.length + 1))
     },
     track: (work, options = {}) => typeof work === 'function'
-      ? tasks.run(options.name, work, sequence.taskContext())
-      : tasks.track(options.name, Promise.resolve(work)),
+      ? tasks.run(options.name, work, sequence.taskContext(), options.cut)
+      : tasks.track(options.name, Promise.resolve(work), options.cut),
     stats: sequence.stats,
     on: (event, listener) => { emitter.on(event, listener as never); return handle },
     once: (event, listener) => { emitter.once(event, listener as never); return handle },

@@ -1,10 +1,12 @@
 import type { AttachableServer } from './connections.js'
 import type { ResolvedOptions } from './options.js'
+import type { StreamOptions, StreamTarget } from './stream.js'
 import type {
-  AnyRequest, AnyResponse, DrainContext, GateDecision, GracefulEvents, HealthResponse, HookOptions,
+  AnyRequest, AnyResponse, CutRequest, DrainContext, GateDecision, GracefulEvents, HealthResponse, HookOptions,
   NotifyHook, Rejection, Releasable, ReloadResult, ShutdownSummary, State, Stats, Trigger,
 } from './types.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { WebSocketServerLike, WebSocketsOptions } from './websockets.js'
 
 /** The handle returned by {@link createGraceful}. */
 export interface Graceful {
@@ -28,6 +30,11 @@ export interface Graceful {
    * @example const result = await graceful.reload(); if (!result.ok) console.error(result.reason)
    */
   reload: () => Promise<ReloadResult>
+  /**
+   * For integrations of servers the core does not track (`@graceful/grpc`): one is serving,
+   * so `readinessDelay` applies even with no HTTP server attached. Returns `detach`.
+   */
+  attachExternal: (name: string) => () => void
   /** Starts the shutdown. Idempotent: every caller gets the same promise and summary. Never exits the process. */
   shutdown: (trigger?: Trigger) => Promise<ShutdownSummary>
   /** For adapters: serve this request, or answer it with the draining 503. Adds `Connection: close` while draining. */
@@ -48,6 +55,21 @@ export interface Graceful {
   markReady: () => void
   /** Notify hook, run when the drain starts: close WebSockets (1001), end SSE streams, stop consumers. The drain waits for it. */
   onDraining: (hook: NotifyHook, options?: Pick<HookOptions, 'name'>) => void
+  /**
+   * Drain a `ws` WebSocketServer: at the drain start every client gets close 1001
+   * "going away" and the drain waits for the close handshakes; upgrades arriving
+   * later get the draining 503; clients still open at the deadline are terminated.
+   * @example graceful.websockets(new WebSocketServer({ server }))
+   */
+  websockets: (wss: WebSocketServerLike, options?: WebSocketsOptions) => void
+  /**
+   * A streaming response (SSE, a long download, tokens of a model) the drain ends
+   * cleanly when it starts — SSE gets a last `retry:` so `EventSource` reconnects
+   * elsewhere — instead of waiting for the deadline. Returns a signal that aborts
+   * then (or when the client goes away): stop producing.
+   * @example const signal = graceful.stream(res) // res.setHeader('content-type', 'text/event-stream')
+   */
+  stream: (target: StreamTarget, options?: StreamOptions) => AbortSignal
   /** Release hook, run after the drain, last registered first, under its own timeout. */
   onClose: (target: Releasable, options?: HookOptions) => void
   /**
@@ -56,8 +78,12 @@ export interface Graceful {
    * aborted), and resolve at once with outcome `forced`. Starts the shutdown if needed.
    */
   force: (reason?: string) => Promise<ShutdownSummary>
-  /** Work the drain waits for. A function receives a signal that aborts at the drain deadline. */
-  track: <T>(work: Promise<T> | ((context: DrainContext) => T | PromiseLike<T>), options?: { name?: string }) => Promise<T>
+  /**
+   * Work the drain waits for. A function receives a signal that aborts at the drain deadline.
+   * `cut`: how this work is reported in the summary's `cut` if the deadline finds it unfinished
+   * (integrations report their calls like requests: `@graceful/grpc`).
+   */
+  track: <T>(work: Promise<T> | ((context: DrainContext) => T | PromiseLike<T>), options?: { name?: string, cut?: (now: number) => CutRequest }) => Promise<T>
   /** Live counts. */
   stats: () => Stats
   on: <E extends keyof GracefulEvents>(event: E, listener: (...args: GracefulEvents[E]) => void) => Graceful

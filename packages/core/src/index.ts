@@ -10,6 +10,8 @@ export type { AttachableServer } from './connections.js'
 export type * from './types.js'
 export { createMiddlewareAdapter } from './adapter.js'
 export type { AdapterHandle, ListenArgs, Listenable, MiddlewareAdapter, MiddlewareAdapterOptions } from './adapter.js'
+export type { StreamOptions, StreamTarget } from './stream.js'
+export type { WebSocketClient, WebSocketServerLike, WebSocketsOptions } from './websockets.js'
 // For adapters validating their own options the way core does.
 export { invalidOption } from './errors.js'
 export { environmentOptions, optionsFromEnvironment } from './environment.js'

@@ -1,5 +1,6 @@
 import type { Http2ServerRequest } from 'node:http2'
 import type { InFlight } from './connections.js'
+import { closeHttp2Session } from './http2-goaway.js'
 import { writeRejection } from './rejection.js'
 import type { CutRequest, Rejection } from './types.js'
 
@@ -11,8 +12,8 @@ export function closeAfterResponse (entry: InFlight): void {
     if (!entry.res.headersSent) entry.res.setHeader('connection', 'close')
   } else {
     const session = (entry.req as Http2ServerRequest).stream?.session
-    // close() sends GOAWAY and lets the open streams finish.
-    if (session && !session.closed) session.close()
+    // Two-phase GOAWAY, then the open streams finish.
+    if (session) closeHttp2Session(session)
   }
 }
 

@@ -23,6 +23,8 @@ export interface SequenceParts {
   notifyHooks: readonly { name: string, hook: NotifyHook }[]
   releaseHooks: readonly ReleaseHook[]
   rejection: Rejection
+  /** Servers the tracker does not see (gRPC) are serving: a load balancer may still route here. */
+  externalServing: () => boolean
   /** Called once, when the sequence is over (signals are released then). */
   closed: () => void
   /** Whether anything could still route here, so `readinessDelay` is of use (routing.ts). */
@@ -96,7 +98,7 @@ export function createSequence (parts: SequenceParts): Sequence {
     for (const entry of tracker.entries()) tracker.closeAfterResponse(entry)
 
     // Nothing listening, nothing a load balancer could still route here: no reason to wait.
-    if (readinessDelay > 0 && (always || (tracker.anyListening && (parts.couldRouteHere?.() ?? true)))) await waiter.sleep(readinessDelay)
+    if (readinessDelay > 0 && (always || ((tracker.anyListening || parts.externalServing()) && (parts.couldRouteHere?.() ?? true)))) await waiter.sleep(readinessDelay)
     const drainStarted = Date.now()
     phase = 'drain'
     drainingController.abort(new GracefulError(ErrorCodes.DRAINING, 'draining started'))
@@ -114,7 +116,7 @@ export function createSequence (parts: SequenceParts): Sequence {
     } else if (!forcedBy) {
       holding = [...tracker.holding(), ...tasks.names().map((name) => `task ${name}`)]
       deadlineController.abort(new GracefulError(ErrorCodes.DEADLINE, 'drain deadline reached'))
-      cut = tracker.cut(rejection)
+      cut = [...tracker.cut(rejection), ...tasks.cut(Date.now())]
       notify.timedOut('did not settle by the drain deadline')
       emit('timeout', { ...stats(), holding, cut })
       log.warn({ holding, cut, ...stats() }, 'graceful: drain deadline reached, cutting what is left')

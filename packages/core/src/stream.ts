@@ -1,0 +1,119 @@
+import { debuglog } from 'node:util'
+import { invalidOption } from './errors.js'
+import { writeRejection } from './rejection.js'
+import type { AnyResponse, Rejection } from './types.js'
+
+// The streaming-response helper: `graceful.stream(res)`. A server-sent-events
+// stream (or any long streaming body) never ends on its own, so the drain
+// would wait for the deadline and then cut it. Registered here, it is ended
+// cleanly the moment the drain starts: one listener on the drain signal for
+// every stream, none per stream on the hot path.
+
+const debug = debuglog('graceful')
+
+/** A response (node:http, http2 compatibility), or the body stream a framework pipes into it (Koa, Fastify). */
+export interface StreamTarget {
+  end: (callback?: () => void) => unknown
+  write: (chunk: string) => unknown
+  readonly writableEnded: boolean
+  readonly destroyed: boolean
+  once: (event: 'close', listener: () => void) => unknown
+}
+
+export interface StreamOptions {
+  /**
+   * Treat the stream as server-sent events: at the drain start it gets a last
+   * event carrying `retry:`, so the browser's `EventSource` reconnects (to
+   * another instance) after that many milliseconds.
+   * @default true when the response's `Content-Type` is `text/event-stream`
+   */
+  sse?: boolean
+  /** The SSE reconnection delay in milliseconds. @default the instance's `retryAfter`, in ms */
+  retry?: number
+  /**
+   * Your last words before the stream ends (a closing chunk, an SSE `event: shutdown`).
+   * It runs first; the helper then writes `retry:` (SSE) and ends the stream, unless you ended it.
+   */
+  onDrain?: (target: StreamTarget) => void
+}
+
+interface Entry {
+  options: StreamOptions
+  controller: AbortController
+}
+
+/**
+ * Registry of the streams one instance ends at the drain start. `stream()`
+ * returns a signal that aborts when the drain ended the stream or the client
+ * went away: stop producing then.
+ */
+export function createStreams (draining: AbortSignal, rejection: Rejection, retryAfterSeconds: number) {
+  const open = new Map<StreamTarget, Entry>()
+
+  draining.addEventListener('abort', () => {
+    debug('streams: ending %d stream(s)', open.size)
+    for (const [target, entry] of open) endStream(target, entry)
+  }, { once: true })
+
+  function endStream (target: StreamTarget, entry: Entry): void {
+    open.delete(target)
+    entry.controller.abort(draining.reason)
+    if (target.writableEnded || target.destroyed) return
+    const response = asResponse(target)
+    // Registered before any byte was sent: the client gets the draining 503 (it may retry).
+    if (response && !response.headersSent) {
+      return writeRejection({ res: response, socket: 'stream' in response ? null : response.socket }, rejection)
+    }
+    try {
+      entry.options.onDrain?.(target)
+    } catch (error) {
+      debug('streams: onDrain threw %o', error)
+    }
+    if (target.writableEnded || target.destroyed) return
+    const sse = entry.options.sse ?? isEventStream(response)
+    if (sse) target.write(`retry: ${entry.options.retry ?? retryAfterSeconds * 1000}\n\n`)
+    target.end()
+  }
+
+  /** Ends `target` cleanly when the drain starts. */
+  return function stream (target: StreamTarget, options: StreamOptions = {}): AbortSignal {
+    if (typeof target?.end !== 'function' || typeof target.once !== 'function') throw invalidOption('stream', 'a response or a writable stream', target)
+    if (options.retry !== undefined && !(Number.isInteger(options.retry) && options.retry >= 0)) {
+      throw invalidOption('stream.retry', 'a non-negative integer of milliseconds', options.retry)
+    }
+    if (options.onDrain !== undefined && typeof options.onDrain !== 'function') throw invalidOption('stream.onDrain', 'a function', options.onDrain)
+    const existing = open.get(target)
+    if (existing) return existing.controller.signal
+    const entry: Entry = { options: { ...options }, controller: new AbortController() }
+    open.set(target, entry)
+    target.once('close', () => {
+      if (open.delete(target)) entry.controller.abort(new Error('stream closed'))
+    })
+    // Registered after the drain started (a request accepted during the readiness
+    // delay): end it on the next turn, once the caller has written its headers.
+    if (draining.aborted) setImmediate(() => { if (open.has(target)) endStream(target, entry) })
+    return entry.controller.signal
+  }
+}
+
+function asResponse (target: StreamTarget): AnyResponse | null {
+  return 'headersSent' in target && typeof (target as AnyResponse).getHeader === 'function' ? target as unknown as AnyResponse : null
+}
+
+function isEventStream (response: AnyResponse | null): boolean {
+  if (!response) return false
+  const type = response.getHeader('content-type') ?? headerOf(response, 'content-type')
+  return typeof type === 'string' && /^text\/event-stream\b/i.test(type.trim())
+}
+
+/**
+ * A header passed straight to `writeHead()` is not in `getHeader()`: node:http
+ * keeps it only in the head it wrote, `_header` (no public API; read at the
+ * drain, never on the hot path; the node:http conformance target fails the day
+ * Node renames it). https://github.com/nodejs/node/blob/v20.19.0/lib/_http_outgoing.js#L119
+ */
+function headerOf (response: AnyResponse, name: string): string | undefined {
+  const head = (response as { _header?: unknown })._header
+  if (typeof head !== 'string') return undefined
+  return new RegExp(`\r\n${name}:([^\r]*)\r\n`, 'i').exec(head)?.[1]
+}

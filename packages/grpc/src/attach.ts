@@ -1,0 +1,132 @@
+import type { Server } from '@grpc/grpc-js'
+import type { DrainContext, Graceful } from '@graceful/core'
+import type { HealthImplementation } from 'grpc-health-check'
+import { cutCall, wrapHandlers, type GrpcCall, type StreamingCall } from './calls.js'
+import { createHealth, healthService, serviceOf } from './health.js'
+import { invalidOption, validateOptions } from './options.js'
+
+// Symbol.for: two loaded copies of this package agree that a server is taken.
+const attached = Symbol.for('graceful.grpc.attached')
+
+export interface GrpcOptions {
+  /**
+   * The `grpc.health.v1` service. By default one is created and added to the server;
+   * pass your own `HealthImplementation` (already added with `addToServer`) to keep it,
+   * or `false` for none.
+   * @default a new HealthImplementation, added to the server
+   */
+  health?: HealthImplementation | false
+  /**
+   * Told at the drain start, once per server-streaming or bidirectional call in flight:
+   * end it (`call.end()`), or send a last message first. Calls not ended here run until
+   * they finish or the deadline cuts them. Health `Watch` streams are always ended.
+   * @example onDrain: (entry) => entry.call.end()
+   */
+  onDrain?: (entry: StreamingCall) => void
+}
+
+/** What {@link attach} returns. */
+export interface GrpcAttachment {
+  /** The health service in use, if any. */
+  health: HealthImplementation | null
+  /** Calls in flight now. */
+  readonly calls: readonly GrpcCall[]
+  /** Stop managing the server: handlers unwrapped, nothing happens at the drain. */
+  detach: () => void
+}
+
+/**
+ * Puts a `@grpc/grpc-js` server in the graceful lifecycle, alone or beside HTTP
+ * servers, in the same budget: health `NOT_SERVING` at the trigger (calls still
+ * served during `readinessDelay`), `tryShutdown()` at the drain start (in-flight
+ * calls finish, new ones fail `UNAVAILABLE`), streaming calls told through
+ * `onDrain`, `forceShutdown()` at the deadline with every cut call in the
+ * summary's `cut`.
+ *
+ * @example
+ * const graceful = createGraceful({ timeout: 10_000, readinessDelay: 5_000 })
+ * const server = new grpc.Server()
+ * server.addService(Greeter.service, handlers)
+ * attach(graceful, server, { onDrain: (call) => call.call.end() })
+ * server.bindAsync('0.0.0.0:50051', grpc.ServerCredentials.createInsecure(), () => {})
+ */
+export function attach (graceful: Graceful, server: Server, options: GrpcOptions = {}): GrpcAttachment {
+  validateOptions(options)
+  if (typeof server?.tryShutdown !== 'function' || typeof server.forceShutdown !== 'function' || typeof server.register !== 'function') {
+    throw invalidOption('server', 'a @grpc/grpc-js Server', server)
+  }
+  if (graceful.state !== 'accepting') throw invalidOption('graceful', 'an instance that has not started shutting down', graceful.state)
+  const marked = server as Server & { [attached]?: true }
+  if (marked[attached]) throw invalidOption('server', 'a server not attached yet (attach() once per server)', server)
+  marked[attached] = true
+
+  const open = new Set<GrpcCall>()
+  let health: ReturnType<typeof createHealth> | null = null
+  const pending: string[] = []
+  const unwrap = wrapHandlers(server, (entry, done) => {
+    open.add(entry)
+    void graceful.track(done.finally(() => open.delete(entry)), { name: `grpc ${entry.path}`, cut: (now) => cutCall(entry, now) })
+    // A call that arrives during the drain (on a session not yet closed) is told at once.
+    if (graceful.signal.aborted) notify(entry)
+  }, (path) => {
+    const service = serviceOf(path)
+    if (health) health.add(service)
+    else pending.push(service)
+  })
+  if (options.health !== false) {
+    health = createHealth(server, options.health, 'SERVING')
+    for (const service of pending) health.add(service)
+  }
+  const detachExternal = graceful.attachExternal('grpc')
+  let detached = false
+
+  const onTrigger = () => {
+    if (!detached) health?.setAll('NOT_SERVING')
+  }
+  graceful.once('draining', onTrigger)
+
+  function notify (entry: GrpcCall): void {
+    if (entry.path === `/${healthService}/Watch`) {
+      if ('end' in entry.call) entry.call.end()
+      return
+    }
+    if (entry.type !== 'serverStream' && entry.type !== 'bidi') return
+    try {
+      options.onDrain?.(entry as StreamingCall)
+    } catch (error) {
+      // The user's hook: reported, never a reason for the drain to stop.
+      graceful.options.logger?.error({ err: error, path: entry.path }, 'graceful: grpc onDrain threw')
+    }
+  }
+
+  graceful.onDraining(async function grpcServer ({ signal }: DrainContext) {
+    if (detached) return
+    for (const entry of open) notify(entry)
+    await new Promise<void>((resolve) => {
+      const force = () => {
+        // The deadline: every call still open is cut (and reported by its task).
+        server.forceShutdown()
+        resolve()
+      }
+      if (signal.aborted) return force()
+      signal.addEventListener('abort', force, { once: true })
+      server.tryShutdown(() => {
+        signal.removeEventListener('abort', force)
+        resolve()
+      })
+    })
+  }, { name: 'grpc' })
+
+  return {
+    get health () { return health?.implementation ?? null },
+    get calls () { return [...open] },
+    detach () {
+      if (detached) return
+      detached = true
+      delete marked[attached]
+      unwrap()
+      detachExternal()
+      graceful.off('draining', onTrigger)
+    },
+  }
+}

@@ -1,0 +1,8 @@
+// @graceful/grpc: a @grpc/grpc-js server in the graceful lifecycle.
+//   attach.ts   attach(): health flip, tryShutdown at the drain start, forceShutdown at the deadline
+//   calls.ts    call tracking: handlers wrapped at registration, cut calls reported like requests
+//   health.ts   the grpc.health.v1 service (grpc-health-check): SERVING → NOT_SERVING
+//   options.ts  option validation
+export { attach } from './attach.js'
+export type { GrpcAttachment, GrpcOptions } from './attach.js'
+export type { CallType, GrpcCall, ServerCall, StreamingCall } from './calls.js'
