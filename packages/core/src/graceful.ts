@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { debuglog } from 'node:util'
-import { createTracker, type InFlight, type Tracker } from './connections.js'
+import { createTracker, type Tracker } from './connections.js'
 import type { AdapterConfig, Graceful } from './handle.js'
 import { liveness, matchHealth, readiness } from './health.js'
 import { toReleaseHook, type ReleaseHook } from './hooks.js'
 import { resolveOptions, type GracefulOptions, type ResolvedOptions } from './options.js'
+import { closeAfterResponse } from './requests.js'
 import { createRejection, writeRejection } from './rejection.js'
 import { createSequence } from './sequence.js'
 import { registerSignals } from './signals.js'
@@ -40,6 +41,8 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
   const { rejection, rejectionFor } = createRejection(opts.retryAfter)
   let markedReady = false
   let announced = false
+  // The shutdown came from a signal and the process exits after it.
+  let exiting = false
 
   const tasks = createTasks(() => sequence.changed())
   const sequence = createSequence({
@@ -52,15 +55,17 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     releaseHooks,
     rejection,
     closed: () => unregister(),
+    exiting: () => exiting,
   })
   const tracker: Tracker = createTracker({
-    phase: () => sequence.phase,
     changed: sequence.changed,
     settled: (entry) => sequence.settled(entry.res.writableFinished, entry.rejected, entry.cut),
     listening: () => {
       announceReady()
       sequence.changed()
     },
+    isProbe: (req) => (req.method === 'GET' || req.method === 'HEAD') && matchHealth(opts.health, req.url) !== null,
+    rejectionFor,
   })
 
   const unregister = opts.signals.length > 0 || opts.handleFatalErrors || opts.pm2
@@ -72,6 +77,7 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
       timeout: opts.timeout,
       isShuttingDown: () => sequence.state !== 'accepting',
       trigger: (reason, error) => {
+        exiting = opts.exit
         if (error !== undefined) log.error({ err: error }, `graceful: ${reason}, shutting down`)
         return sequence.shutdown(reason).then((result) => result.exitCode)
       },
@@ -96,13 +102,20 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     return req.httpVersionMajor === 2 ? null : (req as IncomingMessage).socket
   }
 
+  /**
+   * The adapters' gate. While accepting: one comparison. A request that
+   * reached an attached server after the trigger was decided by the gate there
+   * (server-gate.ts). This one decides the others: requests that arrived
+   * before and reach the adapter only now (held in an earlier hook), and
+   * requests no attached server saw (supertest's own server, say).
+   */
   function gate (req: AnyRequest, res: AnyResponse): GateDecision {
-    // The hot path while accepting: one comparison.
     if (sequence.state === 'accepting') return 'serve'
+    if (tracker.admitted(req)) return 'serve'
     const tracked = tracker.find(req, res)
     // During the readiness delay, and for health probes, serve, but on a closing connection.
-    if (sequence.phase === 'delay' || matchHealth(opts.health, req.url) !== null) {
-      tracker.closeAfterResponse(tracked ?? { req, res, socket: socketOf(req) } as InFlight)
+    if (sequence.phase === 'delay' || ((req.method === 'GET' || req.method === 'HEAD') && matchHealth(opts.health, req.url) !== null)) {
+      closeAfterResponse(tracked ?? { req, res, socket: socketOf(req) })
       return 'serve'
     }
     if (tracked) tracked.rejected = true

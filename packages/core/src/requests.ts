@@ -1,39 +1,60 @@
-import type { Http2ServerRequest } from 'node:http2'
-import type { InFlight } from './connections.js'
-import { writeRejection } from './rejection.js'
-import type { CutRequest, Rejection } from './types.js'
+import type { Socket } from 'node:net'
+import type { Http2ServerRequest, Http2Session } from 'node:http2'
+import type { AnyRequest, AnyResponse, CutRequest } from './types.js'
 
-// What the drain does to one request in flight.
+// What the shutdown does to one request in flight, whatever its protocol.
+
+/** One request the shutdown waits for, tracked from the trigger on (HTTP/2: from its arrival). */
+export interface InFlight {
+  req: AnyRequest
+  res: AnyResponse
+  /** The HTTP/1 socket, or null for an HTTP/2 stream. */
+  socket: Socket | null
+  /** `Date.now()` when it arrived; null when it was already in flight at the trigger (not recorded per request while accepting). */
+  start: number | null
+  /** When graceful first saw it: its arrival, or the trigger. */
+  seen: number
+  rejected: boolean
+  cut: boolean
+}
 
 /** A response not yet started will carry `Connection: close` (HTTP/1), or its session ends with GOAWAY after it (HTTP/2). */
-export function closeAfterResponse (entry: InFlight): void {
+export function closeAfterResponse (entry: Pick<InFlight, 'req' | 'res' | 'socket'>, closeSession: (session: Http2Session) => void = closeGently): void {
   if (entry.socket) {
-    if (!entry.res.headersSent) entry.res.setHeader('connection', 'close')
+    if (entry.res.headersSent) return
+    entry.res.setHeader('connection', 'close')
+    // node:http writes `Connection: close` itself when this is false, even if
+    // a framework's error path strips every header (Koa's ctx.onerror does).
+    ;(entry.res as { shouldKeepAlive?: boolean }).shouldKeepAlive = false
   } else {
     const session = (entry.req as Http2ServerRequest).stream?.session
-    // close() sends GOAWAY and lets the open streams finish.
-    if (session && !session.closed) session.close()
+    if (session) closeSession(session)
   }
 }
 
+/** Closes an HTTP/2 session gently: GOAWAY, open streams complete. The one place sessions are closed. */
+export function closeGently (session: Http2Session): void {
+  if (!session.closed) session.close()
+}
+
 /** The deadline: a real 503 if the response has not started, else destroy it. Reports what it did. */
-export function cutRequest (entry: InFlight, rejection: Rejection, now: number): CutRequest {
+export function cutRequest (entry: InFlight, now: number, reject: () => void): CutRequest {
   entry.cut = true
   const { req, res } = entry
-  const base = { method: req.method ?? 'GET', url: req.url ?? '/', ageMs: now - entry.start }
+  const base = { method: req.method ?? 'GET', url: req.url ?? '/', ageMs: now - entry.seen, ageKnown: entry.start !== null }
   // The handler may still write later; that must not become an unhandled 'error'.
   res.on('error', noop)
   if (!res.headersSent && !res.writableEnded && !res.destroyed) {
-    writeRejection(entry, rejection)
+    reject()
     return { ...base, action: 'rejected' }
   }
   res.destroy()
   return { ...base, action: 'destroyed' }
 }
 
-/** One line per request still holding the drain. */
+/** One line per request still holding the drain. An age known only from the trigger reads "≥". */
 export function describe (entry: InFlight, now: number): string {
-  return `request ${entry.req.method ?? 'GET'} ${entry.req.url ?? '/'} (${now - entry.start} ms)`
+  return `request ${entry.req.method ?? 'GET'} ${entry.req.url ?? '/'} (${entry.start === null ? '≥ ' : ''}${now - entry.seen} ms)`
 }
 
 function noop (): void {}

@@ -24,6 +24,8 @@ export interface SequenceParts {
   rejection: Rejection
   /** Called once, when the sequence is over (signals are released then). */
   closed: () => void
+  /** True when the process exits right after this shutdown: idle connections are then left for the kernel to close. */
+  exiting?: () => boolean
 }
 
 export interface Sequence {
@@ -83,14 +85,14 @@ export function createSequence (parts: SequenceParts): Sequence {
     drainDeadline = budgetEnd - opts.releaseTimeout
     emit('draining', { ...stats(), trigger })
     log.info({ trigger, ...stats(), readinessDelay: opts.readinessDelay, timeout: opts.timeout }, 'graceful: draining, readiness is now not-ready')
-    for (const entry of tracker.entries()) tracker.closeAfterResponse(entry)
+    tracker.startClosing()
 
     // Nothing listening, nothing a load balancer could still route here: no reason to wait.
     if (opts.readinessDelay > 0 && tracker.anyListening) await waiter.sleep(opts.readinessDelay)
     const drainStarted = Date.now()
     phase = 'drain'
     drainingController.abort(new GracefulError(ErrorCodes.DRAINING, 'draining started'))
-    const listenersClosed = tracker.startDrain()
+    const listenersClosed = tracker.startDrain(parts.exiting?.() ?? false)
     const notifyResults = startNotifyHooks({ signal: deadlineController.signal, deadline: drainDeadline })
     emit('drain', stats())
     log.debug({ ...stats() }, 'graceful: listeners closed, idle connections ended')
@@ -110,7 +112,7 @@ export function createSequence (parts: SequenceParts): Sequence {
       reportCut(cut)
       await waiter.waitFor(() => tracker.inFlight === 0, Math.min(Date.now() + cutFlushMs, budgetEnd))
     }
-    tracker.destroyAll()
+    tracker.destroyAll(parts.exiting?.() ?? false)
     await Promise.race([listenersClosed, waiter.sleep(Math.min(cutFlushMs, budgetEnd - Date.now()))])
     const drainEnded = Date.now()
 
