@@ -136,7 +136,7 @@ export function createTracker (events: TrackerEvents) {
   }
 
   function takeOver (server: AttachableServer, attached: Attached): void {
-    attached.restore ??= takeOverRequests(server, admit, (listener) => listener.name === 'trackStream' || listener === http1.trackEarly)
+    attached.restore ??= takeOverRequests(server, admit, (listener) => listener.name === 'trackStream' || listener === (http1.trackEarly as unknown as typeof listener))
   }
 
   /** The trigger: gate every server, ask what is in flight to close its connection after its response. */

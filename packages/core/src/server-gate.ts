@@ -30,8 +30,8 @@ export type Admit = (req: AnyRequest, res: AnyResponse) => boolean
  * Listeners for which `stays` is true stay where they are (graceful's own).
  * Returns a function that restores the listeners.
  */
-export function takeOverRequests (server: NodeJS.EventEmitter, admit: Admit, stays: (listener: Function) => boolean = () => false): () => void {
-  const saved = server.listeners('request').filter((listener) => !stays(listener)) as Listener[]
+export function takeOverRequests (server: NodeJS.EventEmitter, admit: Admit, stays: (listener: Listener) => boolean = () => false): () => void {
+  const saved = (server.listeners('request') as Listener[]).filter((listener) => !stays(listener))
   const savedContinue = server.listeners('checkContinue') as Listener[]
   for (const listener of saved) server.off('request', listener as never)
   for (const listener of savedContinue) server.off('checkContinue', listener as never)

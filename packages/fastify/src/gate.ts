@@ -42,7 +42,11 @@ export function createGate (graceful: Graceful): OnRequest {
  */
 export function gateRoutesWithHooks (app: FastifyInstance<RawServerBase>, gate: OnRequest): void {
   app.addHook('onRoute', function gracefulGateRoute (this: FastifyInstance<RawServerBase>, routeOptions: RouteOptions<RawServerBase>) {
-    const instance = this
+    gateRoute(this, routeOptions, gate)
+  })
+}
+
+function gateRoute (instance: object, routeOptions: RouteOptions<RawServerBase>, gate: OnRequest): void {
     let own = routeOptions.onRequest as OnRequest | OnRequest[] | undefined
     Object.defineProperty(routeOptions, 'onRequest', {
       configurable: true,
@@ -55,7 +59,6 @@ export function gateRoutesWithHooks (app: FastifyInstance<RawServerBase>, gate: 
       },
       set (value: OnRequest | OnRequest[] | undefined) { own = value },
     })
-  })
 }
 
 /** How many hooks of this kind the instance has (its own and inherited), or null if Fastify's internals changed. */
