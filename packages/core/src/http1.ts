@@ -146,32 +146,33 @@ export function createHttp1Connections (events: Http1Events) {
   function reject (entry: InFlight, rejection: Rejection): void {
     entry.rejected = true
     writeRejection(entry, rejection)
+    const req = entry.req as IncomingMessage
     const socket = entry.socket as Socket & { destroySoon?: () => void }
+    if (req.complete || Object.hasOwn(socket, 'destroySoon') || typeof socket.destroySoon !== 'function') return
+    // Counting the bytes read takes a 'data' listener, which makes node:http
+    // stop feeding its parser natively: added now, before anything paused the
+    // socket (added later, a paused socket never resumes).
+    let discardEnd = Infinity
+    socket.on('data', function countDiscarded (this: Socket) {
+      if (this.bytesRead > discardEnd) stopDiscarding(this)
+    })
     // node:http calls destroySoon() once a `Connection: close` response is
     // written (`resOnFinish`); this socket's own replacement discards first.
-    if (typeof socket.destroySoon === 'function' && !Object.hasOwn(socket, 'destroySoon')) {
-      const req = entry.req as IncomingMessage
-      const destroySoon = socket.destroySoon
-      socket.destroySoon = function discardThenClose (this: Socket) {
-        if (req.complete || this.destroyed) return destroySoon.call(this)
-        discard(this, req)
-      }
+    const destroySoon = socket.destroySoon
+    socket.destroySoon = function discardThenClose (this: Socket) {
+      if (req.complete || this.destroyed) return destroySoon.call(this)
+      discarding.add(this)
+      discardEnd = this.bytesRead + discardLimit
+      this.end()
+      // node:http resumed the request (`req._dump()`): its body flows to nowhere until it ends.
+      req.once('end', () => stopDiscarding(this))
     }
   }
 
-  function discard (socket: Socket, req: IncomingMessage): void {
-    discarding.add(socket)
-    socket.end()
-    const limit = socket.bytesRead + discardLimit
-    const done = () => {
-      discarding.delete(socket)
-      socket.destroy()
-      events.changed()
-    }
-    socket.on('data', () => { if (socket.bytesRead > limit) done() })
-    // node:http resumed the request (`req._dump()`): its body flows to nowhere until it ends.
-    req.once('end', done)
-    req.once('close', () => { if (!req.complete) done() })
+  function stopDiscarding (socket: Socket): void {
+    if (!discarding.delete(socket)) return
+    socket.destroy()
+    events.changed()
   }
 
   return {
