@@ -4,8 +4,8 @@ import { keepConnectionClose, send } from './respond.js'
 import type { GracefulKoaOptions, GracefulMiddleware, KoaContextLike, KoaNext } from './types.js'
 
 /**
- * Graceful shutdown for Koa 2 and 3. Returns the middleware to mount first;
- * it carries the core handle (`g.graceful`) and the methods an app needs.
+ * Graceful shutdown for Koa 2 and 3. Returns the middleware (mount it
+ * anywhere: the drain's gate lives in the server it is attached to); it carries the core handle (`g.graceful`) and the methods an app needs.
  * Options are validated now: a bad one throws a `TypeError` with code
  * `ERR_GRACEFUL_INVALID_OPTION` naming it.
  *
