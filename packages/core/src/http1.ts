@@ -154,7 +154,12 @@ export function createHttp1Connections (events: Http1Events) {
     // socket (added later, a paused socket never resumes).
     let discardEnd = Infinity
     socket.on('data', function countDiscarded (this: Socket) {
-      if (this.bytesRead > discardEnd) stopDiscarding(this)
+      if (this.bytesRead <= discardEnd) return
+      // Past the bound: stop reading, and give the client a moment to read
+      // its 503 before the close (unread bytes make it a reset).
+      discardEnd = Infinity
+      this.pause()
+      setTimeout(stopDiscarding, reuseGraceMs, this).unref()
     })
     // node:http calls destroySoon() once a `Connection: close` response is
     // written (`resOnFinish`); this socket's own replacement discards first.

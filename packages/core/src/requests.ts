@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Http2ServerRequest, Http2Session } from 'node:http2'
 import type { AnyRequest, AnyResponse, CutRequest } from './types.js'
@@ -22,10 +23,18 @@ export interface InFlight {
 export function closeAfterResponse (entry: Pick<InFlight, 'req' | 'res' | 'socket'>, closeSession: (session: Http2Session) => void = closeGently): void {
   if (entry.socket) {
     if (entry.res.headersSent) return
-    entry.res.setHeader('connection', 'close')
-    // node:http writes `Connection: close` itself when this is false, even if
-    // a framework's error path strips every header (Koa's ctx.onerror does).
-    ;(entry.res as { shouldKeepAlive?: boolean }).shouldKeepAlive = false
+    const res = entry.res as ServerResponse
+    res.setHeader('connection', 'close')
+    res.shouldKeepAlive = false
+    // A framework's error path may strip every header before writing its
+    // error response (Koa's ctx.onerror does): while draining, this
+    // response's `Connection: close` stays. Set on the instance, off the hot path.
+    if (!Object.hasOwn(res, 'removeHeader')) {
+      const removeHeader = res.removeHeader
+      res.removeHeader = function keepConnectionClose (this: ServerResponse, name: string) {
+        if (name.toLowerCase() !== 'connection') removeHeader.call(this, name)
+      }
+    }
   } else {
     const session = (entry.req as Http2ServerRequest).stream?.session
     if (session) closeSession(session)

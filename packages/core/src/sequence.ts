@@ -92,7 +92,10 @@ export function createSequence (parts: SequenceParts): Sequence {
     const drainStarted = Date.now()
     phase = 'drain'
     drainingController.abort(new GracefulError(ErrorCodes.DRAINING, 'draining started'))
-    const listenersClosed = tracker.startDrain(parts.exiting?.() ?? false)
+    // The process exits right after a drain with nothing to wait for: its idle
+    // connections are left for the kernel to close (a FIN each) at exit.
+    const leaveIdle = (parts.exiting?.() ?? false) && !tracker.busy && tasks.size === 0 && notifyHooks.length === 0
+    const listenersClosed = tracker.startDrain(leaveIdle)
     const notifyResults = startNotifyHooks({ signal: deadlineController.signal, deadline: drainDeadline })
     emit('drain', stats())
     log.debug({ ...stats() }, 'graceful: listeners closed, idle connections ended')
@@ -112,7 +115,7 @@ export function createSequence (parts: SequenceParts): Sequence {
       reportCut(cut)
       await waiter.waitFor(() => tracker.inFlight === 0, Math.min(Date.now() + cutFlushMs, budgetEnd))
     }
-    tracker.destroyAll(parts.exiting?.() ?? false)
+    tracker.destroyAll(leaveIdle)
     await Promise.race([listenersClosed, waiter.sleep(Math.min(cutFlushMs, budgetEnd - Date.now()))])
     const drainEnded = Date.now()
 
