@@ -116,7 +116,8 @@ export function createSequence (parts: SequenceParts): Sequence {
       await waiter.waitFor(() => tracker.inFlight === 0, Math.min(Date.now() + cutFlushMs, budgetEnd))
     }
     tracker.destroyAll(leaveIdle)
-    await Promise.race([listenersClosed, waiter.sleep(Math.min(cutFlushMs, budgetEnd - Date.now()))])
+    // net.Server's close callback waits for every connection: those left for the kernel never end before the exit.
+    if (!leaveIdle) await Promise.race([listenersClosed, waiter.sleep(Math.min(cutFlushMs, budgetEnd - Date.now()))])
     const drainEnded = Date.now()
 
     state = 'closed'
