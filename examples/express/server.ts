@@ -31,7 +31,7 @@ const app = express()
 app.disable('x-powered-by')
 
 if (g) {
-  // First: draining 503s and the health endpoints are answered before anything else runs.
+  // The health endpoints (the draining 503s are answered at the server, wherever g is mounted).
   app.use(g)
 } else {
   // Without graceful a service still has health routes; they just never change.
