@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
 import { Server as NetServer, type Socket } from 'node:net'
-import { Server as TlsServer, type TLSSocket } from 'node:tls'
+import type { TLSSocket } from 'node:tls'
 import { debuglog } from 'node:util'
 import { createHttp1Connections } from './http1.js'
 import { createHttp2Sessions } from './http2.js'
@@ -77,7 +77,7 @@ export function createTracker (events: TrackerEvents) {
     const existing = servers.get(server)
     if (existing) return existing.detach
     const h2 = isHttp2Server(server)
-    const tls = server instanceof TlsServer
+    const tls = isTlsServer(server)
 
     function onSocket (socket: Socket): void {
       // A cleartext HTTP/2 server speaks only HTTP/2: its sockets belong to sessions.
@@ -221,6 +221,15 @@ export function createTracker (events: TrackerEvents) {
 }
 
 export type Tracker = ReturnType<typeof createTracker>
+
+/**
+ * tls.Server and what extends it (https, http2's secure server), told by its
+ * API rather than `instanceof`: importing node:tls would load the TLS stack
+ * (and grow the heap every GC walks) in apps that never use it.
+ */
+function isTlsServer (server: object): boolean {
+  return typeof (server as { setSecureContext?: unknown }).setSecureContext === 'function'
+}
 
 function isHttp2Server (server: object): boolean {
   for (let proto = Object.getPrototypeOf(server); proto; proto = Object.getPrototypeOf(proto)) {
