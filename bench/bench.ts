@@ -2,6 +2,9 @@
 // alternatives; writes bench/RESULTS.md and bench/drain-timeline.svg.
 // Loopback only; every loop bounded; every child killed by PID at the end.
 // BENCH_QUICK=1 runs a smaller version (for working on the bench itself).
+// BENCH_ONLY=overhead,idle,drain,second-signal,scale,heap,protocols,reload runs only those
+// sections (with BENCH_QUICK, or written to bench/.tmp/RESULTS.only.md); BENCH_FAMILIES=koa,node:http
+// limits the overhead section to those families. `--only protocols` replaces that section of RESULTS.md.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { guardChildren, killAll, tmpDir } from './lib/children.js'
@@ -20,12 +23,16 @@ import { secondSignal, type SecondSignalResult } from './scenarios/second-signal
 
 const quick = process.env.BENCH_QUICK === '1'
 const onlyProtocols = process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'protocols'
+const sections = ['overhead', 'idle', 'drain', 'second-signal', 'scale', 'heap', 'protocols', 'reload'] as const
+const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : null
+for (const name of only ?? []) if (!sections.includes(name as never)) throw new Error(`BENCH_ONLY: unknown section "${name}" (one of ${sections.join(', ')})`)
+const runs = (section: typeof sections[number]) => only === null || only.has(section)
 
 /** Every count of the bench, sized for ~15 minutes on two cores. */
 const config = {
   overhead: quick
-    ? { rounds: 2, warmupSeconds: 0.5, rpsSeconds: 1, cpuRequests: 5_000, connections: 32 }
-    : { rounds: 5, warmupSeconds: 1, rpsSeconds: 1, cpuRequests: 15_000, connections: 32 },
+    ? { rounds: 2, warmupSeconds: 0.5, rpsSeconds: 1, cpuRequests: 5_000, orderRequests: 1_500, connections: 32 }
+    : { rounds: 5, warmupSeconds: 1, rpsSeconds: 1, cpuRequests: 15_000, orderRequests: 5_000, connections: 32 },
   idle: { sizes: quick ? [1_000] : [1_000, 10_000], trials: { small: quick ? 1 : 3, large: 1 } },
   drain: { fast: 16, slow: 16, slowMs: [100, 600] as const, warmupMs: 1500, tailMs: 250, timeout: 10_000 },
   scale: { size: quick ? 2_000 : 10_000 },
@@ -44,8 +51,9 @@ const config = {
 }
 
 // A quick run must not overwrite the real figures.
-const outFile = new URL(quick ? './.tmp/RESULTS.quick.md' : './RESULTS.md', import.meta.url)
-const svgFile = new URL(quick ? './.tmp/drain-timeline.svg' : './drain-timeline.svg', import.meta.url)
+const partial = quick || only !== null
+const outFile = new URL(quick ? './.tmp/RESULTS.quick.md' : only ? './.tmp/RESULTS.only.md' : './RESULTS.md', import.meta.url)
+const svgFile = new URL(partial ? './.tmp/drain-timeline.svg' : './drain-timeline.svg', import.meta.url)
 const began = performance.now()
 const log = (line: string) => console.log(`[${((performance.now() - began) / 1000).toFixed(0).padStart(4)} s] ${line}`)
 const failures: string[] = []
@@ -108,15 +116,6 @@ async function main (): Promise<void> {
     reload: [] as ReloadResult[],
   }
 
-  // BENCH_ONLY=reload: only the in-place restart scenario (~1 min), into bench/.tmp/RESULTS.reload.md.
-  if (process.env.BENCH_ONLY === 'reload') {
-    await reloadStep(results)
-    results.minutes = (performance.now() - began) / 60_000
-    writeFileSync(join(tmpDir, 'RESULTS.reload.md'), renderResults(results))
-    log(`done: ${join(tmpDir, 'RESULTS.reload.md')}`)
-    return
-  }
-
   // `--only protocols`: just the WebSocket, SSE and HTTP/2 scenarios; their section of
   // RESULTS.md is replaced and the rest kept (and the last run's results.json updated, if any).
   if (onlyProtocols) {
@@ -136,10 +135,11 @@ async function main (): Promise<void> {
   }
 
   log('1/8 hot-path overhead')
-  for (const family of families()) push(results.overhead, await attempt(`overhead ${family.name}`, () => overhead(family, config.overhead, log)))
+  const familyFilter = process.env.BENCH_FAMILIES ? new Set(process.env.BENCH_FAMILIES.split(',').map((s) => s.trim())) : null
+  if (runs('overhead')) for (const family of families().filter((f) => familyFilter === null || familyFilter.has(f.name))) push(results.overhead, await attempt(`overhead ${family.name}`, () => overhead(family, config.overhead, log)))
 
   log('2/8 idle shutdown')
-  for (const size of config.idle.sizes) {
+  for (const size of runs('idle') ? config.idle.sizes : []) {
     for (const target of targets) {
       push(results.idle, await attempt(`idle ${size} ${target.name}`, () => idle(target, size, size > 1_000 ? config.idle.trials.large : config.idle.trials.small, maxFiles, log)))
     }
@@ -148,7 +148,7 @@ async function main (): Promise<void> {
   log('3/8 drain under load')
   const timeline: TimelineRow[] = []
   const byName = new Map<string, DrainResult>()
-  for (const target of targets) {
+  for (const target of runs('drain') ? targets : []) {
     const result = await attempt(`drain ${target.name}`, () => runDrain(target, config.drain))
     if (!result) continue
     byName.set(target.name, result)
@@ -172,26 +172,26 @@ async function main (): Promise<void> {
   writeFileSync(svgFile, timelineSvg(timeline, chartTitle))
 
   log('4/8 second signal')
-  for (const target of targets.filter((t) => t.group !== 'bare')) push(results.secondSignal, await attempt(`second signal ${target.name}`, () => secondSignal(target, log)))
+  for (const target of targets.filter((t) => runs('second-signal') && t.group !== 'bare')) push(results.secondSignal, await attempt(`second signal ${target.name}`, () => secondSignal(target, log)))
 
-  log(`5/7 scale: ${config.scale.size} connections with a request in flight`)
-  for (const target of targets.filter((t) => t.group !== 'bare' || t.name === 'node:http (bare)')) {
+  log(`5/8 scale: ${config.scale.size} connections with a request in flight`)
+  for (const target of targets.filter((t) => runs('scale') && (t.group !== 'bare' || t.name === 'node:http (bare)'))) {
     push(results.scale, await attempt(`scale ${target.name}`, () => scale(target, config.scale.size, maxFiles, log)))
   }
 
   log('6/8 heap after many requests')
-  for (const target of targets.filter((t) => t.group !== 'bare')) {
+  for (const target of targets.filter((t) => runs('heap') && t.group !== 'bare')) {
     const total = target.name === '@graceful/core' ? config.heap.core : target.group === 'graceful' ? config.heap.plugins : config.heap.others
     push(results.heap, await attempt(`heap ${target.name}`, () => heap(target, total, config.heap.chunk, config.heap.warmup, log)))
   }
 
   log('7/8 beyond plain HTTP: WebSocket, SSE, HTTP/2 GOAWAY')
-  results.protocols = await attempt('protocols', () => protocols(log, config.protocols))
-  await reloadStep(results)
+  if (runs('protocols')) results.protocols = await attempt('protocols', () => protocols(log, config.protocols))
+  if (runs('reload')) await reloadStep(results)
 
   results.minutes = (performance.now() - began) / 60_000
   for (const failure of failures) notes.push(`Failed and left out: ${failure}.`)
-  writeFileSync(join(tmpDir, 'results.json'), JSON.stringify(results, null, 2))
+  writeFileSync(join(tmpDir, partial ? 'results.partial.json' : 'results.json'), JSON.stringify(results, null, 2))
   writeFileSync(outFile, renderResults(results))
   log(`done in ${results.minutes.toFixed(1)} min: ${outFile.pathname}, ${svgFile.pathname}`)
 }

@@ -49,6 +49,12 @@ export function renderResults (r: BenchResults): string {
   out.push('')
   out.push('Chart: [drain timeline](drain-timeline.svg) (requests per 50 ms by outcome, plugin vs bare).', '')
 
+  if (r.overhead.length > 0) {
+    out.push('## Hot path: graceful against the bare framework and the alternatives', '')
+    out.push('Server CPU time per request, contender ÷ the bare server of the same app loaded at the same time (> 1 costs more), median over the rounds (min–max). Hello world: `GET /`. Realistic route: `POST /order`, a ~1 KB JSON body parsed and serialised, ~1 ms of awaited work. A/A: a second bare server, the noise floor. Contract: graceful ≤ 1.02 with the range containing 1, and ≤ 0.01 above the best alternative.', '')
+    out.push(markdownTable(comparisonTable(r.overhead)), '')
+  }
+
   out.push('## Against the performance contract', '')
   out.push(markdownTable(contract(r)), '')
 
@@ -103,6 +109,32 @@ function reloadTable (results: ReloadResult[]): Table {
     head: ['app', 'how', 'ready', 'done', 'gap', 'requests', ...outcomes.map((o) => outcomeLabels[o])],
     rows: results.map((r) => [r.name, r.mode, ms(r.toReadyMs), ms(r.totalMs), r.mode === 'reload' ? '–' : ms(r.gapMs), int(r.requests), ...outcomes.map((o) => int(r.counts[o]))]),
   }
+}
+
+/** CPU per request, contender ÷ bare: the inverse of the requests-per-CPU-second ratio. */
+const cost = (ratios: number[]) => ratios.map((n) => 1 / n)
+const costCell = (ratios: number[]) => ratios.length === 0 ? '–' : pm(cost(ratios), ratio)
+
+function comparisonTable (results: OverheadResult[]): Table {
+  const rows: string[][] = []
+  // The alternatives of a framework can live in their own family (Fastify's run on the bench's own app).
+  const frameworkOf = (family: string) => family.replace(/ \(bench app\)$/, '')
+  const frameworks = [...new Set(results.map((f) => frameworkOf(f.family)))]
+  for (const framework of frameworks) {
+    const families = results.filter((f) => frameworkOf(f.family) === framework)
+    const oursSeries = families.flatMap((f) => f.contenders.filter((c) => ours(c.name)))
+    const alternatives = families.flatMap((f) => f.contenders.filter((c) => !ours(c.name)))
+    const bestAlt = (pick: (s: OverheadSeries) => number[]) => alternatives.length === 0 ? null : Math.min(...alternatives.map((a) => median(cost(pick(a)))))
+    for (const s of oursSeries) {
+      const hello = cost(s.cpuRatio)
+      const best = bestAlt((a) => a.cpuRatio)
+      const met = median(hello) <= 1.02 && Math.min(...hello) <= 1 && Math.max(...hello) >= 1 && (best === null || median(hello) <= best + 0.01)
+      rows.push([`**${framework}**`, `**${s.name}**`, costCell(s.cpuRatio), costCell(s.orderCpuRatio ?? []), verdict(met)])
+    }
+    for (const a of alternatives) rows.push(['', a.name, costCell(a.cpuRatio), costCell(a.orderCpuRatio ?? []), ''])
+    for (const f of families) rows.push(['', `A/A (${f.baseline.name} twice)`, costCell(f.twin.cpuRatio), costCell(f.twin.orderCpuRatio ?? []), ''])
+  }
+  return { head: ['framework', 'server', 'hello world', 'realistic route', 'contract'], rows }
 }
 
 function overheadTable (results: OverheadResult[]): Table {

@@ -19,6 +19,10 @@ export interface CannonOptions {
   amount?: number
   /** @default '/' */
   path?: string
+  /** @default 'GET' */
+  method?: string
+  body?: string
+  headers?: Record<string, string>
   /** Open loop: at most this many requests per second over all connections. */
   rate?: number
 }
@@ -32,6 +36,9 @@ export async function cannon (origin: string, options: CannonOptions): Promise<C
   const result = await autocannon({
     url: `${origin}${options.path ?? '/'}`,
     connections: options.connections ?? 32,
+    ...(options.method ? { method: options.method as 'POST' } : {}),
+    ...(options.body !== undefined ? { body: options.body } : {}),
+    ...(options.headers ? { headers: options.headers } : {}),
     pipelining: 1,
     timeout: 10,
     ...(options.rate ? { overallRate: options.rate } : {}),

@@ -31,6 +31,8 @@ export interface Family {
   name: string
   baseline: ServerSpec
   contenders: (ServerSpec & { ours?: boolean })[]
+  /** Measured in the hot-path section only: the shutdown scenarios already run these libraries on node:http. */
+  overheadOnly?: boolean
 }
 
 export function families (): Family[] {
@@ -50,6 +52,30 @@ export function families (): Family[] {
       { name: 'http-graceful-shutdown', file: server('http-graceful-shutdown') },
     ],
   })
+  // The alternatives on Express and Koa wrap the bench's own app of that framework
+  // (servers/wrapped.ts), compared with that app bare.
+  const wrapped = (app: 'express' | 'koa', lib: string, name: string): ServerSpec => ({ name, file: server('wrapped'), env: { APP: app, LIB: lib } })
+  if (availableFrameworks().includes('express')) {
+    list.push({
+      name: 'express (bench app)',
+      overheadOnly: true,
+      baseline: wrapped('express', 'bare', 'express app (bare)'),
+      contenders: [
+        wrapped('express', 'terminus', '@godaddy/terminus on express'),
+        wrapped('express', 'http-terminator', 'http-terminator on express'),
+        wrapped('express', 'stoppable', 'stoppable on express'),
+        wrapped('express', 'http-graceful-shutdown', 'http-graceful-shutdown on express'),
+      ],
+    })
+  }
+  if (availableFrameworks().includes('koa')) {
+    list.push({
+      name: 'koa (bench app)',
+      overheadOnly: true,
+      baseline: wrapped('koa', 'bare', 'koa app (bare)'),
+      contenders: [wrapped('koa', 'http-graceful-shutdown', 'http-graceful-shutdown on koa')],
+    })
+  }
   list.push({
     name: 'fastify (bench app)',
     baseline: { name: 'fastify app (bare)', file: server('fastify-bare') },
@@ -75,7 +101,7 @@ export interface Target extends ServerSpec {
 
 /** Every server the shutdown scenarios run: ours, the bare baselines, the alternatives. */
 export function shutdownTargets (): Target[] {
-  const all = families()
+  const all = families().filter((family) => !family.overheadOnly)
   const spec = ({ name, file, env }: ServerSpec): ServerSpec => env ? { name, file, env } : { name, file }
   const ours: Target[] = []
   const bare: Target[] = []

@@ -16,6 +16,8 @@ export interface OverheadConfig {
   rpsSeconds: number
   /** Requests per server in the CPU run. */
   cpuRequests: number
+  /** Requests per server in the CPU run of the realistic route (`POST /order`). */
+  orderRequests: number
   connections: number
 }
 
@@ -33,6 +35,18 @@ export interface OverheadSeries {
   /** Baseline CPU per request ÷ this one's (requests per CPU-second ratio), each round. */
   cpuRatio: number[]
   cpuRatioTicks: number[]
+  /** The realistic route (`POST /order`: JSON body parsed and serialised, ~1 ms awaited): µs of CPU per request each round. */
+  orderCpuUs: number[]
+  /** Baseline CPU per request ÷ this one's on the realistic route, each round. */
+  orderCpuRatio: number[]
+}
+
+/** The realistic route's request: a ~1 KB JSON order. */
+export const orderRequest = {
+  path: '/order',
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ items: Array.from({ length: 20 }, (_, i) => ({ sku: `sku-${1000 + i}`, name: `item number ${i}`, qty: 1 + (i % 3), price: 9.99 + i })) }),
 }
 
 export interface OverheadResult {
@@ -45,7 +59,7 @@ export interface OverheadResult {
   invalid: string[]
 }
 
-const series = (name: string): OverheadSeries => ({ name, rps: [], cpuUs: [], cpuUsTicks: [], rpsRatio: [], cpuRatio: [], cpuRatioTicks: [] })
+const series = (name: string): OverheadSeries => ({ name, rps: [], cpuUs: [], cpuUsTicks: [], rpsRatio: [], cpuRatio: [], cpuRatioTicks: [], orderCpuUs: [], orderCpuRatio: [] })
 
 export async function overhead (family: Family, config: OverheadConfig, log: (line: string) => void): Promise<OverheadResult> {
   const specs = [family.baseline, twin(family.baseline), ...family.contenders]
@@ -71,28 +85,36 @@ export async function overhead (family: Family, config: OverheadConfig, log: (li
       }
 
       const perServer = Math.max(4, Math.floor(config.connections / servers.length))
-      const before = servers.map((server) => server.cpu())
-      const cpu: { us: number, usTicks: number }[] = []
-      await Promise.all(order.map(async (i) => {
-        const server = servers[i]!
-        const result = await cannon(server.origin, { amount: config.cpuRequests, connections: perServer })
-        const after = server.cpu()
-        if (result.errors + result.non2xx > 0) invalid.push(`round ${round + 1} CPU ${specs[i]!.name}: ${result.errors} errors, ${result.non2xx} non-2xx`)
-        cpu[i] = perRequest(before[i]!, after, result.total, tick)
-      }))
+      /** Every server loaded at once with the same request count; CPU per request of each. */
+      const cpuRun = async (what: string, amount: number, request: Partial<typeof orderRequest>) => {
+        const before = servers.map((server) => server.cpu())
+        const cpu: { us: number, usTicks: number }[] = []
+        await Promise.all(order.map(async (i) => {
+          const server = servers[i]!
+          const result = await cannon(server.origin, { amount, connections: perServer, ...request })
+          const after = server.cpu()
+          if (result.errors + result.non2xx > 0) invalid.push(`round ${round + 1} ${what} ${specs[i]!.name}: ${result.errors} errors, ${result.non2xx} non-2xx`)
+          cpu[i] = perRequest(before[i]!, after, result.total, tick)
+        }))
+        return cpu
+      }
+      const cpu = await cpuRun('CPU', config.cpuRequests, {})
+      const orderCpu = await cpuRun('CPU /order', config.orderRequests, orderRequest)
 
       servers.forEach((_, i) => {
         all[i]!.rps.push(rps[i]!)
         all[i]!.cpuUs.push(cpu[i]!.us)
         all[i]!.cpuUsTicks.push(cpu[i]!.usTicks)
+        all[i]!.orderCpuUs.push(orderCpu[i]!.us)
       })
       for (const [i, entry] of all.entries()) {
         if (i === 0) continue
         entry.rpsRatio.push(rps[i]! / rps[0]!)
         entry.cpuRatio.push(cpu[0]!.us / cpu[i]!.us)
         entry.cpuRatioTicks.push(cpu[0]!.usTicks / cpu[i]!.usTicks)
+        entry.orderCpuRatio.push(orderCpu[0]!.us / orderCpu[i]!.us)
       }
-      log(`overhead ${family.name} round ${round + 1}/${config.rounds}: ` + all.slice(1).map((s) => `${s.name} req/s ×${s.rpsRatio.at(-1)!.toFixed(3)} CPU ×${s.cpuRatio.at(-1)!.toFixed(3)}`).join(', '))
+      log(`overhead ${family.name} round ${round + 1}/${config.rounds}: ` + all.slice(1).map((s) => `${s.name} req/s ×${s.rpsRatio.at(-1)!.toFixed(3)} CPU ×${s.cpuRatio.at(-1)!.toFixed(3)} /order CPU ×${s.orderCpuRatio.at(-1)!.toFixed(3)}`).join(', '))
     } finally {
       await stopAll(started)
     }

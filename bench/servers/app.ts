@@ -30,7 +30,28 @@ export function app (req: IncomingMessage, res: ServerResponse): void {
     setTimeout(() => text(res, 200, `slow ${ms}\n`), ms)
     return
   }
+  if (url === '/order' && req.method === 'POST') return order(req, res)
   text(res, 404, 'not found\n')
+}
+
+/** The realistic route: a JSON body parsed, ~1 ms of awaited work, JSON back. */
+function order (req: IncomingMessage, res: ServerResponse): void {
+  const chunks: Buffer[] = []
+  req.on('data', (chunk: Buffer) => chunks.push(chunk))
+  req.on('end', () => {
+    const total = orderTotal(JSON.parse(Buffer.concat(chunks).toString()) as OrderBody)
+    setTimeout(() => {
+      const body = JSON.stringify(total)
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) })
+      res.end(body)
+    }, 1)
+  })
+}
+
+interface OrderBody { items?: { qty: number, price: number }[] }
+function orderTotal (body: OrderBody) {
+  const items = body.items ?? []
+  return { id: Date.now(), count: items.length, total: items.reduce((sum, item) => sum + item.qty * item.price, 0) }
 }
 
 function text (res: ServerResponse, status: number, body: string): void {
@@ -45,6 +66,10 @@ export function routes (fastify: FastifyInstance): void {
     const ms = slowMs(request.url)
     await new Promise((resolve) => setTimeout(resolve, ms))
     return `slow ${ms}\n`
+  })
+  fastify.post<{ Body: OrderBody }>('/order', async (request) => {
+    await new Promise((resolve) => setTimeout(resolve, 1))
+    return orderTotal(request.body)
   })
 }
 

@@ -33,7 +33,7 @@ const app = express()
 app.disable('x-powered-by')
 
 if (g) {
-  // First: draining 503s and the health endpoints are answered before anything else runs.
+  // The health endpoints (the draining 503s are answered at the server, wherever g is mounted).
   app.use(g)
 } else {
   // Without graceful a service still has health routes; they just never change.
@@ -49,6 +49,13 @@ app.get('/slow', async (req, res) => {
   const ms = Math.min(Math.max(Number(req.query.ms ?? 100) || 0, 0), maxSlowMs)
   await sleep(ms)
   res.type('text/plain').send(`slow ${ms}\n`)
+})
+
+// A route like yours: a JSON body parsed, ~1 ms of awaited work (a database call), JSON back.
+app.post('/order', express.json(), async (req, res) => {
+  const items = (req.body as { items?: { qty: number, price: number }[] }).items ?? []
+  await sleep(1)
+  res.json({ id: Date.now(), count: items.length, total: items.reduce((sum, item) => sum + item.qty * item.price, 0) })
 })
 
 const onError: ErrorRequestHandler = (error, req, res, next) => {

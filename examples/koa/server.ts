@@ -51,6 +51,13 @@ if (g) {
 app.use(async (ctx) => {
   if (ctx.path === '/') {
     ctx.body = 'hello\n'
+  } else if (ctx.path === '/order' && ctx.method === 'POST') {
+    // A route like yours: a JSON body parsed, ~1 ms of awaited work (a database call), JSON back.
+    const chunks: Buffer[] = []
+    for await (const chunk of ctx.req) chunks.push(chunk as Buffer)
+    const items = (JSON.parse(Buffer.concat(chunks).toString()) as { items?: { qty: number, price: number }[] }).items ?? []
+    await new Promise((resolve) => setTimeout(resolve, 1))
+    ctx.body = { id: Date.now(), count: items.length, total: items.reduce((sum, item) => sum + item.qty * item.price, 0) }
   } else if (ctx.path === '/slow') {
     const ms = Math.min(Math.max(Number(ctx.query.ms ?? 100) || 0, 0), maxSlowMs)
     await new Promise((resolve) => setTimeout(resolve, ms))

@@ -20,6 +20,8 @@ const isSet = (value: string | undefined): value is string => value !== undefine
 // its own error naming the variable, before anything listens). Options given
 // here would win over them.
 const options: GracefulModuleOptions = {}
+// RELOAD=1: SIGHUP starts a new copy on the same socket, then this one drains (see @graceful/core's README).
+if (env.RELOAD === '1') options.reload = isSet(env.RELOAD_TIMEOUT) ? { timeout: Number(env.RELOAD_TIMEOUT) } : true
 const port = isSet(env.PORT) ? Number(env.PORT) : 3000
 if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError(`PORT must be a port number (0 for any free port), got "${env.PORT}"`)
 const host = isSet(env.HOST) ? env.HOST : '0.0.0.0'

@@ -4,10 +4,10 @@ import { until, within } from '../helpers/deferred.js'
 import { openConnection } from '../helpers/raw-connection.js'
 import { targets } from '../helpers/targets.js'
 
-// Issue 11, "never silent by default": without a logger, core, Express and Koa write warnings
-// and errors to stderr, one pino-compatible JSON line each; `logger: false` silences.
-// (Fastify's default is `app.log`, covered by its own package.)
-const serverTargets = targets.filter((target) => target.name !== 'fastify')
+// Never silent by default: without a logger, core, Express and Koa write warnings and errors to
+// stderr, one pino-compatible JSON line each; `logger: false` silences. (Fastify's default is
+// `app.log`, NestJS's is Nest's own Logger: each covered by its own package.)
+const serverTargets = targets.filter((target) => target.name !== 'fastify' && !target.name.startsWith('nestjs'))
 
 interface Line { level: number, msg: string, err?: { stack?: string }, hook?: string, holding?: string[] }
 

@@ -7,6 +7,7 @@ import { ExpressAdapter } from '@nestjs/platform-express'
 import { FastifyAdapter } from '@nestjs/platform-fastify'
 import { enableGracefulShutdown, GRACEFUL, GracefulModule, type Graceful, type GracefulModuleOptions } from '@graceful/nestjs'
 import type { AppSpec, RunningApp } from '../helpers/target.js'
+import { serveWebSockets } from '../helpers/websockets.js'
 
 export type NestPlatform = 'express' | 'fastify'
 
@@ -37,6 +38,8 @@ const rawOf = (res: PlatformResponse): ServerResponse => res.raw ?? (res as unkn
 export async function startNestApp (platform: NestPlatform, spec: NestAppSpec = {}): Promise<NestApp> {
   const errors: unknown[] = []
   let closeHookRuns = 0
+  // The core handle, as a provider would inject it (GRACEFUL); set once the app is created.
+  let graceful: Graceful | undefined
   const notify = (msg: string, fields: Record<string, unknown>) => {
     // In a forked child (test/fixtures/serve.ts) the parent sees Nest's hooks as log lines.
     process.send?.({ type: 'log', level: 'info', msg, fields })
@@ -60,12 +63,20 @@ export async function startNestApp (platform: NestPlatform, spec: NestAppSpec = 
       return new StreamableFile(body, { type: 'text/plain' })
     }
 
+    events () {
+      // Either platform pipes the body into the response: the body stream is what the drain ends.
+      const body = new PassThrough()
+      body.write('data: hello\n\n')
+      graceful?.stream(body, { sse: true })
+      return new StreamableFile(body, { type: 'text/event-stream' })
+    }
+
     boom () {
       throw new Error('boom')
     }
   }
   Controller()(RoutesController)
-  for (const [name, withRes] of [['fast', true], ['slow', true], ['stream', false], ['boom', false]] as const) {
+  for (const [name, withRes] of [['fast', true], ['slow', true], ['stream', false], ['events', false], ['boom', false]] as const) {
     const descriptor = Object.getOwnPropertyDescriptor(RoutesController.prototype, name) as PropertyDescriptor
     if (withRes) Res()(RoutesController.prototype, name, 0)
     Get(name)(RoutesController.prototype, name, descriptor)
@@ -108,19 +119,22 @@ export async function startNestApp (platform: NestPlatform, spec: NestAppSpec = 
   if (setup === 'shutdown-hooks-first') app.enableShutdownHooks()
   if (setup !== 'none') enableGracefulShutdown(app)
   spec.beforeListen?.(app)
+  graceful = app.get<Graceful>(GRACEFUL)
   await app.listen(0, '127.0.0.1')
-  const graceful = app.get<Graceful>(GRACEFUL)
+  const wss = spec.websockets ? serveWebSockets(graceful, app.getHttpServer()) : undefined
 
+  const handle = graceful
   return {
     app,
     port: (app.getHttpServer().address() as AddressInfo).port,
     graceful,
+    wss,
     errors,
     close: () => app.close(),
     closeHookRuns: () => closeHookRuns,
     [Symbol.asyncDispose]: async () => {
       // Skip whatever is left of a shutdown, then let Nest run its close (once).
-      await graceful.force('dispose')
+      await handle.force('dispose')
       await app.close()
     },
   }

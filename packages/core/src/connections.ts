@@ -1,231 +1,161 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import type { IncomingMessage } from 'node:http'
-import type { Http2Session } from 'node:http2'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
 import { Server as NetServer, type Socket } from 'node:net'
-import { Server as TlsServer, type TLSSocket } from 'node:tls'
+import type { TLSSocket } from 'node:tls'
 import { debuglog } from 'node:util'
-import { closeHttp2Session } from './http2-goaway.js'
-import { closeAfterResponse, cutRequest, describe } from './requests.js'
+import { createHttp1Connections } from './http1.js'
+import { createHttp2Sessions } from './http2.js'
+import { closeAfterResponse, describe, type InFlight } from './requests.js'
+import { takeOverRequests } from './server-gate.js'
 import type { AnyRequest, AnyResponse, CutRequest, Rejection } from './types.js'
+import { createUpgrades } from './upgrades.js'
+
+export type { InFlight } from './requests.js'
 
 const debug = debuglog('graceful')
-// A connection whose last response ended this recently may be reusing itself
-// right now: its next request is likely on the wire. It gets this long to
-// arrive (and be answered with the draining 503) before the FIN, instead of
-// meeting a closed socket: the keep-alive race every HTTP/1.1 server has.
-const reuseGraceMs = 50
-// node:http publishes this for every finished response: cheaper per request
-// than a listener on each response. Aborted responses are settled when their
-// socket closes. https://nodejs.org/api/diagnostics_channel.html#http
-const responseFinish = 'http.server.response.finish'
 
 /** Any server a user can attach: node:http, node:https, node:http2 (plain or secure). */
 export type AttachableServer = NetServer
 
-/** One request the tracker is waiting for. */
-export interface InFlight {
-  req: AnyRequest
-  res: AnyResponse
-  /** The HTTP/1 socket, or null for an HTTP/2 stream. */
-  socket: Socket | null
-  start: number
-  rejected: boolean
-  cut: boolean
-}
-
-/**
- * What the tracker needs from the state machine. Kept as callbacks so the
- * tracker knows nothing of states or timers.
- */
+/** What the tracker needs from the rest of graceful. It knows its own phase. */
 export interface TrackerEvents {
-  /** `'accepting'`, `'delay'` (serving with Connection: close) or `'drain'`. */
-  phase: () => 'accepting' | 'delay' | 'drain'
   /** Something was released: re-check whether the drain is complete. */
   changed: () => void
   settled: (entry: InFlight) => void
   listening: () => void
+  /** Served while draining (on a closing connection): health probes, and every request after a reload handed over. */
+  servedWhileDraining: (req: AnyRequest) => boolean
+  rejectionFor: (req: AnyRequest) => Rejection
 }
 
-/** An HTTP/1 connection: its requests in flight, and when its last response ended. */
-interface Connection {
-  requests: InFlight[]
-  lastDone: number
+interface Attached {
+  detach: () => void
+  /** Gives the server its own request listeners back (set while the shutdown runs). */
+  restore: (() => void) | null
+  h2: boolean
 }
 
-/** Tracks connections, requests, HTTP/2 sessions and upgraded sockets of every attached server. */
+/**
+ * Tracks every attached server: HTTP/1 connections (`http1.ts`), HTTP/2
+ * sessions and streams (`http2.ts`), upgraded sockets (`upgrades.ts`), and,
+ * from the trigger on, the gate in front of each server's request listeners
+ * (`server-gate.ts`). Its phase is its own: `accepting` → `closing` (the
+ * trigger: served with `Connection: close`) → `draining` (new requests get the 503).
+ */
 export function createTracker (events: TrackerEvents) {
-  const servers = new Map<AttachableServer, () => void>()
-  // Idle means no request in flight: a socket that has not yet delivered a
-  // complete request head is idle too (slowloris).
-  const sockets = new Map<Socket, Connection>()
-  // Idle sockets in their reuse window at the drain start (see reuseGraceMs).
-  const reusing = new Set<Socket>()
-  let reuseTimer: NodeJS.Timeout | undefined
-  let subscribed = false
+  const servers = new Map<AttachableServer, Attached>()
+  const http1 = createHttp1Connections(events)
+  const http2 = createHttp2Sessions(events)
+  const upgrades = createUpgrades(events.changed, http1.leave)
   // Raw TCP sockets of TLS servers: they never hold the drain, but are destroyed at the end.
   const raw = new Set<Socket>()
-  const sessions = new Set<Http2Session>()
-  const upgraded = new Set<Socket>()
-  // HTTP/2 streams in flight. HTTP/1 requests live in their connection's list:
-  // no per-request map entry on the hot path.
-  const streams = new Map<AnyResponse, InFlight>()
-  let inFlightCount = 0
+  let phase: 'accepting' | 'closing' | 'draining' = 'accepting'
 
-  /** Every request in flight, HTTP/1 and HTTP/2. Off the hot path only. */
-  function entries (): InFlight[] {
-    const all: InFlight[] = []
-    for (const connection of sockets.values()) all.push(...connection.requests)
-    all.push(...streams.values())
-    return all
+  function onRawClose (this: Socket): void {
+    raw.delete(this)
   }
 
-  /** The tracked entry of a request, if an attached server saw it. */
-  function find (req: AnyRequest, res: AnyResponse): InFlight | undefined {
-    if (req.httpVersionMajor === 2) return streams.get(res)
-    return sockets.get((req as IncomingMessage).socket)?.requests.find((entry) => entry.res === res)
+  /** One request reaching an attached server after the trigger. */
+  function admit (req: AnyRequest, res: AnyResponse): boolean {
+    const entry = req.httpVersionMajor === 2
+      ? http2.track(req as Http2ServerRequest, res as Http2ServerResponse)
+      : http1.track(req as IncomingMessage, res as ServerResponse, Date.now())
+    // Marks it as decided: an adapter's own gate further down lets it through.
+    admitted.add(req)
+    if (phase === 'draining' && !events.servedWhileDraining(req)) {
+      debug('503 %s %s', req.method, req.url)
+      if (entry.socket) http1.reject(entry, events.rejectionFor(req))
+      else http2.reject(entry, events.rejectionFor(req))
+      return false
+    }
+    closeAfterResponse(entry)
+    return true
   }
+  const admitted = new WeakSet<AnyRequest>()
 
   function attach (server: AttachableServer): () => void {
     const existing = servers.get(server)
-    if (existing) return existing
+    if (existing) return existing.detach
     const h2 = isHttp2Server(server)
-    const tls = server instanceof TlsServer
+    const tls = isTlsServer(server)
 
-    const onSocket = (socket: Socket) => {
-      // A plain HTTP/2 server speaks only HTTP/2: its sockets belong to sessions.
-      if (h2 && !tls) return
+    function onSocket (socket: Socket): void {
+      // A cleartext HTTP/2 server speaks only HTTP/2: its sockets belong to sessions.
+      if (h2 && !tls) return http2.addSocket(socket)
       if ((socket as TLSSocket).alpnProtocol === 'h2') return
-      const connection: Connection = { requests: [], lastDone: 0 }
-      sockets.set(socket, connection)
-      socket.once('close', () => {
-        // Requests still open on a closed socket were aborted (or queued behind a closing response).
-        for (const entry of [...connection.requests]) settle(entry)
-        sockets.delete(socket)
-        reusing.delete(socket)
-        events.changed()
-      })
-      // Accepted before the listener closed, arriving after: it is idle, end it now.
-      if (events.phase() === 'drain') endIdle(socket)
+      http1.add(socket)
     }
-    const onRaw = (socket: Socket) => {
+    function onRaw (socket: Socket): void {
       raw.add(socket)
-      socket.once('close', () => raw.delete(socket))
+      socket.on('close', onRawClose)
     }
-    const onSession = (session: Http2Session) => {
-      sessions.add(session)
-      session.once('close', () => {
-        sessions.delete(session)
-        events.changed()
-      })
-      if (events.phase() === 'drain') closeHttp2Session(session)
-    }
-    const onRequest = (req: AnyRequest, res: AnyResponse) => {
-      if (req.httpVersionMajor === 2) {
-        const entry: InFlight = { req, res, socket: null, start: Date.now(), rejected: false, cut: false }
-        streams.set(res, entry)
-        inFlightCount++
-        res.once('close', () => settle(entry))
-        return
-      }
-      const socket = (req as IncomingMessage).socket
-      let connection = sockets.get(socket)
-      if (!connection) {
-        onSocket(socket)
-        connection = sockets.get(socket) ?? { requests: [], lastDone: 0 }
-      }
-      connection.requests.push({ req, res, socket, start: Date.now(), rejected: false, cut: false })
-      inFlightCount++
-    }
-    const onUpgrade = (_req: IncomingMessage, socket: Socket) => {
-      sockets.delete(socket)
-      upgraded.add(socket)
-      socket.once('close', () => {
-        upgraded.delete(socket)
-        events.changed()
-      })
+    // HTTP/2 streams are tracked from their arrival (see http2.ts).
+    function trackStream (req: AnyRequest, res: AnyResponse): void {
+      if (req.httpVersionMajor === 2) http2.track(req as Http2ServerRequest, res as Http2ServerResponse)
     }
     // Listening to 'upgrade' changes what Node does with upgrade requests, so
     // track them only once the application itself handles upgrades.
     let upgradeTracked = false
-    const trackUpgrades = () => {
+    function trackUpgrades (): void {
       if (upgradeTracked) return
       upgradeTracked = true
-      server.prependListener('upgrade', onUpgrade)
+      server.prependListener('upgrade', upgrades.onUpgrade)
     }
-    const onNewListener = (event: string | symbol) => {
+    function onNewListener (event: string | symbol): void {
       if (event === 'upgrade') trackUpgrades()
     }
 
     server.on(tls ? 'secureConnection' : 'connection', onSocket)
     if (tls) server.on('connection', onRaw)
-    if (h2) server.on('session', onSession)
-    // First, so the request is counted before any framework code runs.
-    server.prependListener('request', onRequest)
+    if (h2) {
+      server.on('session', http2.addSession)
+      server.prependListener('request', trackStream)
+    }
+    // node:http without `socket._httpMessage` (a future Node): track requests while accepting.
+    if (http1.fallback && !(h2 && !tls)) server.prependListener('request', http1.trackEarly as never)
     if (server.listenerCount('upgrade') > 0) trackUpgrades()
     else server.on('newListener', onNewListener)
     server.on('listening', events.listening)
-    if (!h2 || tls) subscribeFinish()
 
-    const detach = () => {
+    const attached: Attached = { h2, restore: null, detach }
+    function detach (): void {
       server.off(tls ? 'secureConnection' : 'connection', onSocket)
       server.off('connection', onRaw)
-      server.off('session', onSession)
-      server.off('request', onRequest)
-      server.off('upgrade', onUpgrade)
+      server.off('session', http2.addSession)
+      server.off('request', trackStream)
+      server.off('request', http1.trackEarly as never)
+      server.off('upgrade', upgrades.onUpgrade)
       server.off('newListener', onNewListener)
       server.off('listening', events.listening)
+      attached.restore?.()
       servers.delete(server)
-      if (servers.size === 0) unsubscribeFinish()
     }
-    servers.set(server, detach)
+    servers.set(server, attached)
+    if (phase !== 'accepting') takeOver(server, attached)
     return detach
   }
 
-  function onFinish (message: unknown): void {
-    const { response, socket } = message as { response: AnyResponse, socket: Socket }
-    const requests = sockets.get(socket)?.requests
-    if (!requests) return
-    // Usually one entry; a few with pipelining.
-    for (const entry of requests) {
-      if (entry.res === response) return settle(entry)
-    }
-  }
-  function subscribeFinish (): void {
-    if (subscribed) return
-    subscribed = true
-    subscribe(responseFinish, onFinish)
-  }
-  function unsubscribeFinish (): void {
-    if (!subscribed) return
-    subscribed = false
-    unsubscribe(responseFinish, onFinish)
+  function takeOver (server: AttachableServer, attached: Attached): void {
+    attached.restore ??= takeOverRequests(server, admit, (listener) => listener.name === 'trackStream' || listener === (http1.trackEarly as unknown as typeof listener))
   }
 
-  function settle (entry: InFlight): void {
-    if (entry.socket) {
-      const connection = sockets.get(entry.socket)
-      const index = connection ? connection.requests.indexOf(entry) : -1
-      if (!connection || index === -1) return
-      connection.requests.splice(index, 1)
-      connection.lastDone = Date.now()
-      // Idle from now on: never wait for keepAliveTimeout while draining.
-      if (connection.requests.length === 0 && events.phase() === 'drain') endIdle(entry.socket)
-    } else if (!streams.delete(entry.res)) {
-      return
-    }
-    inFlightCount--
-    events.settled(entry)
-    events.changed()
+  /** The trigger: gate every server, ask what is in flight to close its connection after its response. */
+  function startClosing (): void {
+    if (phase !== 'accepting') return
+    phase = 'closing'
+    for (const [server, attached] of servers) takeOver(server, attached)
+    http1.startClosing()
+    http2.startClosing()
   }
 
-  /** Close now: with nothing unread on an idle socket, the kernel sends a FIN. */
-  function endIdle (socket: Socket): void {
-    reusing.delete(socket)
-    if (!socket.destroyed) socket.destroy()
-  }
-
-  /** Stop accepting, end idle connections, ask the busy ones to close after their response. */
-  function startDrain (): Promise<void> {
+  /**
+   * Stop accepting, end idle connections, GOAWAY to sessions. With
+   * `leaveIdle` (the process exits right after), idle connections are left
+   * for the kernel to close at exit.
+   */
+  function startDrain (leaveIdle = false): Promise<void> {
+    startClosing()
+    phase = 'draining'
     // net.Server's close stops listening and nothing else: node:http's own close
     // (Node ≥ 19) also destroys every idle connection at once, the ones being
     // reused this very moment included. Idle connections are ours to end.
@@ -233,72 +163,73 @@ export function createTracker (events: TrackerEvents) {
       if (!server.listening) return resolve()
       NetServer.prototype.close.call(server, () => resolve())
     }))
-    const now = Date.now()
-    for (const [socket, connection] of sockets) {
-      if (connection.requests.length > 0) continue
-      if (now - connection.lastDone < reuseGraceMs) reusing.add(socket)
-      else endIdle(socket)
-    }
-    if (reusing.size > 0) {
-      reuseTimer = setTimeout(() => {
-        for (const socket of reusing) endIdle(socket)
-        events.changed()
-      }, reuseGraceMs)
-    }
-    for (const entry of entries()) closeAfterResponse(entry)
-    for (const session of sessions) closeHttp2Session(session)
-    debug('drain started: %d sockets, %d sessions, %d in flight', sockets.size, sessions.size, inFlightCount)
+    http1.startDrain(leaveIdle)
+    http2.startDrain()
+    debug('drain started: %d sockets, %d sessions, %d in flight', http1.size, http2.sessions, inFlight())
     return Promise.all(closed).then(() => undefined)
   }
 
-  /** The deadline: 503 for what has not started, destroy the rest. */
-  function cut (rejection: Rejection): CutRequest[] {
-    const now = Date.now()
-    const cutRequests = entries().filter((entry) => !entry.cut).map((entry) => cutRequest(entry, rejection, now))
-    for (const socket of upgraded) socket.destroy()
-    return cutRequests
+  function inFlight (): number {
+    return http1.inFlight() + http2.inFlight
   }
 
-  /** Whatever is left: idle sockets that did not close, half-done handshakes, sessions. */
-  function destroyAll (): void {
-    clearTimeout(reuseTimer)
-    reusing.clear()
-    for (const socket of sockets.keys()) socket.destroy()
-    for (const socket of raw) socket.destroy()
-    for (const socket of upgraded) socket.destroy()
-    for (const session of sessions) session.destroy()
-    unsubscribeFinish()
-  }
-
-  /** What still holds the drain, for the log and the summary. */
-  function holding (now = Date.now()): string[] {
-    const held: string[] = []
-    for (const entry of entries()) held.push(describe(entry, now))
-    if (sessions.size > 0) held.push(`${sessions.size} HTTP/2 session(s)`)
-    if (upgraded.size > 0) held.push(`${upgraded.size} upgraded socket(s) (WebSocket?)`)
-    if (reusing.size > 0) held.push(`${reusing.size} keep-alive socket(s) in their reuse window`)
-    return held
+  function entries (): InFlight[] {
+    return [...http1.entries(), ...http2.entries()]
   }
 
   return {
     attach,
+    startClosing,
     startDrain,
-    closeAfterResponse,
-    cut,
-    destroyAll,
-    holding,
+    /** The deadline: 503 for what has not started, destroy the rest. */
+    cut (rejection: Rejection): CutRequest[] {
+      const now = Date.now()
+      const cut = [...http1.cut(rejection, now), ...http2.cut(rejection, now)]
+      upgrades.destroyAll()
+      return cut
+    },
+    /** Whatever is left. With `leaveIdle`, idle HTTP/1 connections are left for the kernel (the process is exiting). */
+    destroyAll (leaveIdle = false): void {
+      http1.destroyAll(leaveIdle)
+      for (const socket of raw) socket.destroy()
+      upgrades.destroyAll()
+      http2.destroyAll()
+    },
+    /** What still holds the drain, for the log and the summary. */
+    holding (now = Date.now()): string[] {
+      const held = entries().map((entry) => describe(entry, now))
+      if (http2.sessions > 0) held.push(`${http2.sessions} HTTP/2 session(s)`)
+      if (upgrades.size > 0) held.push(`${upgrades.size} upgraded socket(s) (WebSocket?)`)
+      if (http1.reusing > 0) held.push(`${http1.reusing} keep-alive socket(s) in their reuse window`)
+      if (http1.discarding > 0) held.push(`${http1.discarding} socket(s) discarding a body after its 503`)
+      return held
+    },
     entries,
-    find,
-    get inFlight () { return inFlightCount },
-    get busy () { return inFlightCount > 0 || sessions.size > 0 || upgraded.size > 0 || reusing.size > 0 },
+    /** True when the gate of an attached server decided this request already (it arrived after the trigger). */
+    admitted: (req: AnyRequest) => admitted.has(req),
+    /** The tracked entry of a request in flight, if an attached server saw it. */
+    find (req: AnyRequest, res: AnyResponse): InFlight | undefined {
+      return req.httpVersionMajor === 2 ? http2.find(res as Http2ServerResponse) : http1.find(req as IncomingMessage, res as ServerResponse)
+    },
+    get inFlight () { return inFlight() },
+    get busy () { return http1.busy || http2.inFlight > 0 || http2.sessions > 0 || upgrades.size > 0 },
     get listening () { return servers.size > 0 && [...servers.keys()].every((s) => s.listening) },
     get attached () { return servers.size },
     get anyListening () { return [...servers.keys()].some((s) => s.listening) },
-    counts: () => ({ inFlight: inFlightCount, sockets: sockets.size, sessions: sessions.size, upgraded: upgraded.size }),
+    counts: () => ({ inFlight: inFlight(), sockets: http1.size, sessions: http2.sessions, upgraded: upgrades.size }),
   }
 }
 
 export type Tracker = ReturnType<typeof createTracker>
+
+/**
+ * tls.Server and what extends it (https, http2's secure server), told by its
+ * API rather than `instanceof`: importing node:tls would load the TLS stack
+ * (and grow the heap every GC walks) in apps that never use it.
+ */
+function isTlsServer (server: object): boolean {
+  return typeof (server as { setSecureContext?: unknown }).setSecureContext === 'function'
+}
 
 function isHttp2Server (server: object): boolean {
   for (let proto = Object.getPrototypeOf(server); proto; proto = Object.getPrototypeOf(proto)) {
@@ -307,3 +238,4 @@ function isHttp2Server (server: object): boolean {
   }
   return false
 }
+

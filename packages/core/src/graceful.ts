@@ -1,13 +1,14 @@
 import { EventEmitter } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { debuglog } from 'node:util'
-import { createTracker, type AttachableServer, type InFlight, type Tracker } from './connections.js'
+import { createTracker, type AttachableServer, type Tracker } from './connections.js'
 import type { AdapterConfig, Graceful } from './handle.js'
 import { liveness, matchHealth, readiness } from './health.js'
 import { claimOnAttach, inheritedSource, signalReady } from './inherit.js'
 import { toReleaseHook, type ReleaseHook } from './hooks.js'
 import { createObservers } from './observers.js'
 import { resolveOptions, type GracefulOptions, type ResolvedOptions } from './options.js'
+import { closeAfterResponse } from './requests.js'
 import { createRejection, writeRejection } from './rejection.js'
 import { createRoutingHint } from './routing.js'
 import { createReloader } from './reload.js'
@@ -52,6 +53,8 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
   // connections is served (with Connection: close), never answered 503.
   let handedOver = false
   let announced = false
+  // The shutdown came from a signal and the process exits after it.
+  let exiting = false
 
   const routing = createRoutingHint(log)
   const tasks = createTasks(() => sequence.changed())
@@ -76,15 +79,17 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
       for (const server of servers) releaseServer(server)
     },
     couldRouteHere: routing.couldRouteHere,
+    exiting: () => exiting,
   })
   const tracker: Tracker = createTracker({
-    phase: () => sequence.phase,
     changed: sequence.changed,
     settled: (entry) => sequence.settled(entry.res.writableFinished, entry.rejected, entry.cut),
     listening: () => {
       announceReady()
       sequence.changed()
     },
+    servedWhileDraining: (req) => handedOver || isProbe(req),
+    rejectionFor,
   })
 
   // Attached servers in attach order: a reload hands their sockets over in this order.
@@ -116,6 +121,7 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
       timeout: opts.timeout,
       isShuttingDown: () => sequence.state !== 'accepting',
       trigger: (reason, error) => {
+        exiting = opts.exit
         if (error !== undefined) {
           const draining = sequence.state !== 'accepting'
           if (draining) sequence.fatal()
@@ -144,17 +150,29 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     process.send('ready')
   }
 
+  /** A liveness or readiness probe (GET or HEAD on a health path): served while draining. */
+  function isProbe (req: AnyRequest): boolean {
+    return (req.method === 'GET' || req.method === 'HEAD') && matchHealth(opts.health, req.url) !== null
+  }
+
   function socketOf (req: AnyRequest) {
     return req.httpVersionMajor === 2 ? null : (req as IncomingMessage).socket
   }
 
+  /**
+   * The adapters' gate. While accepting: one comparison. A request that
+   * reached an attached server after the trigger was decided by the gate there
+   * (server-gate.ts). This one decides the others: requests that arrived
+   * before and reach the adapter only now (held in an earlier hook), and
+   * requests no attached server saw (supertest's own server, say).
+   */
   function gate (req: AnyRequest, res: AnyResponse): GateDecision {
-    // The hot path while accepting: one comparison.
     if (sequence.state === 'accepting') return 'serve'
+    if (tracker.admitted(req)) return 'serve'
     const tracked = tracker.find(req, res)
     // During the readiness delay, and for health probes, serve, but on a closing connection.
-    if (sequence.phase === 'delay' || handedOver || matchHealth(opts.health, req.url) !== null) {
-      tracker.closeAfterResponse(tracked ?? { req, res, socket: socketOf(req) } as InFlight)
+    if (sequence.phase === 'delay' || handedOver || isProbe(req)) {
+      closeAfterResponse(tracked ?? { req, res, socket: socketOf(req) })
       return 'serve'
     }
     if (tracked) tracked.rejected = true

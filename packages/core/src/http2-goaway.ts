@@ -1,6 +1,5 @@
 import type { Http2Session } from 'node:http2'
 import { Socket } from 'node:net'
-import { TLSSocket } from 'node:tls'
 import { debuglog } from 'node:util'
 
 // HTTP/2's graceful shutdown, RFC 9113 §6.8:
@@ -98,6 +97,7 @@ function socketOf (session: Http2Session): Socket | undefined {
   // Not over TLS: TLSWrap takes one write at a time and aborts the process
   // (`Assert(!current_write_)`) when JS writes while nghttp2's write is pending.
   // A plain socket queues writes in libuv, in order. h2 over TLS keeps the one-phase close.
-  if (socket instanceof TLSSocket) return undefined
-  return socket instanceof Socket ? socket : undefined
+  // Told by `encrypted` rather than instanceof TLSSocket: importing node:tls would load the TLS stack for every app.
+  if (!(socket instanceof Socket) || (socket as Socket & { encrypted?: boolean }).encrypted === true) return undefined
+  return socket
 }

@@ -29,6 +29,8 @@ export interface SequenceParts {
   closed: () => void
   /** Whether anything could still route here, so `readinessDelay` is of use (routing.ts). */
   couldRouteHere?: () => boolean
+  /** True when the process exits right after this shutdown: idle connections are then left for the kernel to close. */
+  exiting?: () => boolean
 }
 
 export interface Sequence {
@@ -95,14 +97,17 @@ export function createSequence (parts: SequenceParts): Sequence {
     drainDeadline = budgetEnd - opts.releaseTimeout
     emit('draining', { ...stats(), trigger })
     log.info({ trigger, ...stats(), readinessDelay, timeout: opts.timeout }, 'graceful: draining, readiness is now not-ready')
-    for (const entry of tracker.entries()) tracker.closeAfterResponse(entry)
+    tracker.startClosing()
 
     // Nothing listening, nothing a load balancer could still route here: no reason to wait.
     if (readinessDelay > 0 && (always || ((tracker.anyListening || parts.externalServing()) && (parts.couldRouteHere?.() ?? true)))) await waiter.sleep(readinessDelay)
     const drainStarted = Date.now()
     phase = 'drain'
     drainingController.abort(new GracefulError(ErrorCodes.DRAINING, 'draining started'))
-    const listenersClosed = tracker.startDrain()
+    // The process exits right after a drain with nothing to wait for: its idle
+    // connections are left for the kernel to close (a FIN each) at exit.
+    const leaveIdle = (parts.exiting?.() ?? false) && !tracker.busy && tasks.size === 0 && notifyHooks.length === 0
+    const listenersClosed = tracker.startDrain(leaveIdle)
     const notify = startNotifyHooks({ signal: deadlineController.signal, deadline: drainDeadline })
     emit('drain', stats())
     log.debug({ ...stats() }, 'graceful: listeners closed, idle connections ended')
@@ -123,8 +128,9 @@ export function createSequence (parts: SequenceParts): Sequence {
       reportCut(cut)
       await waiter.waitFor(() => tracker.inFlight === 0, Math.min(Date.now() + cutFlushMs, budgetEnd))
     }
-    tracker.destroyAll()
-    await Promise.race([listenersClosed, waiter.sleep(Math.min(cutFlushMs, budgetEnd - Date.now()))])
+    tracker.destroyAll(leaveIdle)
+    // net.Server's close callback waits for every connection: those left for the kernel never end before the exit.
+    if (!leaveIdle) await Promise.race([listenersClosed, waiter.sleep(Math.min(cutFlushMs, budgetEnd - Date.now()))])
     const drainEnded = Date.now()
 
     state = 'closed'

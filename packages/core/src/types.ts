@@ -25,8 +25,15 @@ export type LogFn = (fields: Record<string, unknown>, message: string) => void
 export interface CutRequest {
   method: string
   url: string
-  /** Milliseconds since the request arrived. */
+  /**
+   * Milliseconds since the request arrived, when `ageKnown`; otherwise since
+   * the shutdown started (a lower bound): graceful records nothing per request
+   * while accepting, so a request already in flight at the trigger has no known
+   * arrival time.
+   */
   ageMs: number
+  /** True when `ageMs` counts from the request's arrival (it arrived after the trigger, or over HTTP/2). */
+  ageKnown: boolean
   /** `'rejected'`: it got a real 503; `'destroyed'`: its response had started, the socket was destroyed. */
   action: 'rejected' | 'destroyed'
 }

@@ -4,8 +4,9 @@ import { createHealth, fullUrl } from './health.js'
 import type { GracefulExpressOptions, GracefulMiddleware, NextFunction } from './types.js'
 
 /**
- * Graceful shutdown for Express 4 and 5. Returns the middleware to mount
- * first; it carries the core handle (`g.graceful`) and the methods an app
+ * Graceful shutdown for Express 4 and 5. Returns the middleware (mount it
+ * anywhere, e.g. after your `app.set(...)` calls: the drain's gate lives in
+ * the server it is attached to); it carries the core handle (`g.graceful`) and the methods an app
  * needs. Options are validated now: a bad one throws a `TypeError` with code
  * `ERR_GRACEFUL_INVALID_OPTION` naming it.
  *

@@ -2,7 +2,7 @@ import { createGraceful, ErrorCodes, GracefulError, type AttachableServer, type 
 import type { FastifyInstance, FastifyPluginAsync, RawServerBase } from 'fastify'
 import fp from 'fastify-plugin'
 import { wireClose } from './close.js'
-import { createGate } from './gate.js'
+import { createGate, gateRoutesWithHooks } from './gate.js'
 import { registerHealthRoutes } from './health.js'
 import { splitOptions, type HealthRouteOptions } from './options.js'
 
@@ -39,7 +39,7 @@ const plugin: FastifyPluginAsync<FastifyGracefulOptions, RawServerBase> = async 
   app.decorate('graceful', graceful)
   graceful.attach(app.server as AttachableServer)
   attachSecondaryServers(app, graceful.attach)
-  app.addHook('onRequest', createGate(graceful))
+  gateRoutesWithHooks(app, createGate(graceful))
   wireClose(app, graceful)
 }
 
@@ -61,12 +61,14 @@ function attachSecondaryServers (app: FastifyInstance<RawServerBase>, attach: (s
 
 /**
  * Graceful shutdown for Fastify 5. Decorates `app.graceful` with the core
- * handle; answers draining 503s in the first `onRequest` hook; registers the
+ * handle; attaches `app.server` (the core answers draining 503s there, at no
+ * cost per request while accepting); registers the
  * liveness and readiness routes; and wires `app.close()` and the core's
  * shutdown both ways, so a signal, `app.graceful.shutdown()` and `app.close()`
  * all drain first and run every `onClose` hook exactly once.
  *
- * Register it first, before your routes and plugins, so the gate covers them.
+ * Register it before your routes: the gate for requests held in an app's own
+ * `onRequest` hooks is added to the routes registered after it.
  *
  * @example
  * import Fastify from 'fastify'

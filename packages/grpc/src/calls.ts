@@ -98,5 +98,5 @@ function existingHandlers (server: Server): Map<string, HandlerEntry> | undefine
 /** How a call cut at the deadline appears in the summary: like a request, with its gRPC path as the url. */
 export function cutCall (entry: GrpcCall, now: number): CutRequest {
   // On the wire a gRPC call is an HTTP/2 POST to its path.
-  return { method: 'POST', url: entry.path, ageMs: now - entry.start, action: 'destroyed' }
+  return { method: 'POST', url: entry.path, ageMs: now - entry.start, ageKnown: true, action: 'destroyed' }
 }

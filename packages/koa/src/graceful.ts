@@ -4,8 +4,8 @@ import { keepConnectionClose, send } from './respond.js'
 import type { GracefulKoaOptions, GracefulMiddleware, KoaContextLike, KoaNext } from './types.js'
 
 /**
- * Graceful shutdown for Koa 2 and 3. Returns the middleware to mount first;
- * it carries the core handle (`g.graceful`) and the methods an app needs.
+ * Graceful shutdown for Koa 2 and 3. Returns the middleware (mount it
+ * anywhere: the drain's gate lives in the server it is attached to); it carries the core handle (`g.graceful`) and the methods an app needs.
  * Options are validated now: a bad one throws a `TypeError` with code
  * `ERR_GRACEFUL_INVALID_OPTION` naming it.
  *
@@ -25,22 +25,38 @@ export function graceful (options: GracefulKoaOptions = {}): GracefulMiddleware 
   const { core, answerHealth, checkAttached, decorate } = createMiddlewareAdapter(options, { supertest: 'request(app.callback())' })
   const health = createHealth(core)
 
-  async function gracefulMiddleware (ctx: KoaContextLike, next: KoaNext): Promise<void> {
+  // Not async: while accepting, a request costs a comparison and a path
+  // check, and the middleware hands back next()'s own promise (no extra
+  // async frame). While draining, the core already answered new requests at
+  // the server; what reaches this point is served, or gated here when no
+  // attached server saw it (supertest).
+  function gracefulMiddleware (ctx: KoaContextLike, next: KoaNext): Promise<void> {
     checkAttached()
+    if (core.state !== 'accepting') return whileDraining(ctx, next)
+    // req.url, as the core's gate matches it (query ignored).
+    const endpoint = answerHealth ? core.matchHealth(ctx.req.url) : null
+    if (endpoint !== null) return healthOrNext(endpoint, ctx, next)
+    return next() as Promise<void>
+  }
+
+  async function healthOrNext (endpoint: 'liveness' | 'readiness', ctx: KoaContextLike, next: KoaNext): Promise<void> {
+    if (!await health.answer(endpoint, ctx)) await next()
+  }
+
+  async function whileDraining (ctx: KoaContextLike, next: KoaNext): Promise<void> {
     // Answered through ctx, never thrown: Koa's onerror and 'error' event must not see a drain.
     if (core.gate(ctx.req, ctx.res) === 'reject') {
       send(ctx, core.rejectionFor(ctx.req))
       return
     }
     if (answerHealth) {
-      // req.url, as the core's gate matches it (query ignored): it lets these through while draining.
       const endpoint = core.matchHealth(ctx.req.url)
       if (endpoint !== null && await health.answer(endpoint, ctx)) return
     }
     try {
       await next()
     } catch (error) {
-      if (core.state !== 'accepting') keepConnectionClose(ctx, error)
+      keepConnectionClose(ctx, error)
       throw error
     }
   }

@@ -3,7 +3,7 @@
 //   module.ts  GracefulModule.forRoot / forRootAsync (global, provides the core handle)
 //   enable.ts  enableGracefulShutdown(app): signals, app.close(), enableShutdownHooks()
 //   bridge.ts  one per app: the core instance, Nest's close as the last release hook
-//   servers.ts + gate.ts  the node servers: drain gate and tracking
+//   servers.ts the node servers, attached to the core (which gates them at the trigger)
 //   health.ts  liveness / readiness as real platform routes
 //   logger.ts  Nest's Logger (or pino, or false) for the core
 export { GracefulModule } from './module.js'

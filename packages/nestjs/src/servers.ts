@@ -1,14 +1,12 @@
 import type { Server } from 'node:net'
 import type { Graceful } from '@graceful/core'
-import { gateServer } from './gate.js'
 
 interface FastifyLike {
   addHook: (name: 'onListen', hook: (done: () => void) => void) => unknown
 }
 
-/** Gates and attaches the platform's server, and for Fastify the extra servers it binds at listen. */
+/** Attaches the platform's server (the core gates it from the trigger on), and for Fastify the extra servers it binds at listen. */
 export function attachServers (platform: string, instance: unknown, server: Server, graceful: Graceful): void {
-  gateServer(server, graceful)
   graceful.attach(server)
   if (platform === 'fastify') attachFastifyBindings(instance as FastifyLike, graceful)
 }
@@ -16,8 +14,8 @@ export function attachServers (platform: string, instance: unknown, server: Serv
 /**
  * Listening on a name such as `localhost` (Fastify's default host, so Nest's
  * `app.listen(3000)`), Fastify binds one more server per address the name
- * resolves to (e.g. `::1`). They serve the same app, so they are gated and
- * drained too. Fastify keeps them under a private symbol; without it only the
+ * resolves to (e.g. `::1`). They serve the same app, so they are drained
+ * too. Fastify keeps them under a private symbol; without it only the
  * main server is tracked.
  * https://github.com/fastify/fastify/blob/v5.12.8/lib/server.js#L151
  */
@@ -26,10 +24,7 @@ function attachFastifyBindings (fastify: FastifyLike, graceful: Graceful): void 
     const key = Object.getOwnPropertySymbols(fastify).find((symbol) => symbol.description === 'fastify.serverBindings')
     const bindings = key === undefined ? undefined : (fastify as unknown as Record<symbol, unknown>)[key]
     if (Array.isArray(bindings)) {
-      for (const server of bindings as Server[]) {
-        gateServer(server, graceful)
-        graceful.attach(server)
-      }
+      for (const server of bindings as Server[]) graceful.attach(server)
     }
     done()
   })

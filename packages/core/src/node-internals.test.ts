@@ -1,0 +1,38 @@
+import http from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { describe, expect, it } from 'vitest'
+import { within } from '../../../test/helpers/deferred.js'
+import { canReadCurrentResponse, currentResponse, loopTime, msSinceActivity } from './node-internals.js'
+
+// These fail the day a Node release changes the private fields graceful reads
+// off the hot path; graceful then falls back (see node-internals.ts), slower.
+describe('what graceful reads from node:http', () => {
+  it('finds the response a connection is writing (socket._httpMessage), and none once it finished', async () => {
+    expect(canReadCurrentResponse()).toBe(true)
+    let socket: Socket | undefined
+    let during: unknown
+    const server = http.createServer((req, res) => {
+      socket = req.socket
+      during = currentResponse(req.socket) === res
+      res.end('ok')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const agent = new http.Agent({ keepAlive: true })
+      await within(new Promise<void>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, agent }, (res) => { res.resume(); res.on('end', resolve) }).on('error', reject)
+      }), 5000, 'the response')
+      expect(during).toBe(true)
+      expect(currentResponse(socket!)).toBeNull()
+      // The keep-alive timer node:http armed after the response tells how long the connection has been idle.
+      const since = msSinceActivity(socket!, loopTime())
+      expect(since).not.toBeNull()
+      expect(since).toBeGreaterThanOrEqual(0)
+      expect(since).toBeLessThan(5000)
+      agent.destroy()
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+})
