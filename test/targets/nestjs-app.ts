@@ -39,7 +39,7 @@ export async function startNestApp (platform: NestPlatform, spec: NestAppSpec = 
   const errors: unknown[] = []
   let closeHookRuns = 0
   // The core handle, as a provider would inject it (GRACEFUL); set once the app is created.
-  let graceful: Graceful | undefined
+  const injected: { graceful?: Graceful } = {}
   const notify = (msg: string, fields: Record<string, unknown>) => {
     // In a forked child (test/fixtures/serve.ts) the parent sees Nest's hooks as log lines.
     process.send?.({ type: 'log', level: 'info', msg, fields })
@@ -67,7 +67,7 @@ export async function startNestApp (platform: NestPlatform, spec: NestAppSpec = 
       // Either platform pipes the body into the response: the body stream is what the drain ends.
       const body = new PassThrough()
       body.write('data: hello\n\n')
-      graceful?.stream(body, { sse: true })
+      injected.graceful?.stream(body, { sse: true })
       return new StreamableFile(body, { type: 'text/event-stream' })
     }
 
@@ -119,11 +119,10 @@ export async function startNestApp (platform: NestPlatform, spec: NestAppSpec = 
   if (setup === 'shutdown-hooks-first') app.enableShutdownHooks()
   if (setup !== 'none') enableGracefulShutdown(app)
   spec.beforeListen?.(app)
-  graceful = app.get<Graceful>(GRACEFUL)
+  const graceful = injected.graceful = app.get<Graceful>(GRACEFUL)
   await app.listen(0, '127.0.0.1')
   const wss = spec.websockets ? serveWebSockets(graceful, app.getHttpServer()) : undefined
 
-  const handle = graceful
   return {
     app,
     port: (app.getHttpServer().address() as AddressInfo).port,
@@ -134,7 +133,7 @@ export async function startNestApp (platform: NestPlatform, spec: NestAppSpec = 
     closeHookRuns: () => closeHookRuns,
     [Symbol.asyncDispose]: async () => {
       // Skip whatever is left of a shutdown, then let Nest run its close (once).
-      await handle.force('dispose')
+      await graceful.force('dispose')
       await app.close()
     },
   }

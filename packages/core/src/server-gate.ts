@@ -28,11 +28,15 @@ export type Admit = (req: AnyRequest, res: AnyResponse) => boolean
  * `100 Continue` as Node would have sent it.
  *
  * Listeners for which `stays` is true stay where they are (graceful's own).
+ * A server without a request listener of its own is left alone: an HTTP/2
+ * server answering with the `'stream'` API would otherwise get a second
+ * answer (the 503) on streams it answers itself; its new streams meet GOAWAY.
  * Returns a function that restores the listeners.
  */
 export function takeOverRequests (server: NodeJS.EventEmitter, admit: Admit, stays: (listener: Listener) => boolean = () => false): () => void {
   const saved = (server.listeners('request') as Listener[]).filter((listener) => !stays(listener))
   const savedContinue = server.listeners('checkContinue') as Listener[]
+  if (saved.length === 0 && savedContinue.length === 0) return noop
   for (const listener of saved) server.off('request', listener as never)
   for (const listener of savedContinue) server.off('checkContinue', listener as never)
 
@@ -59,3 +63,5 @@ export function takeOverRequests (server: NodeJS.EventEmitter, admit: Admit, sta
     for (const listener of savedContinue) server.on('checkContinue', listener as never)
   }
 }
+
+function noop (): void {}
