@@ -92,11 +92,12 @@ export interface Haproxy {
   errors: () => string[]
 }
 
-export async function startHaproxy (binary: string, dir: string, backends: readonly Backend[], processes: Processes): Promise<Haproxy> {
+/** `configure`: the configuration to run (default {@link haproxyConfig}); its backend must be named `app`. */
+export async function startHaproxy (binary: string, dir: string, backends: readonly Backend[], processes: Processes, configure: typeof haproxyConfig = haproxyConfig): Promise<Haproxy> {
   const socketPath = join(dir, 'lb.sock')
   const admin = join(dir, 'admin.sock')
   const config = join(dir, 'haproxy.cfg')
-  await writeFile(config, haproxyConfig({ frontend: socketPath, admin, backends }))
+  await writeFile(config, configure({ frontend: socketPath, admin, backends }))
   // -db: stay in the foreground, so the PID we hold is the one serving.
   const started = processes.spawn('haproxy', binary, ['-db', '-f', config])
 
