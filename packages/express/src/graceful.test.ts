@@ -2,6 +2,7 @@ import http, { type Server } from 'node:http'
 import { connect, type AddressInfo, type Socket } from 'node:net'
 import express5, { type ErrorRequestHandler, type Express } from 'express'
 import express4 from 'express4'
+import { adapterView } from '@graceful/core/adapter'
 import request from 'supertest'
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { deferred, within, type Deferred } from '../../../test/helpers/deferred.js'
@@ -149,7 +150,7 @@ describe.each(majors)('$name', ({ express, major }) => {
     expect(g.name).toBe('gracefulMiddleware')
     expect(g.length).toBe(3)
     expect(g.state).toBe('accepting')
-    expect(g.graceful.attached).toBe(1)
+    expect(adapterView(g.graceful).attached).toBe(1)
     expect(g.signal.aborted).toBe(false)
   })
 
@@ -277,7 +278,7 @@ describe.each(majors)('$name', ({ express, major }) => {
     const { g, app } = build()
     const listening = deferred()
     const server = track(g.listen(app, { port: 0, host: '127.0.0.1' }, () => listening.resolve()))
-    expect(g.graceful.attached).toBe(1)
+    expect(adapterView(g.graceful).attached).toBe(1)
     await within(listening.promise, 5000, 'the listen callback')
     expect(g.graceful.ready).toBe(true)
     const port = (server.address() as AddressInfo).port

@@ -10,6 +10,7 @@ import { sendRequest } from '../../../test/helpers/http-request.js'
 import { openConnection } from '../../../test/helpers/raw-connection.js'
 import { graceful, type GracefulKoaOptions, type GracefulMiddleware, type KoaContextLike } from './index.js'
 import type { GracefulOptions } from '@graceful/core'
+import { adapterView } from '@graceful/core/adapter'
 
 // Koa 2 and 3 share every API these tests use; the type test checks both typings.
 type AnyKoa = typeof Koa3
@@ -283,7 +284,7 @@ describe.each([
     cleanups.push(async () => { await g.graceful.force('test teardown') })
     expect(listen).toHaveBeenCalledTimes(1)
     expect(listen.mock.results[0]?.value).toBe(server)
-    expect(g.graceful.attached).toBe(1)
+    expect(adapterView(g.graceful).attached).toBe(1)
     expect(g.graceful.ready).toBe(true)
     let closed = 0
     server.on('close', () => closed++)
