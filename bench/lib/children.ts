@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { now } from './client.js'
+import { compiled } from './compile.js'
 
 /** Where the bench keeps scratch files (request-id logs). Git-ignored. */
 export const tmpDir = fileURLToPath(new URL('../.tmp/', import.meta.url))
@@ -139,13 +140,14 @@ export interface RunningServer {
 }
 
 /**
- * Starts a server child the way the examples are meant to be started
- * (`node --conditions=@graceful/source --import tsx server.ts`), bound to
+ * Starts a server child as it runs in production: its compiled JavaScript
+ * (`compile.ts`) with plain `node`, bound to
  * 127.0.0.1 on a free port, with the probe preloaded. Resolves once it
  * printed `listening <port>`.
  */
 export async function startServer (spec: ServerSpec, options: StartOptions = {}): Promise<RunningServer> {
-  const args = ['--conditions=@graceful/source', '--import', 'tsx', '--import', probe]
+  const [file, probeFile] = await Promise.all([compiled(spec.file), compiled(probe)])
+  const args = ['--import', probeFile]
   if (options.gc) args.unshift('--expose-gc')
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -166,8 +168,8 @@ export async function startServer (spec: ServerSpec, options: StartOptions = {})
   }
   // `ulimit -n` cannot be set from Node: a shell sets it for the child only.
   const command = options.maxFiles
-    ? { file: '/bin/sh', args: ['-c', `ulimit -n ${options.maxFiles} && exec "$0" "$@"`, process.execPath, ...args, spec.file] }
-    : { file: process.execPath, args: [...args, spec.file] }
+    ? { file: '/bin/sh', args: ['-c', `ulimit -n ${options.maxFiles} && exec "$0" "$@"`, process.execPath, ...args, file] }
+    : { file: process.execPath, args: [...args, file] }
   const child = spawn(command.file, command.args, { cwd: dirname(spec.file), env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
   const pid = child.pid
   if (pid === undefined) throw new Error(`${spec.name}: could not spawn ${spec.file}`)
