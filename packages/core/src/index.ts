@@ -11,7 +11,8 @@
 // What happens to…
 //   a socket         connections.ts tracks each attached server's sockets and sessions:
 //                    http1.ts (keep-alive, idle FIN, the reuse grace, body discard),
-//                    http2.ts + http2-goaway.ts (two-phase GOAWAY), upgrades.ts
+//                    http2.ts + http2-goaway.ts (two-phase GOAWAY), upgrades.ts;
+//                    leave-idle.ts: idle ones left to the kernel when the process exits
 //   a request        nothing while accepting; at the trigger server-gate.ts takes over
 //                    the server's 'request' listeners; requests.ts: Connection: close,
 //                    the deadline's cut; rejection.ts + answer.ts: the 503, written once
