@@ -42,7 +42,6 @@ export { adapterView, type AdapterView, type HealthEndpoint } from './adapter-vi
 export { createInstance as createAdapterGraceful } from './graceful.js'
 export type { AdapterConfig } from './handle.js'
 export { requestUrl } from './health.js'
-export { writeAnswer } from './answer.js'
 export { invalidOption } from './errors.js'
 export { resolveOptions, type ResolvedOptions } from './options.js'
 export { noop } from './noop.js'
