@@ -24,6 +24,7 @@ import type { GracefulKoaOptions, GracefulMiddleware, KoaContextLike, KoaNext } 
 export function graceful (options: GracefulKoaOptions = {}): GracefulMiddleware {
   const { view, answerHealth, checkAttached, decorate } = createMiddlewareAdapter(options, { supertest: 'request(app.callback())' })
   const health = createHealth(view)
+  const core = view.graceful
 
   // Not async: while accepting, a request costs a comparison and a path
   // check, and the middleware hands back next()'s own promise (no extra
@@ -32,7 +33,7 @@ export function graceful (options: GracefulKoaOptions = {}): GracefulMiddleware 
   // attached server saw it (supertest).
   function gracefulMiddleware (ctx: KoaContextLike, next: KoaNext): Promise<void> {
     checkAttached()
-    if (view.graceful.state !== 'accepting') return whileDraining(ctx, next)
+    if (core.state !== 'accepting') return whileDraining(ctx, next)
     // ctx.originalUrl: koa-mount rewrites req.url; the gate below matches the same URL (query ignored).
     const endpoint = answerHealth ? view.matchHealth(ctx.originalUrl) : null
     if (endpoint !== null) return healthOrNext(endpoint, ctx, next)
