@@ -8,7 +8,7 @@
 import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { resolveOptions } from '@graceful/core'
+import { resolveOptions } from '@graceful/core/adapter'
 
 const size = Number(process.env.WORKERS ?? availableParallelism())
 if (!Number.isInteger(size) || size < 1) throw new TypeError(`WORKERS must be a positive integer, got "${process.env.WORKERS}"`)

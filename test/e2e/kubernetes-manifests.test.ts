@@ -2,7 +2,8 @@
 // the app resolves from the env it sets, so the example cannot drift from them.
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { environmentOptions, optionsFromEnvironment, resolveOptions } from '@graceful/core'
+import { environmentOptions, optionsFromEnvironment } from '@graceful/core'
+import { resolveOptions } from '@graceful/core/adapter'
 import { describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import { portFromEnv } from '../../examples/node-http/env.js'

@@ -1,12 +1,51 @@
+// @graceful/core/adapter: the kit for whoever writes the next adapter.
+//
+// A user imports `@graceful/core` and holds a `Graceful` handle: only what a
+// user calls. An adapter imports this entry too, for what only adapters use:
+//
+// - `createAdapterGraceful(options, { extraKeys })` creates the instance and
+//   returns its `AdapterView`: the user's handle (`view.graceful`, what you
+//   decorate the app with) plus the gate, the draining 503 and the health
+//   answers. `adapterView(graceful)` gives the same view of an instance the
+//   user created (an integration that takes the user's `graceful`: gRPC).
+// - Attach the framework's server (`view.graceful.attach(server)`). From the
+//   trigger on, the core takes over its `'request'` listeners and answers
+//   late requests with the 503 there, before the framework sees them
+//   (server-gate.ts): the adapter adds nothing per request while accepting.
+// - Call `view.gate(req, res)` only where a request can reach your code
+//   without passing that server gate: held in an earlier hook across the
+//   trigger, or served by a server nobody attached (supertest). It costs one
+//   comparison while accepting; on `'reject'` answer with `view.reject(req,
+//   res)` (raw response) or `view.rejectionFor(req)` through the framework's
+//   reply, never through its error path (a drain is not an error).
+// - Health: `view.matchHealth(requestUrl(req))` on the URL the client sent,
+//   then `view.answerHealth(endpoint, req, res)` on the raw response, or
+//   `view.liveness()` / `view.readiness()` through the framework's reply.
+// - Add option keys of your own through `extraKeys`, so an unknown key still
+//   throws `invalidOption(...)`, the core's named error: validate yours the same way.
+// - The conformance suite (`test/conformance`, over `test/helpers/targets.ts`)
+//   runs every shared behaviour against every adapter: add yours as a target.
+//
+// Express and Koa share `createMiddlewareAdapter` below; Fastify's plugin and
+// NestJS's module have their own lifecycle and use the view directly.
+
 import type { ListenOptions } from 'node:net'
+import type { AdapterView } from './adapter-view.js'
 import type { AttachableServer } from './connections.js'
 import { ErrorCodes, invalidOption } from './errors.js'
-import { createGraceful, type Graceful } from './graceful.js'
+import { createInstance, type Graceful } from './graceful.js'
 import { claimed, takeForListen } from './inherit.js'
 import type { GracefulOptions } from './options.js'
 import type { State } from './types.js'
 
-// What the middleware adapters (Express, Koa) share; Fastify's plugin has its own lifecycle.
+export { adapterView, type AdapterView, type HealthEndpoint } from './adapter-view.js'
+export { createInstance as createAdapterGraceful } from './graceful.js'
+export type { AdapterConfig } from './handle.js'
+export { requestUrl } from './health.js'
+export { invalidOption } from './errors.js'
+export { resolveOptions, type ResolvedOptions } from './options.js'
+export { noop } from './noop.js'
+export type { GateDecision, Rejection } from './types.js'
 
 /** Options of a middleware adapter: every core option, plus `answerHealth`. */
 export interface MiddlewareAdapterOptions extends GracefulOptions {
@@ -75,7 +114,7 @@ export interface AdapterHandle {
 }
 
 export interface MiddlewareAdapter {
-  core: Graceful
+  view: AdapterView
   answerHealth: boolean
   /** Call per request: the first one warns once if no server is attached. Cheap afterwards. */
   checkAttached: () => void
@@ -88,21 +127,22 @@ export interface MiddlewareAdapter {
  * before the core registers signal listeners: nothing starts half-configured.
  *
  * @example
- * const { core, checkAttached, decorate } = createMiddlewareAdapter(options, { supertest: 'request(app)' })
+ * const { view, checkAttached, decorate } = createMiddlewareAdapter(options, { supertest: 'request(app)' })
  */
 export function createMiddlewareAdapter (options: MiddlewareAdapterOptions = {}, hints: { supertest: string }): MiddlewareAdapter {
   const answerHealth = (options as MiddlewareAdapterOptions | null)?.answerHealth ?? true
   if (typeof answerHealth !== 'boolean') throw invalidOption('answerHealth', 'a boolean', answerHealth)
-  const core = createGraceful(options, { extraKeys: ['answerHealth'] })
+  const view = createInstance(options, { extraKeys: ['answerHealth'] })
+  const core = view.graceful
   let checked = false
 
   return {
-    core,
+    view,
     answerHealth,
     checkAttached: () => {
       if (checked) return
       checked = true
-      if (core.attached > 0) return
+      if (view.attached > 0) return
       const message = 'graceful: a request arrived but no server is attached, so a shutdown cannot drain ' +
         'connections and readiness stays not-ready. Start the server with g.listen(app, port), or call ' +
         `g.attach(server) with the server app.listen() returns. (Expected in tests that use supertest's ${hints.supertest}.)`

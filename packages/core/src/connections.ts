@@ -69,7 +69,7 @@ export function createTracker (events: TrackerEvents) {
       else http2.reject(entry, events.rejectionFor(req))
       return false
     }
-    closeAfterResponse(entry)
+    closeAfterResponse(req, res)
     return true
   }
   const admitted = new WeakSet<AnyRequest>()

@@ -1,7 +1,9 @@
 import type { Server } from 'node:http'
 import type { Http2SecureServer } from 'node:http2'
 import { describe, expectTypeOf, it } from 'vitest'
+import { adapterView, createAdapterGraceful, type AdapterView, type GateDecision } from './adapter.js'
 import { createGraceful, type Graceful, type GracefulOptions, type ShutdownSummary, type Stats } from './index.js'
+import type * as Core from './index.js'
 
 describe('public types', () => {
   it('createGraceful returns the handle', () => {
@@ -61,5 +63,23 @@ describe('public types', () => {
     // @ts-expect-error a string is not a logger
     const wrong: GracefulOptions = { logger: 'pino' }
     expectTypeOf(wrong).toEqualTypeOf<GracefulOptions>()
+  })
+
+  it('the user handle has only what a user calls; adapters reach the rest through @graceful/core/adapter', () => {
+    const g = createGraceful()
+    expectTypeOf(g.readiness()).toEqualTypeOf<Promise<{ statusCode: 200 | 503, body: string, headers: Record<string, string> }>>()
+    expectTypeOf<Extract<keyof Graceful, 'gate' | 'reject' | 'rejection' | 'rejectionFor' | 'matchHealth' | 'liveness' | 'attached' | 'attachExternal'>>().toEqualTypeOf<never>()
+    const view = adapterView(g)
+    expectTypeOf(view).toEqualTypeOf<AdapterView>()
+    expectTypeOf(view.graceful).toEqualTypeOf<Graceful>()
+    expectTypeOf(view.gate({} as never, {} as never)).toEqualTypeOf<GateDecision>()
+    expectTypeOf(createAdapterGraceful({ timeout: 1000 }, { extraKeys: ['prefix'] })).toEqualTypeOf<AdapterView>()
+    // @ts-expect-error adapter-only: not exported from @graceful/core
+    type Resolve = typeof Core.resolveOptions
+    // @ts-expect-error adapter-only: not exported from @graceful/core
+    type Forced = typeof Core.forcedExitCode
+    // @ts-expect-error adapter-only: not exported from @graceful/core
+    type Middleware = typeof Core.createMiddlewareAdapter
+    expectTypeOf<[Resolve, Forced, Middleware]>().not.toBeNever()
   })
 })

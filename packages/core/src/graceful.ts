@@ -1,18 +1,19 @@
 import { EventEmitter } from 'node:events'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import { setAdapterView, type AdapterView, type HealthEndpoint } from './adapter-view.js'
+import { writeAnswer } from './answer.js'
 import { debuglog } from 'node:util'
 import { createTracker, type AttachableServer, type Tracker } from './connections.js'
 import type { AdapterConfig, Graceful } from './handle.js'
-import { liveness, matchHealth, readiness } from './health.js'
+import { liveness, matchHealth, readiness, requestUrl } from './health.js'
 import { claimOnAttach, inheritedSource, signalReady } from './inherit.js'
 import { toReleaseHook, type ReleaseHook } from './hooks.js'
 import { createObservers } from './observers.js'
 import { resolveOptions, type GracefulOptions, type ResolvedOptions } from './options.js'
 import { closeAfterResponse } from './requests.js'
-import { createRejection, writeRejection } from './rejection.js'
+import { createRejection } from './rejection.js'
 import { createRoutingHint } from './routing.js'
 import { createReloader } from './reload.js'
-import { createSequence } from './sequence.js'
+import { createLifecycle } from './lifecycle.js'
 import { releaseServer } from './release-server.js'
 import { registerSignals } from './signals.js'
 import { warnIfSignalsMayNotArrive } from './signal-reach.js'
@@ -20,6 +21,7 @@ import { createStreams } from './stream.js'
 import { createTasks } from './tasks.js'
 import type { AnyRequest, AnyResponse, GateDecision, GracefulEvents, NotifyHook } from './types.js'
 import { watchWebSockets } from './websockets.js'
+import { noop } from './noop.js'
 
 export type { AdapterConfig, Graceful } from './handle.js'
 
@@ -36,11 +38,16 @@ const debug = debuglog('graceful')
  * graceful.onClose(() => db.end(), { name: 'db' })
  * server.listen(3000)
  */
-export function createGraceful (options?: GracefulOptions, adapter: AdapterConfig = {}): Graceful {
+export function createGraceful (options?: GracefulOptions): Graceful {
+  return createInstance(options).graceful
+}
+
+/** An instance as an adapter sees it: the user's handle, and what only adapters use (adapter-view.ts). */
+export function createInstance (options?: GracefulOptions, adapter: AdapterConfig = {}): AdapterView {
   return createFromResolved(resolveOptions(options, adapter.extraKeys))
 }
 
-function createFromResolved (opts: ResolvedOptions): Graceful {
+function createFromResolved (opts: ResolvedOptions): AdapterView {
   const log = opts.logger
   const emitter = new EventEmitter()
   const observers = createObservers()
@@ -57,8 +64,8 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
   let exiting = false
 
   const routing = createRoutingHint(log)
-  const tasks = createTasks(() => sequence.changed())
-  const sequence = createSequence({
+  const tasks = createTasks(() => lifecycle.changed())
+  const lifecycle = createLifecycle({
     opts,
     log,
     // Each listener on its own: one that throws (or rejects) is reported once and the rest still run.
@@ -82,11 +89,11 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
     exiting: () => exiting,
   })
   const tracker: Tracker = createTracker({
-    changed: sequence.changed,
-    settled: (entry) => sequence.settled(entry.res.writableFinished, entry.rejected, entry.cut),
+    changed: lifecycle.changed,
+    settled: lifecycle.settled,
     listening: () => {
       announceReady()
-      sequence.changed()
+      lifecycle.changed()
     },
     servedWhileDraining: (req) => handedOver || isProbe(req),
     rejectionFor,
@@ -101,11 +108,11 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
       reload: opts.reload,
       log,
       emit: (event, ...args) => { emitter.emit(event, ...args) },
-      state: () => sequence.state,
+      state: () => lifecycle.state,
       servers: () => [...servers],
       drain: () => {
         handedOver = true
-        return sequence.shutdown('reload', opts.reload?.readinessDelay)
+        return lifecycle.shutdown('reload', opts.reload?.readinessDelay)
       },
       exit: opts.exit,
       timeout: opts.timeout,
@@ -119,24 +126,24 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
       pm2: opts.pm2,
       exit: opts.exit,
       timeout: opts.timeout,
-      isShuttingDown: () => sequence.state !== 'accepting',
+      isShuttingDown: () => lifecycle.state !== 'accepting',
       trigger: (reason, error) => {
         exiting = opts.exit
         if (error !== undefined) {
-          const draining = sequence.state !== 'accepting'
-          if (draining) sequence.fatal()
+          const draining = lifecycle.state !== 'accepting'
+          if (draining) lifecycle.fatal()
           log.error({ err: error, trigger: reason }, draining ? `graceful: ${reason} during the shutdown; the drain goes on, the exit code will be 1` : `graceful: ${reason}, shutting down`)
         }
-        return sequence.shutdown(reason).then((result) => result.exitCode)
+        return lifecycle.shutdown(reason).then((result) => result.exitCode)
       },
-      force: sequence.force,
+      force: lifecycle.force,
     })
     : noop
 
   if (opts.signals.length > 0) warnIfSignalsMayNotArrive(log)
 
   function isReady (): boolean {
-    if (sequence.state !== 'accepting') return false
+    if (lifecycle.state !== 'accepting') return false
     if (markedReady) return true
     return opts.readyWhen === 'listening' && tracker.listening
   }
@@ -151,12 +158,8 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
   }
 
   /** A liveness or readiness probe (GET or HEAD on a health path): served while draining. */
-  function isProbe (req: AnyRequest): boolean {
-    return (req.method === 'GET' || req.method === 'HEAD') && matchHealth(opts.health, req.url) !== null
-  }
-
-  function socketOf (req: AnyRequest) {
-    return req.httpVersionMajor === 2 ? null : (req as IncomingMessage).socket
+  function isProbe (req: AnyRequest, url = requestUrl(req)): boolean {
+    return (req.method === 'GET' || req.method === 'HEAD') && matchHealth(opts.health, url) !== null
   }
 
   /**
@@ -166,35 +169,37 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
    * before and reach the adapter only now (held in an earlier hook), and
    * requests no attached server saw (supertest's own server, say).
    */
-  function gate (req: AnyRequest, res: AnyResponse): GateDecision {
-    if (sequence.state === 'accepting') return 'serve'
+  function gate (req: AnyRequest, res: AnyResponse, url?: string): GateDecision {
+    if (lifecycle.phase === 'accepting') return 'serve'
     if (tracker.admitted(req)) return 'serve'
-    const tracked = tracker.find(req, res)
     // During the readiness delay, and for health probes, serve, but on a closing connection.
-    if (sequence.phase === 'delay' || handedOver || isProbe(req)) {
-      closeAfterResponse(tracked ?? { req, res, socket: socketOf(req) })
+    if (lifecycle.phase === 'delay' || handedOver || isProbe(req, url)) {
+      closeAfterResponse(req, res)
       return 'serve'
     }
+    const tracked = tracker.find(req, res)
     if (tracked) tracked.rejected = true
-    else sequence.rejectedUntracked()
+    else lifecycle.rejectedUntracked()
     debug('503 %s %s', req.method, req.url)
     return 'reject'
   }
 
-  async function answerHealth (endpoint: 'liveness' | 'readiness', req: AnyRequest, res: ServerResponse): Promise<void> {
-    const answer = endpoint === 'liveness' ? liveness() : await handle.readiness()
-    res.writeHead(answer.statusCode, { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body)) })
-    res.end(req.method === 'HEAD' ? undefined : answer.body)
+  async function answerHealth (endpoint: HealthEndpoint, req: AnyRequest, res: AnyResponse): Promise<void> {
+    writeAnswer(req, res, endpoint === 'liveness' ? liveness() : await readinessAnswer())
   }
 
+  function readinessAnswer () {
+    routing.probed()
+    return readiness(opts.health, lifecycle.state !== 'accepting' ? 'draining' : isReady() ? 'ready' : 'starting')
+  }
+
+  const reject = (req: AnyRequest, res: AnyResponse) => { writeAnswer(req, res, rejection) }
+
   const handle: Graceful = {
-    get state () { return sequence.state },
+    get state () { return lifecycle.state },
     get ready () { return isReady() },
-    get signal () { return sequence.drainingSignal },
-    get attached () { return tracker.attached },
+    get signal () { return lifecycle.drainingSignal },
     options: opts,
-    rejection,
-    rejectionFor,
     attach: (server) => {
       // An inherited socket (reload, systemd) waiting for this position: the next listen() takes it.
       claimOnAttach(server)
@@ -206,31 +211,19 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
         detach()
       }
     },
-    attachExternal: (name) => {
-      const key = `${name}#${external.size + 1}`
-      external.add(key)
-      return () => { external.delete(key) }
-    },
-    shutdown: (trigger) => sequence.shutdown(trigger),
+    shutdown: (trigger) => lifecycle.shutdown(trigger),
     reload: () => reloader?.reload() ?? Promise.resolve({ ok: false, reason: 'the reload option is off', pid: null, code: null, signal: null, durationMs: 0 }),
     force: (reason = 'force') => {
-      const result = sequence.shutdown(reason)
-      sequence.force(reason)
+      const result = lifecycle.shutdown(reason)
+      lifecycle.force(reason)
       return result
     },
-    gate,
-    reject: (req, res) => writeRejection({ res, socket: socketOf(req) }, rejection),
-    matchHealth: (url) => matchHealth(opts.health, url),
-    liveness,
-    readiness: () => {
-      routing.probed()
-      return readiness(opts.health, sequence.state !== 'accepting' ? 'draining' : isReady() ? 'ready' : 'starting')
-    },
+    readiness: readinessAnswer,
     handler: <Req extends AnyRequest, Res extends AnyResponse>(listener: (req: Req, res: Res) => void) => function gracefulHandler (req: Req, res: Res) {
-      if (gate(req, res) === 'reject') return handle.reject(req, res)
-      const endpoint = handle.matchHealth(req.url)
+      if (gate(req, res) === 'reject') return reject(req, res)
+      const endpoint = matchHealth(opts.health, req.url)
       if (endpoint !== null && (req.method === 'GET' || req.method === 'HEAD')) {
-        void answerHealth(endpoint, req, res as ServerResponse)
+        void answerHealth(endpoint, req, res)
         return
       }
       listener(req, res)
@@ -243,21 +236,38 @@ function createFromResolved (opts: ResolvedOptions): Graceful {
       if (typeof hook !== 'function') throw new TypeError('graceful: onDraining() takes a function')
       notifyHooks.push({ name: options.name ?? (hook.name || `notify#${notifyHooks.length + 1}`), hook })
     },
-    websockets: (wss, options) => watchWebSockets(handle, wss, options),
-    stream: createStreams(sequence.drainingSignal, rejection, opts.retryAfter),
+    websockets: (wss, options) => watchWebSockets({ signal: lifecycle.drainingSignal, rejection, onDraining: handle.onDraining }, wss, options),
+    stream: createStreams(lifecycle.drainingSignal, rejection, opts.retryAfter),
     onClose: (target, options = {}) => {
       releaseHooks.push(toReleaseHook(target, options, releaseHooks.length + 1))
     },
     track: (work, options = {}) => typeof work === 'function'
-      ? tasks.run(options.name, work, sequence.taskContext(), options.cut)
+      ? tasks.run(options.name, work, lifecycle.taskContext(), options.cut)
       : tasks.track(options.name, Promise.resolve(work), options.cut),
-    stats: sequence.stats,
+    stats: lifecycle.stats,
     on: (event, listener) => { emitter.on(event, listener as never); return handle },
     once: (event, listener) => { emitter.once(event, listener as never); return handle },
     off: (event, listener) => { emitter.off(event, listener as never); return handle },
-    [Symbol.asyncDispose]: async () => { await sequence.shutdown('dispose') },
+    [Symbol.asyncDispose]: async () => { await lifecycle.shutdown('dispose') },
   }
-  return handle
+  const view: AdapterView = {
+    graceful: handle,
+    get attached () { return tracker.attached },
+    gate,
+    reject,
+    rejection,
+    rejectionFor,
+    matchHealth: (url) => matchHealth(opts.health, url),
+    liveness,
+    readiness: readinessAnswer,
+    answerHealth,
+    attachExternal: (name) => {
+      const key = `${name}#${external.size + 1}`
+      external.add(key)
+      return () => { external.delete(key) }
+    },
+  }
+  setAdapterView(handle, view)
+  return view
 }
 
-function noop (): void {}

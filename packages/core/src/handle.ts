@@ -2,8 +2,8 @@ import type { AttachableServer } from './connections.js'
 import type { ResolvedOptions } from './options.js'
 import type { StreamOptions, StreamTarget } from './stream.js'
 import type {
-  AnyRequest, AnyResponse, CutRequest, DrainContext, GateDecision, GracefulEvents, HealthResponse, HookOptions,
-  NotifyHook, Rejection, Releasable, ReloadResult, ShutdownSummary, State, Stats, Trigger,
+  AnyRequest, AnyResponse, CutRequest, DrainContext, GracefulEvents, HealthResponse, HookOptions,
+  NotifyHook, Releasable, ReloadResult, ShutdownSummary, State, Stats, Trigger,
 } from './types.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { WebSocketServerLike, WebSocketsOptions } from './websockets.js'
@@ -18,8 +18,6 @@ export interface Graceful {
   readonly signal: AbortSignal
   /** The options in force, defaults applied. */
   readonly options: Readonly<ResolvedOptions>
-  /** How many servers are attached: adapters warn when a request arrives and this is 0. */
-  readonly attached: number
   /** Track the connections and requests of a server. Call once per server (app + metrics port). Returns `detach`. */
   attach: (server: AttachableServer) => () => void
   /**
@@ -30,24 +28,15 @@ export interface Graceful {
    * @example const result = await graceful.reload(); if (!result.ok) console.error(result.reason)
    */
   reload: () => Promise<ReloadResult>
-  /**
-   * For integrations of servers the core does not track (`@graceful/grpc`): one is serving,
-   * so `readinessDelay` applies even with no HTTP server attached. Returns `detach`.
-   */
-  attachExternal: (name: string) => () => void
   /** Starts the shutdown. Idempotent: every caller gets the same promise and summary. Never exits the process. */
   shutdown: (trigger?: Trigger) => Promise<ShutdownSummary>
-  /** For adapters: serve this request, or answer it with the draining 503. Adds `Connection: close` while draining. */
-  gate: (req: AnyRequest, res: AnyResponse) => GateDecision
-  /** Writes the draining 503 on a raw response. */
-  reject: (req: AnyRequest, res: AnyResponse) => void
-  /** The draining 503 (status, headers, JSON body), for adapters that answer through their framework. */
-  readonly rejection: Rejection
-  /** {@link Graceful.rejection} fit for this request: without `Connection` on HTTP/2, which forbids it. */
-  rejectionFor: (req: AnyRequest) => Rejection
-  /** The health endpoint a URL names, if any (query strings ignored). */
-  matchHealth: (url: string | undefined) => 'liveness' | 'readiness' | null
-  liveness: () => HealthResponse
+  /**
+   * The readiness answer, `{ statusCode, headers, body }`, for an app that routes
+   * its health paths itself (`handler()` answers them for you): 503 while starting
+   * or draining, else your `health.checks` decide. Counts as a probe (see
+   * "readinessDelay in local development").
+   * @example if (req.url === '/readyz') { const r = await graceful.readiness(); res.writeHead(r.statusCode, r.headers).end(r.body) }
+   */
   readiness: () => Promise<HealthResponse>
   /** A request listener (node:http, https, or the http2 compatibility API) that gates, answers health, then calls yours. */
   handler: <Req extends AnyRequest = IncomingMessage, Res extends AnyResponse = ServerResponse>(listener: (req: Req, res: Res) => void) => (req: Req, res: Res) => void
@@ -93,7 +82,7 @@ export interface Graceful {
   [Symbol.asyncDispose]: () => Promise<void>
 }
 
-/** For adapters: the option keys they add, so validation still rejects unknown ones. */
+/** For adapters (`createAdapterGraceful`): the option keys they add, so validation still rejects unknown ones. */
 export interface AdapterConfig {
   extraKeys?: readonly string[]
 }

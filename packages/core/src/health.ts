@@ -1,10 +1,23 @@
 import type { ResolvedOptions } from './options.js'
-import type { HealthResponse } from './types.js'
+import { withTimeout } from './timeout.js'
+import type { AnyRequest, HealthResponse } from './types.js'
 
 const headers = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }
 
 function respond (statusCode: 200 | 503, body: Record<string, unknown>): HealthResponse {
   return { statusCode, body: JSON.stringify(body), headers: { ...headers } }
+}
+
+/**
+ * The URL health paths are matched on, the one source for the core's gate and
+ * every adapter: the URL as the client sent it. Express strips a mount path
+ * from `req.url` inside `app.use('/internal', …)` and keeps the original in
+ * `req.originalUrl` (https://expressjs.com/en/api.html#req.originalUrl);
+ * health paths are full paths, so they match wherever the middleware is mounted.
+ * Koa keeps it on the context: adapters pass `ctx.originalUrl` to the gate.
+ */
+export function requestUrl (req: AnyRequest): string | undefined {
+  return (req as AnyRequest & { originalUrl?: string }).originalUrl ?? req.url
 }
 
 /** Which health endpoint a URL names, ignoring the query string. */
@@ -43,14 +56,7 @@ export async function readiness (
 }
 
 async function runCheck (check: () => unknown, timeout: number): Promise<string> {
-  let timer: NodeJS.Timeout | undefined
-  const timedOut = new Promise<string>((resolve) => {
-    timer = setTimeout(resolve, timeout, `timeout after ${timeout} ms`)
-  })
   const work = Promise.resolve().then(check).then(() => 'ok', (error: unknown) => `error: ${error instanceof Error ? error.message : String(error)}`)
-  try {
-    return await Promise.race([work, timedOut])
-  } finally {
-    clearTimeout(timer)
-  }
+  const result = await withTimeout(work, timeout)
+  return result.outcome === 'done' ? result.value : `timeout after ${timeout} ms`
 }

@@ -1,6 +1,7 @@
 import type { HookOptions, HookResult, Releasable } from './types.js'
 import { ErrorCodes, GracefulError } from './errors.js'
 import { duration } from './options.js'
+import { withTimeout } from './timeout.js'
 
 export interface ReleaseHook {
   name: string
@@ -67,20 +68,11 @@ async function runOne (hook: ReleaseHook, limit: number, forced: AbortSignal | u
   const base = { name: hook.name, kind: 'release' as const }
   if (limit <= 0) return { ...base, status: 'skipped', durationMs: 0 }
   const controller = new AbortController()
-  let timer: NodeJS.Timeout | undefined
-  let onForce: (() => void) | undefined
-  const timedOut = new Promise<'timeout' | 'forced'>((resolve) => {
-    timer = setTimeout(resolve, limit, 'timeout')
-    onForce = () => { resolve('forced') }
-    forced?.addEventListener('abort', onForce, { once: true })
-  })
   const work = Promise.resolve().then(() => hook.run(controller.signal))
-  // A hook that rejects after its timeout must not become an unhandled rejection.
-  work.catch(noop)
   try {
-    const outcome = await Promise.race([work, timedOut])
-    if (outcome === 'timeout' || outcome === 'forced') {
-      const error = new GracefulError(ErrorCodes.HOOK_TIMEOUT, outcome === 'forced'
+    const { outcome } = await withTimeout(work, limit, forced)
+    if (outcome !== 'done') {
+      const error = new GracefulError(ErrorCodes.HOOK_TIMEOUT, outcome === 'aborted'
         ? `release hook "${hook.name}" was abandoned by force()`
         : `release hook "${hook.name}" did not finish within ${limit} ms`)
       controller.abort(error)
@@ -89,10 +81,5 @@ async function runOne (hook: ReleaseHook, limit: number, forced: AbortSignal | u
     return { ...base, status: 'ok', durationMs: Date.now() - started }
   } catch (error) {
     return { ...base, status: 'error', durationMs: Date.now() - started, error }
-  } finally {
-    clearTimeout(timer)
-    if (onForce) forced?.removeEventListener('abort', onForce)
   }
 }
-
-function noop (): void {}

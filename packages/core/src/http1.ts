@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { canReadCurrentResponse, currentResponse, loopTime, msSinceActivity } from './node-internals.js'
 import { closeAfterResponse, cutRequest, type InFlight } from './requests.js'
-import { writeRejection } from './rejection.js'
+import { writeAnswer } from './answer.js'
 import type { CutRequest, Rejection } from './types.js'
 
 // A connection whose last activity was this recent may be reusing itself right
@@ -99,7 +99,10 @@ export function createHttp1Connections (events: Http1Events) {
 
   /** Finds what each connection is serving now: the trigger, off the hot path. */
   function discover (socket: Socket): void {
-    for (const res of untracked(socket)) closeAfterResponse(track(res.req, res, null))
+    for (const res of untracked(socket)) {
+      track(res.req, res, null)
+      closeAfterResponse(res.req, res)
+    }
   }
 
   function settle (entry: InFlight): void {
@@ -145,7 +148,7 @@ export function createHttp1Connections (events: Http1Events) {
    */
   function reject (entry: InFlight, rejection: Rejection): void {
     entry.rejected = true
-    writeRejection(entry, rejection)
+    writeAnswer(entry.req, entry.res, rejection)
     const req = entry.req as IncomingMessage
     const socket = entry.socket as Socket & { destroySoon?: () => void }
     if (req.complete || Object.hasOwn(socket, 'destroySoon') || typeof socket.destroySoon !== 'function') return

@@ -2,7 +2,7 @@ import type { Http2ServerRequest, Http2ServerResponse, Http2Session } from 'node
 import type { Socket } from 'node:net'
 import { closeHttp2Session } from './http2-goaway.js'
 import { closeAfterResponse, cutRequest, type InFlight } from './requests.js'
-import { writeRejection } from './rejection.js'
+import { writeAnswer } from './answer.js'
 import type { CutRequest, Rejection } from './types.js'
 
 export interface Http2Events {
@@ -60,10 +60,10 @@ export function createHttp2Sessions (events: Http2Events, closeSession: (session
     find: (res: Http2ServerResponse) => streams.get(res),
     reject (entry: InFlight, rejection: Rejection): void {
       entry.rejected = true
-      writeRejection(entry, rejection)
+      writeAnswer(entry.req, entry.res, rejection)
     },
     startClosing (): void {
-      for (const entry of streams.values()) closeAfterResponse(entry, closeSession)
+      for (const entry of streams.values()) closeAfterResponse(entry.req, entry.res, closeSession)
     },
     startDrain (): void {
       draining = true
@@ -75,7 +75,7 @@ export function createHttp2Sessions (events: Http2Events, closeSession: (session
         if (entry.cut) continue
         cut.push(cutRequest(entry, now, () => {
           entry.rejected = true
-          writeRejection(entry, rejection)
+          writeAnswer(entry.req, entry.res, rejection)
         }))
       }
       return cut

@@ -1,18 +1,41 @@
+// @graceful/core: the drain engine. What a user imports is here; what only
+// adapters use is in `@graceful/core/adapter` (adapter.ts, which opens with a
+// note for whoever writes the next adapter).
+//
+// A map of the source:
+//   graceful.ts      createGraceful(): wires the parts below into one instance
+//   handle.ts        the user's handle (`Graceful`); adapter-view.ts: the adapters' view
+//   lifecycle.ts     the one state machine, accepting → delay → drain → closed:
+//                    readiness delay, drain, deadline cut, release hooks, summary
+//   options.ts       defaults and validation (environment.ts: GRACEFUL_* variables)
+// What happens to…
+//   a socket         connections.ts tracks each attached server's sockets and sessions:
+//                    http1.ts (keep-alive, idle FIN, the reuse grace, body discard),
+//                    http2.ts + http2-goaway.ts (two-phase GOAWAY), upgrades.ts;
+//                    leave-idle.ts: idle ones left to the kernel when the process exits
+//   a request        nothing while accepting; at the trigger server-gate.ts takes over
+//                    the server's 'request' listeners; requests.ts: Connection: close,
+//                    the deadline's cut; rejection.ts + answer.ts: the 503, written once
+//   a health probe   health.ts: matched on requestUrl(), answered by answer.ts
+//   a hook           hooks.ts: release hooks under timeout.ts's one timeout;
+//                    notify hooks and track() are tasks (tasks.ts) the drain waits for
+//   a signal         signals.ts: one process-wide owner, second signal forces, exit codes;
+//                    signal-reach.ts warns when SIGTERM may never arrive
+//   a reload         reload.ts + inherit.ts: hand the listening sockets to a new process
+//   streams, ws      stream.ts, websockets.ts: end SSE and WebSockets at the drain start
 export { createGraceful } from './graceful.js'
-export type { Graceful, AdapterConfig } from './graceful.js'
-export { resolveOptions } from './options.js'
+export type { Graceful } from './graceful.js'
 export type { GracefulOptions, HealthOptions, ResolvedOptions } from './options.js'
 export type { LoggerOption, NestLikeLogger } from './logger.js'
 export { ErrorCodes, GracefulError, isGracefulError } from './errors.js'
 export type { ErrorCode } from './errors.js'
-export { ExitCodes, forcedExitCode } from './signals.js'
+export { ExitCodes } from './signals.js'
 export type { AttachableServer } from './connections.js'
-export type * from './types.js'
-export { createMiddlewareAdapter } from './adapter.js'
-export type { AdapterHandle, ListenArgs, Listenable, MiddlewareAdapter, MiddlewareAdapterOptions } from './adapter.js'
+export type {
+  AnyRequest, AnyResponse, CutRequest, DrainContext, GracefulEvents, HealthResponse, HookOptions, HookResult, LogFn, Logger,
+  NotifyHook, Releasable, ReloadResult, ShutdownSummary, State, Stats, Trigger,
+} from './types.js'
 export type { StreamOptions, StreamTarget } from './stream.js'
 export type { WebSocketClient, WebSocketServerLike, WebSocketsOptions } from './websockets.js'
-// For adapters validating their own options the way core does.
-export { invalidOption } from './errors.js'
 export { environmentOptions, optionsFromEnvironment } from './environment.js'
 export type { ReloadOptions } from './reload.js'

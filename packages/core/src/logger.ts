@@ -2,6 +2,7 @@ import { debuglog } from 'node:util'
 import { invalidOption } from './errors.js'
 import { createObservers } from './observers.js'
 import type { Logger } from './types.js'
+import { noop } from './noop.js'
 
 const debug = debuglog('graceful')
 
@@ -129,5 +130,3 @@ function serialisable (fields: Record<string, unknown>): Record<string, unknown>
   for (const [key, field] of Object.entries(fields)) out[key] = field instanceof Error ? serialiseError(field) : field
   return out
 }
-
-function noop (): void {}

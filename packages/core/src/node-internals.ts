@@ -1,5 +1,6 @@
 import { IncomingMessage, ServerResponse } from 'node:http'
 import { Socket } from 'node:net'
+import { noop } from './noop.js'
 
 // What node:http already knows about a connection, read only when a shutdown
 // starts, never per request. Both fields are private: each reader is
@@ -68,5 +69,3 @@ function timerKey (socket: Socket): symbol | undefined {
   cachedKey = Object.getOwnPropertySymbols(socket).find((symbol) => symbol.description === 'timeout')
   return cachedKey
 }
-
-function noop (): void {}

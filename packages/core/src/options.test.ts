@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { adapterView } from './adapter-view.js'
 import { createGraceful } from './graceful.js'
 import { resolveOptions, type GracefulOptions } from './options.js'
 
@@ -70,5 +71,43 @@ describe('options', () => {
 
   it('lets adapters add their own keys', () => {
     expect(() => resolveOptions({ prefix: '/x' } as GracefulOptions, ['prefix'])).not.toThrow()
+  })
+})
+
+describe('the budget: timeout = readinessDelay + drain + releaseTimeout', () => {
+  afterEach(() => { vi.useRealTimers() })
+
+  it.each([
+    [{ timeout: 1000, readinessDelay: 749 }, null],
+    [{ timeout: 1000, readinessDelay: 750 }, 'readinessDelay'],
+    [{ timeout: 1000, readinessDelay: 500, releaseTimeout: 499 }, null],
+    [{ timeout: 1000, readinessDelay: 500, releaseTimeout: 500 }, 'readinessDelay + releaseTimeout'],
+    [{ timeout: 1000, readinessDelay: 0, releaseTimeout: 1000 }, 'readinessDelay + releaseTimeout'],
+  ])('readinessDelay + releaseTimeout < timeout, to the millisecond: %j', (input, option) => {
+    // releaseTimeout defaults to min(1000, timeout / 4): 250 here.
+    if (option === null) expect(() => resolveOptions(input)).not.toThrow()
+    else expect(() => resolveOptions(input)).toThrow(expect.objectContaining({ option }))
+  })
+
+  it('on fake time: the delay, the drain until timeout − releaseTimeout, then the release hooks share the rest', async () => {
+    vi.useFakeTimers({ now: 0 })
+    const g = createGraceful({ ...noSignals, exit: false, logger: false, timeout: 1000, readinessDelay: 300, releaseTimeout: 200 })
+    // Something serving that a load balancer could still route to, and a probe seen: the delay applies.
+    adapterView(g).attachExternal('test')
+    await g.readiness()
+    const at: Record<string, number> = {}
+    for (const event of ['draining', 'drain', 'timeout', 'closed'] as const) g.on(event, () => { at[event] = Date.now() })
+    void g.track(() => new Promise(() => {}), { name: 'endless' })
+    g.onClose(() => new Promise(() => {}), { name: 'first' })
+    g.onClose(() => new Promise(() => {}), { name: 'second' })
+
+    const summary = g.shutdown()
+    await vi.advanceTimersByTimeAsync(1000)
+    const result = await summary
+    expect(at).toEqual({ draining: 0, drain: 300, timeout: 800, closed: 1000 })
+    expect(result.durations).toEqual({ readinessDelay: 300, drain: 500, release: 200, total: 1000 })
+    expect(result.holding).toEqual(['task endless'])
+    expect(result.hooks.map((h) => [h.name, h.status, h.durationMs])).toEqual([['second', 'timeout', 100], ['first', 'timeout', 100]])
+    expect(result.exitCode).toBe(124)
   })
 })

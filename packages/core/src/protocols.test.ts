@@ -7,6 +7,7 @@ import { connect, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createGraceful, type Graceful } from './graceful.js'
+import { adapterView } from './adapter-view.js'
 
 const tls = {
   key: readFileSync(new URL('./test-fixtures/key.pem', import.meta.url)),
@@ -90,8 +91,8 @@ describe('HTTP/2', () => {
     const server = http2.createServer()
     g.attach(server)
     server.on('request', (req, res) => {
-      expect(g.gate(req, res)).toBe('reject')
-      g.reject(req, res)
+      expect(adapterView(g).gate(req, res)).toBe('reject')
+      adapterView(g).reject(req, res)
     })
     const port = await listen(server)
     cleanup.push(() => server.close())

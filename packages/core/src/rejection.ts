@@ -1,5 +1,4 @@
 import { ErrorCodes } from './errors.js'
-import type { InFlight } from './connections.js'
 import type { AnyRequest, Rejection } from './types.js'
 
 /** The draining 503, and its HTTP/2 twin without `Connection` (forbidden there: Node throws). */
@@ -23,13 +22,4 @@ export function createRejection (retryAfter: number): { rejectionFor: (req: AnyR
     headers: Object.fromEntries(Object.entries(rejection.headers).filter(([name]) => name !== 'connection')),
   }
   return { rejection, rejectionFor: (req) => req.httpVersionMajor === 2 ? h2 : rejection }
-}
-
-/** Writes the 503 on the raw response. */
-export function writeRejection (entry: Pick<InFlight, 'res' | 'socket'>, rejection: Rejection): void {
-  const { res } = entry
-  const headers: Record<string, string> = { ...rejection.headers, 'content-length': String(Buffer.byteLength(rejection.body)) }
-  if (!entry.socket) delete headers.connection
-  res.writeHead(rejection.statusCode, headers)
-  res.end(rejection.body)
 }

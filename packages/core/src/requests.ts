@@ -3,6 +3,7 @@ import type { Socket } from 'node:net'
 import type { Http2ServerRequest, Http2Session } from 'node:http2'
 import { closeHttp2Session } from './http2-goaway.js'
 import type { AnyRequest, AnyResponse, CutRequest } from './types.js'
+import { noop } from './noop.js'
 
 // What the shutdown does to one request in flight, whatever its protocol.
 
@@ -21,24 +22,27 @@ export interface InFlight {
 }
 
 /** A response not yet started will carry `Connection: close` (HTTP/1), or its session ends with GOAWAY after it (HTTP/2). */
-export function closeAfterResponse (entry: Pick<InFlight, 'req' | 'res' | 'socket'>, closeSession: (session: Http2Session) => void = closeHttp2Session): void {
-  if (entry.socket) {
-    if (entry.res.headersSent) return
-    const res = entry.res as ServerResponse
-    res.setHeader('connection', 'close')
-    res.shouldKeepAlive = false
-    // A framework's error path may strip every header before writing its
-    // error response (Koa's ctx.onerror does): while draining, this
-    // response's `Connection: close` stays. Set on the instance, off the hot path.
-    if (!Object.hasOwn(res, 'removeHeader')) {
-      const removeHeader = res.removeHeader
-      res.removeHeader = function keepConnectionClose (this: ServerResponse, name: string) {
-        if (name.toLowerCase() !== 'connection') removeHeader.call(this, name)
-      }
-    }
+export function closeAfterResponse (req: AnyRequest, res: AnyResponse, closeSession: (session: Http2Session) => void = closeHttp2Session): void {
+  if (req.httpVersionMajor !== 2) {
+    if (res.headersSent) return
+    closeHttp1(res as ServerResponse)
   } else {
-    const session = (entry.req as Http2ServerRequest).stream?.session
+    const session = (req as Http2ServerRequest).stream?.session
     if (session) closeSession(session)
+  }
+}
+
+function closeHttp1 (res: ServerResponse): void {
+  res.setHeader('connection', 'close')
+  res.shouldKeepAlive = false
+  // A framework's error path may strip every header before writing its
+  // error response (Koa's ctx.onerror does): while draining, this
+  // response's `Connection: close` stays. Set on the instance, off the hot path.
+  if (!Object.hasOwn(res, 'removeHeader')) {
+    const removeHeader = res.removeHeader
+    res.removeHeader = function keepConnectionClose (this: ServerResponse, name: string) {
+      if (name.toLowerCase() !== 'connection') removeHeader.call(this, name)
+    }
   }
 }
 
@@ -61,5 +65,3 @@ export function cutRequest (entry: InFlight, now: number, reject: () => void): C
 export function describe (entry: InFlight, now: number): string {
   return `request ${entry.req.method ?? 'GET'} ${entry.req.url ?? '/'} (${entry.start === null ? '≥ ' : ''}${now - entry.seen} ms)`
 }
-
-function noop (): void {}

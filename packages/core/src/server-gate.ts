@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AnyRequest, AnyResponse } from './types.js'
+import { noop } from './noop.js'
 
 type Listener = (this: unknown, req: AnyRequest, res: AnyResponse) => void
 
@@ -63,5 +64,3 @@ export function takeOverRequests (server: NodeJS.EventEmitter, admit: Admit, sta
     for (const listener of savedContinue) server.on('checkContinue', listener as never)
   }
 }
-
-function noop (): void {}

@@ -1,5 +1,6 @@
 import { constants } from 'node:os'
 import { debuglog } from 'node:util'
+import { noop } from './noop.js'
 
 const debug = debuglog('graceful')
 
@@ -171,5 +172,3 @@ function exit (reg: Registry, code: number): void {
   debug('exit %d', code)
   process.exit(code)
 }
-
-function noop (): void {}

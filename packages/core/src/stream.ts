@@ -1,6 +1,6 @@
 import { debuglog } from 'node:util'
 import { invalidOption } from './errors.js'
-import { writeRejection } from './rejection.js'
+import { writeAnswer } from './answer.js'
 import type { AnyResponse, Rejection } from './types.js'
 
 // The streaming-response helper: `graceful.stream(res)`. A server-sent-events
@@ -62,7 +62,7 @@ export function createStreams (draining: AbortSignal, rejection: Rejection, retr
     const response = asResponse(target)
     // Registered before any byte was sent: the client gets the draining 503 (it may retry).
     if (response && !response.headersSent) {
-      return writeRejection({ res: response, socket: 'stream' in response ? null : response.socket }, rejection)
+      return writeAnswer(response.req, response, rejection)
     }
     try {
       entry.options.onDrain?.(target)

@@ -1,4 +1,5 @@
 import type { CutRequest, DrainContext } from './types.js'
+import { noop } from './noop.js'
 
 /** Work the drain waits for: Go's WaitGroup, with names so a cut can say what held it. */
 export function createTasks (changed: () => void) {
@@ -39,6 +40,5 @@ export function createTasks (changed: () => void) {
   }
 }
 
-function noop (): void {}
 
 export type Tasks = ReturnType<typeof createTasks>

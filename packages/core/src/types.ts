@@ -157,7 +157,7 @@ export interface HookOptions {
   timeout?: number
 }
 
-/** A decision for one request, made by {@link Graceful.gate}. */
+/** A decision for one request, made by the adapters' gate (`@graceful/core/adapter`). */
 export type GateDecision = 'serve' | 'reject'
 
 /** The draining 503, for adapters that answer through their framework's reply. */

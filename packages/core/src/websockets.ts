@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream'
 import { debuglog } from 'node:util'
 import { invalidOption } from './errors.js'
 import type { DrainContext, Rejection } from './types.js'
+import { noop } from './noop.js'
 
 // The WebSocket helper: `graceful.websockets(wss)`. Typed structurally, so core
 // imports nothing from `ws` and a user of another compatible server (or of no
@@ -113,5 +114,3 @@ function refuseUpgrade (socket: Duplex, rejection: Rejection): void {
   // node:http let go of an upgraded socket: nothing else will close it once the 503 is out.
   socket.end(`HTTP/1.1 503 Service Unavailable\r\n${head}\r\n${rejection.body}`, () => socket.destroy())
 }
-
-function noop (): void {}

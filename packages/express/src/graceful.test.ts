@@ -2,6 +2,7 @@ import http, { type Server } from 'node:http'
 import { connect, type AddressInfo, type Socket } from 'node:net'
 import express5, { type ErrorRequestHandler, type Express } from 'express'
 import express4 from 'express4'
+import { adapterView } from '@graceful/core/adapter'
 import request from 'supertest'
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { deferred, within, type Deferred } from '../../../test/helpers/deferred.js'
@@ -149,7 +150,7 @@ describe.each(majors)('$name', ({ express, major }) => {
     expect(g.name).toBe('gracefulMiddleware')
     expect(g.length).toBe(3)
     expect(g.state).toBe('accepting')
-    expect(g.graceful.attached).toBe(1)
+    expect(adapterView(g.graceful).attached).toBe(1)
     expect(g.signal.aborted).toBe(false)
   })
 
@@ -273,11 +274,50 @@ describe.each(majors)('$name', ({ express, major }) => {
     expect((await within(summary, 5000, 'the shutdown')).outcome).toBe('clean')
   })
 
+  test('mounted in a sub-app, the gate matches health paths on req.originalUrl, as the health answer does', async () => {
+    // Requests held before g across the trigger reach g's gate only once the drain has begun.
+    async function probeWhileDraining (health: GracefulExpressOptions['health'], path: string) {
+      const g = graceful({ ...inProcess, health })
+      teardown.push(() => g.graceful.force('teardown'))
+      const arrived = deferred()
+      const release = deferred()
+      const app = express()
+      app.use((_req, _res, next) => {
+        arrived.resolve()
+        release.promise.then(() => next(), next)
+      })
+      const admin = express()
+      admin.use(g)
+      // What a request the gate wrongly took for a probe would reach.
+      admin.get('/livez', (_req, res) => { res.type('text/plain').send('route') })
+      app.use('/admin', admin)
+      const server = track(g.listen(app, 0, '127.0.0.1'))
+      await within(new Promise((resolve) => server.once('listening', resolve)), 5000, 'listening')
+      const reply = sendRequest((server.address() as AddressInfo).port, path)
+      await within(arrived.promise, 5000, 'the request to arrive')
+      const summary = g.shutdown()
+      expect(g.state).toBe('draining')
+      release.resolve()
+      const answer = await reply
+      await within(summary, 5000, 'the shutdown')
+      return answer
+    }
+    // Inside /admin, req.url is /livez; the client asked for /admin/livez, the configured probe: served.
+    const probe = await probeWhileDraining({ liveness: '/admin/livez', readiness: false }, '/admin/livez')
+    expect(probe.status).toBe(200)
+    expect(JSON.parse(probe.body)).toEqual({ status: 'ok' })
+    expect(probe.headers.connection).toBe('close')
+    // With the default /livez, /admin/livez is no probe, though its req.url reads /livez: the draining 503.
+    const late = await probeWhileDraining(undefined, '/admin/livez')
+    expect(late.status).toBe(503)
+    expect(JSON.parse(late.body)).toMatchObject({ code: 'ERR_GRACEFUL_DRAINING' })
+  })
+
   test('listen() passes its arguments to app.listen() and attaches the server', async () => {
     const { g, app } = build()
     const listening = deferred()
     const server = track(g.listen(app, { port: 0, host: '127.0.0.1' }, () => listening.resolve()))
-    expect(g.graceful.attached).toBe(1)
+    expect(adapterView(g.graceful).attached).toBe(1)
     await within(listening.promise, 5000, 'the listen callback')
     expect(g.graceful.ready).toBe(true)
     const port = (server.address() as AddressInfo).port

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createMiddlewareAdapter } from '@graceful/core'
-import { createHealth, fullUrl } from './health.js'
+import { createMiddlewareAdapter, requestUrl } from '@graceful/core/adapter'
+import { createHealth } from './health.js'
 import type { GracefulExpressOptions, GracefulMiddleware, NextFunction } from './types.js'
 
 /**
@@ -23,14 +23,14 @@ import type { GracefulExpressOptions, GracefulMiddleware, NextFunction } from '.
  * g.onClose(() => db.end(), { name: 'db' })
  */
 export function graceful (options: GracefulExpressOptions = {}): GracefulMiddleware {
-  const { core, answerHealth, checkAttached, decorate } = createMiddlewareAdapter(options, { supertest: 'request(app)' })
-  const health = createHealth(core)
+  const { view, answerHealth, checkAttached, decorate } = createMiddlewareAdapter(options, { supertest: 'request(app)' })
+  const health = createHealth(view)
 
   function gracefulMiddleware (req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
     checkAttached()
     // Answered here, never through next(err): the error handler must not log a drain.
-    if (core.gate(req, res) === 'reject') return core.reject(req, res)
-    if (answerHealth && health.answer(core.matchHealth(fullUrl(req)), req, res, next)) return
+    if (view.gate(req, res) === 'reject') return view.reject(req, res)
+    if (answerHealth && health.answer(view.matchHealth(requestUrl(req)), req, res, next)) return
     next()
   }
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AdapterHandle, MiddlewareAdapterOptions } from '@graceful/core'
+import type { AdapterHandle, MiddlewareAdapterOptions } from '@graceful/core/adapter'
 
 /** Express's `next`, as both majors call it. */
 export type NextFunction = (err?: unknown) => void

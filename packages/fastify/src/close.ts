@@ -15,34 +15,40 @@ import type { FastifyInstance, RawServerBase } from 'fastify'
  *   latest `onClose` hook holds `app.close()` until the shutdown is over.
  */
 export function wireClose (app: FastifyInstance<RawServerBase>, graceful: Graceful): void {
-  // The core reached the `fastify.close` release hook: drained, user release hooks done.
+  // Who started Fastify's close, one way only:
+  // - `open`: nobody yet;
+  // - `user`: the user's app.close(), which drains first; `released` once the
+  //   core reached the `fastify.close` release hook (drained, user release hooks done);
+  // - `core`: that release hook, after a signal or `shutdown()`;
+  // - `late`: app.close() while the release hooks run (from inside one,
+  //   typically): the drain is over, so Fastify may close now, and app.close()
+  //   must not wait for the shutdown, which waits for that very hook.
+  let closing: 'open' | 'user' | 'released' | 'core' | 'late' = 'open'
+  // The core reached the `fastify.close` release hook.
   const released = deferred()
   // Fastify's close reached the end of our part of its onClose queue.
   const fastifyClosed = deferred()
-  let closeStarted = false
-  let closedByCore = false
-  // app.close() called while the release hooks run (from inside one, typically):
-  // the drain is over, so Fastify may close now, and app.close() must not wait
-  // for the shutdown, which waits for that very hook.
-  let closedDuringRelease = false
 
   // Registered now, first, so it runs last: release hooks run last registered first.
   graceful.onClose(async function fastifyClose () {
     released.resolve()
+    if (closing === 'open') {
+      closing = 'core'
+      await app.close()
+      return
+    }
     // app.close() is already under way (the user's): wait for it, never call it twice.
-    if (closeStarted) return fastifyClosed.promise
-    closeStarted = true
-    closedByCore = true
-    await app.close()
+    if (closing === 'user') closing = 'released'
+    return fastifyClosed.promise
   }, { name: 'fastify.close' })
 
   async function drainFirst (): Promise<void> {
-    if (closeStarted) return
-    closeStarted = true
+    if (closing !== 'open') return
     if (graceful.state === 'closed') {
-      closedDuringRelease = true
+      closing = 'late'
       return
     }
+    closing = 'user'
     // Waits for the drain and the release hooks before ours, not the whole
     // shutdown: that would wait for `fastifyClose`, which waits for this close.
     // The shutdown promise settles first only when the core skipped our hook
@@ -74,9 +80,7 @@ export function wireClose (app: FastifyInstance<RawServerBase>, graceful: Gracef
   // call returns at once. Any other app.close() is Fastify's own.
   // https://github.com/fastify/avvio/blob/v9.1.0/boot.js#L317
   const fastifyCloseMethod = app.close
-  const held = () => closeStarted && !closedByCore && !closedDuringRelease && graceful.state === 'closed' && !releasedNow
-  let releasedNow = false
-  void released.promise.then(() => { releasedNow = true })
+  const held = () => closing === 'user' && graceful.state === 'closed'
   app.close = function gracefulClose (this: unknown, callback?: () => void) {
     if (!held()) return fastifyCloseMethod.call(this, callback as never) as never
     if (typeof callback === 'function') {
@@ -89,7 +93,7 @@ export function wireClose (app: FastifyInstance<RawServerBase>, graceful: Gracef
   app.addHook('onClose', async function gracefulClosed () {
     fastifyClosed.resolve()
     // `await app.close()` means everything is closed, the core's release hooks included.
-    if (!closedByCore && !closedDuringRelease) await graceful.shutdown('close')
+    if (closing === 'user' || closing === 'released') await graceful.shutdown('close')
   })
 }
 

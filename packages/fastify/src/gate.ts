@@ -1,4 +1,4 @@
-import type { Graceful } from '@graceful/core'
+import type { AdapterView } from '@graceful/core/adapter'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RawServerBase, RouteGenericInterface, RouteOptions } from 'fastify'
 
 type OnRequest = (request: FastifyRequest<RouteGenericInterface, RawServerBase>, reply: FastifyReply<RouteGenericInterface, RawServerBase>, done: HookHandlerDoneFunction) => void
@@ -17,16 +17,16 @@ type OnRequest = (request: FastifyRequest<RouteGenericInterface, RawServerBase>,
  * request logging still see it, but never through the error handler: Fastify
  * logs every 5xx error at error level, and a drain is not an error.
  */
-export function createGate (graceful: Graceful): OnRequest {
+export function createGate (view: AdapterView): OnRequest {
   return function gracefulGate (request, reply, done): void {
-    if (graceful.state === 'accepting' || graceful.gate(request.raw, reply.raw) === 'serve') {
+    if (view.gate(request.raw, reply.raw) === 'serve') {
       done()
       return
     }
     // Responding from a callback hook: send, and do not call done().
     // https://fastify.dev/docs/latest/Reference/Hooks/#respond-to-a-request-from-a-hook
     // rejectionFor() leaves out `Connection` on HTTP/2, which forbids it.
-    const rejection = graceful.rejectionFor(request.raw)
+    const rejection = view.rejectionFor(request.raw)
     void reply.code(rejection.statusCode).headers(rejection.headers).send(rejection.body)
   }
 }

@@ -1,4 +1,5 @@
-import type { Graceful, HealthResponse } from '@graceful/core'
+import type { HealthResponse } from '@graceful/core'
+import type { AdapterView } from '@graceful/core/adapter'
 import type { FastifyInstance, FastifyReply, RawServerBase, RouteGenericInterface, RouteOptions } from 'fastify'
 import type { SplitOptions } from './options.js'
 
@@ -40,7 +41,7 @@ export const healthSchemas = {
  * Called before the core instance exists (a duplicate route throws here, and
  * must leave nothing behind): the handlers look it up when they run.
  */
-export function registerHealthRoutes (app: FastifyInstance<RawServerBase>, routes: SplitOptions['routes'], graceful: () => Graceful): void {
+export function registerHealthRoutes (app: FastifyInstance<RawServerBase>, routes: SplitOptions['routes'], view: () => AdapterView): void {
   const { liveness, readiness, options } = routes
   const common = (schema: Record<string, unknown>): Partial<RouteOptions<RawServerBase>> => ({
     method: ['GET', 'HEAD'],
@@ -54,7 +55,7 @@ export function registerHealthRoutes (app: FastifyInstance<RawServerBase>, route
       method: ['GET', 'HEAD'],
       url: liveness,
       handler: function gracefulLiveness (_request, reply) {
-        return send(reply, graceful().liveness())
+        return send(reply, view().liveness())
       },
     })
   }
@@ -64,7 +65,7 @@ export function registerHealthRoutes (app: FastifyInstance<RawServerBase>, route
       method: ['GET', 'HEAD'],
       url: readiness,
       handler: async function gracefulReadiness (_request, reply) {
-        return send(reply, await graceful().readiness())
+        return send(reply, await view().readiness())
       },
     })
   }

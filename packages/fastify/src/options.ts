@@ -1,4 +1,5 @@
-import { invalidOption, resolveOptions, type GracefulOptions, type HealthOptions } from '@graceful/core'
+import type { GracefulOptions, HealthOptions } from '@graceful/core'
+import { invalidOption, resolveOptions } from '@graceful/core/adapter'
 import type { FastifyInstance, LogLevel, RawServerBase } from 'fastify'
 
 /** Route options of the liveness and readiness routes, like `@fastify/under-pressure`'s status route. */
@@ -24,14 +25,16 @@ export interface HealthRouteOptions {
 
 /** What the plugin makes of the register options. */
 export interface SplitOptions {
-  /** For `createGraceful`: health paths as the server sees them (prefix included), `logger` defaulted. */
+  /** For `createAdapterGraceful`: health paths as the server sees them (prefix included), `logger` defaulted. */
   core: GracefulOptions
+  /** The register options that are not the core's, for the core's `extraKeys`. */
+  extraKeys: readonly string[]
   /** Health paths as routes of this context (Fastify adds the context's prefix). */
   routes: { liveness: string | false, readiness: string | false, options: HealthRouteOptions }
 }
 
-// Keys Fastify itself reads from register options and passes on to the plugin.
-const fastifyKeys = new Set(['prefix', 'logLevel', 'logSerializers'])
+// Keys Fastify itself reads from register options and passes on to the plugin, and the plugin's own.
+const extraKeys = ['prefix', 'logLevel', 'logSerializers', 'healthRoutes'] as const
 
 /**
  * Validates everything (the core options included) without starting anything,
@@ -43,17 +46,14 @@ const fastifyKeys = new Set(['prefix', 'logLevel', 'logSerializers'])
  * paths: a probe is never answered with the draining 503.
  */
 export function splitOptions (app: FastifyInstance<RawServerBase>, options: Record<string, unknown>): SplitOptions {
-  const core: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(options)) {
-    if (!fastifyKeys.has(key) && key !== 'healthRoutes') core[key] = value
-  }
+  const core: Record<string, unknown> = { ...options }
   const prefix = routePrefix(options.prefix)
   const levels = (app.log as { levels?: { values?: Record<string, number> } }).levels?.values
   const logLevel = level('logLevel', options.logLevel, levels)
   const routeOptions = healthRouteOptions(options.healthRoutes, logLevel, levels)
   if (core.logger === undefined) core.logger = logLevel === undefined ? app.log : app.log.child({}, { level: logLevel })
-  // Throws the core's named error on a bad option.
-  const { health } = resolveOptions(core as GracefulOptions)
+  // Throws the core's named error on a bad option; the core ignores the extra keys.
+  const { health } = resolveOptions(core as GracefulOptions, extraKeys)
   const routes = {
     liveness: health.liveness === false ? false : join(prefix, health.liveness),
     readiness: health.readiness === false ? false : join(prefix, health.readiness),
@@ -63,7 +63,7 @@ export function splitOptions (app: FastifyInstance<RawServerBase>, options: Reco
   if (options.health !== false && (app.prefix !== '' || prefix !== '')) {
     core.health = { ...(options.health as HealthOptions | undefined), liveness: full(routes.liveness), readiness: full(routes.readiness) }
   }
-  return { core: core as GracefulOptions, routes }
+  return { core: core as GracefulOptions, extraKeys, routes }
 }
 
 function routePrefix (value: unknown): string {

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import dns from 'node:dns'
+import { adapterView } from '@graceful/core/adapter'
 import Fastify from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { deferred, until, within } from '../../../test/helpers/deferred.js'
@@ -22,7 +23,7 @@ describe('registration', () => {
     const t = track(await startApp())
     const g = t.app.graceful
     expect(g.state).toBe('accepting')
-    expect(g.attached).toBe(1)
+    expect(adapterView(g).attached).toBe(1)
     expect(g.ready).toBe(true)
     for (const method of ['shutdown', 'onDraining', 'onClose', 'track', 'markReady', 'stats', 'on', 'off'] as const) {
       expect(typeof g[method]).toBe('function')
@@ -107,7 +108,7 @@ describe('registration', () => {
     }
     track({ [Symbol.asyncDispose]: () => app.close() })
     expect(app.addresses().map((a) => (a as AddressInfo).address).sort()).toEqual(['127.0.0.1', '127.0.0.2'])
-    expect(app.graceful.attached).toBe(2)
+    expect(adapterView(app.graceful).attached).toBe(2)
     const port = (app.addresses()[0] as AddressInfo).port
     await using second = await openConnection(port, '127.0.0.2')
     expect((await second.request('/readyz')).status).toBe(200)

@@ -1,4 +1,5 @@
-import { createGraceful, ErrorCodes, GracefulError, type AttachableServer, type Graceful, type GracefulOptions } from '@graceful/core'
+import { ErrorCodes, GracefulError, type AttachableServer, type GracefulOptions } from '@graceful/core'
+import { createAdapterGraceful, type AdapterView } from '@graceful/core/adapter'
 import type { FastifyInstance, FastifyPluginAsync, RawServerBase } from 'fastify'
 import fp from 'fastify-plugin'
 import { wireClose } from './close.js'
@@ -28,18 +29,19 @@ const plugin: FastifyPluginAsync<FastifyGracefulOptions, RawServerBase> = async 
   // validation, double registration, a route clash. The core instance, which
   // takes SIGTERM/SIGINT, is created last, so a failed register leaves no
   // signal listener and no timer behind.
-  const { core, routes } = splitOptions(app, options as Record<string, unknown>)
+  const { core, routes, extraKeys } = splitOptions(app, options as Record<string, unknown>)
   if (app.hasDecorator('graceful')) {
     throw new GracefulError(ErrorCodes.ALREADY_REGISTERED, '@graceful/fastify is already registered on this app: register it once, at the root, before your routes')
   }
-  let instance: Graceful | undefined
-  registerHealthRoutes(app, routes, () => instance as Graceful)
-  const graceful = instance = createGraceful(core)
+  let instance: AdapterView | undefined
+  registerHealthRoutes(app, routes, () => instance as AdapterView)
+  const view = instance = createAdapterGraceful(core, { extraKeys })
+  const graceful = view.graceful
 
   app.decorate('graceful', graceful)
   graceful.attach(app.server as AttachableServer)
   attachSecondaryServers(app, graceful.attach)
-  gateRoutesWithHooks(app, createGate(graceful))
+  gateRoutesWithHooks(app, createGate(view))
   wireClose(app, graceful)
 }
 

@@ -1,5 +1,6 @@
 import type { Server } from '@grpc/grpc-js'
 import type { DrainContext, Graceful } from '@graceful/core'
+import { adapterView } from '@graceful/core/adapter'
 import type { HealthImplementation } from 'grpc-health-check'
 import { cutCall, wrapHandlers, type GrpcCall, type StreamingCall } from './calls.js'
 import { createHealth, healthService, serviceOf } from './health.js'
@@ -55,6 +56,8 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
   if (typeof server?.tryShutdown !== 'function' || typeof server.forceShutdown !== 'function' || typeof server.register !== 'function') {
     throw invalidOption('server', 'a @grpc/grpc-js Server', server)
   }
+  // Throws the core's named error for anything createGraceful() did not return.
+  const view = adapterView(graceful)
   if (graceful.state !== 'accepting') throw invalidOption('graceful', 'an instance that has not started shutting down', graceful.state)
   const marked = server as Server & { [attached]?: true }
   if (marked[attached]) throw invalidOption('server', 'a server not attached yet (attach() once per server)', server)
@@ -77,7 +80,7 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
     health = createHealth(server, options.health, 'SERVING')
     for (const service of pending) health.add(service)
   }
-  const detachExternal = graceful.attachExternal('grpc')
+  const detachExternal = view.attachExternal('grpc')
   let detached = false
 
   const onTrigger = () => {

@@ -10,6 +10,7 @@ import { sendRequest } from '../../../test/helpers/http-request.js'
 import { openConnection } from '../../../test/helpers/raw-connection.js'
 import { graceful, type GracefulKoaOptions, type GracefulMiddleware, type KoaContextLike } from './index.js'
 import type { GracefulOptions } from '@graceful/core'
+import { adapterView } from '@graceful/core/adapter'
 
 // Koa 2 and 3 share every API these tests use; the type test checks both typings.
 type AnyKoa = typeof Koa3
@@ -272,6 +273,35 @@ describe.each([
     expect(warn).toHaveBeenCalledTimes(1)
   })
 
+  it('behind a mount that rewrites req.url (koa-mount), the gate matches health paths on ctx.originalUrl', async () => {
+    const app = new Koa()
+    const g = graceful({ ...inProcess, health: { liveness: '/admin/livez', readiness: false } })
+    const arrived = deferred()
+    const release = deferred()
+    // Held across the trigger, so g's gate decides it; then stripped of /admin as koa-mount does (ctx.path sets req.url).
+    app.use(async (ctx, next) => {
+      arrived.resolve()
+      await release.promise
+      ctx.path = ctx.path.slice('/admin'.length) || '/'
+      await next()
+    })
+    app.use(g)
+    app.use((ctx) => { ctx.body = 'route' })
+    const server = await new Promise<Server>((resolve) => {
+      const returned: Server = g.listen(app, 0, '127.0.0.1', () => resolve(returned))
+    })
+    cleanups.push(async () => { await g.graceful.force('test teardown') })
+    const reply = sendRequest((server.address() as AddressInfo).port, '/admin/livez')
+    await within(arrived.promise, 5000, 'the probe to arrive')
+    const summary = g.shutdown()
+    release.resolve()
+    const probe = await reply
+    expect(probe.status).toBe(200)
+    expect(JSON.parse(probe.body)).toEqual({ status: 'ok' })
+    expect(probe.headers.connection).toBe('close')
+    await within(summary, 5000, 'the shutdown')
+  })
+
   it('listen() calls app.listen with every argument and attaches the server', async () => {
     const app = new Koa()
     const g = graceful(inProcess)
@@ -283,7 +313,7 @@ describe.each([
     cleanups.push(async () => { await g.graceful.force('test teardown') })
     expect(listen).toHaveBeenCalledTimes(1)
     expect(listen.mock.results[0]?.value).toBe(server)
-    expect(g.graceful.attached).toBe(1)
+    expect(adapterView(g.graceful).attached).toBe(1)
     expect(g.graceful.ready).toBe(true)
     let closed = 0
     server.on('close', () => closed++)

@@ -1,4 +1,4 @@
-import { createMiddlewareAdapter } from '@graceful/core'
+import { createMiddlewareAdapter } from '@graceful/core/adapter'
 import { createHealth } from './health.js'
 import { keepConnectionClose, send } from './respond.js'
 import type { GracefulKoaOptions, GracefulMiddleware, KoaContextLike, KoaNext } from './types.js'
@@ -22,8 +22,9 @@ import type { GracefulKoaOptions, GracefulMiddleware, KoaContextLike, KoaNext } 
  * g.onClose(() => db.end(), { name: 'db' })
  */
 export function graceful (options: GracefulKoaOptions = {}): GracefulMiddleware {
-  const { core, answerHealth, checkAttached, decorate } = createMiddlewareAdapter(options, { supertest: 'request(app.callback())' })
-  const health = createHealth(core)
+  const { view, answerHealth, checkAttached, decorate } = createMiddlewareAdapter(options, { supertest: 'request(app.callback())' })
+  const health = createHealth(view)
+  const core = view.graceful
 
   // Not async: while accepting, a request costs a comparison and a path
   // check, and the middleware hands back next()'s own promise (no extra
@@ -33,8 +34,8 @@ export function graceful (options: GracefulKoaOptions = {}): GracefulMiddleware 
   function gracefulMiddleware (ctx: KoaContextLike, next: KoaNext): Promise<void> {
     checkAttached()
     if (core.state !== 'accepting') return whileDraining(ctx, next)
-    // req.url, as the core's gate matches it (query ignored).
-    const endpoint = answerHealth ? core.matchHealth(ctx.req.url) : null
+    // ctx.originalUrl: koa-mount rewrites req.url; the gate below matches the same URL (query ignored).
+    const endpoint = answerHealth ? view.matchHealth(ctx.originalUrl) : null
     if (endpoint !== null) return healthOrNext(endpoint, ctx, next)
     return next() as Promise<void>
   }
@@ -45,12 +46,12 @@ export function graceful (options: GracefulKoaOptions = {}): GracefulMiddleware 
 
   async function whileDraining (ctx: KoaContextLike, next: KoaNext): Promise<void> {
     // Answered through ctx, never thrown: Koa's onerror and 'error' event must not see a drain.
-    if (core.gate(ctx.req, ctx.res) === 'reject') {
-      send(ctx, core.rejectionFor(ctx.req))
+    if (view.gate(ctx.req, ctx.res, ctx.originalUrl) === 'reject') {
+      send(ctx, view.rejectionFor(ctx.req))
       return
     }
     if (answerHealth) {
-      const endpoint = core.matchHealth(ctx.req.url)
+      const endpoint = view.matchHealth(ctx.originalUrl)
       if (endpoint !== null && await health.answer(endpoint, ctx)) return
     }
     try {

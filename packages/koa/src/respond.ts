@@ -1,4 +1,5 @@
-import type { HealthResponse, Rejection } from '@graceful/core'
+import type { HealthResponse } from '@graceful/core'
+import type { Rejection } from '@graceful/core/adapter'
 import type { KoaContextLike } from './types.js'
 
 /**

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AdapterHandle, MiddlewareAdapterOptions } from '@graceful/core'
+import type { AdapterHandle, MiddlewareAdapterOptions } from '@graceful/core/adapter'
 
 /**
  * The part of Koa's `ctx` this package uses. Structural, so the middleware

@@ -1,4 +1,5 @@
 import type { Logger as GracefulLogger } from '@graceful/core'
+import { noop } from '@graceful/core/adapter'
 import { Logger, type LoggerService } from '@nestjs/common'
 import { inspect } from 'node:util'
 
@@ -44,5 +45,3 @@ function line (fields: Record<string, unknown>, message: string): string {
     return `${message} ${inspect(fields, { breakLength: Infinity, depth: 4 })}`
   }
 }
-
-function noop (): void {}

@@ -1,4 +1,4 @@
-import { resolveOptions } from '@graceful/core'
+import { resolveOptions } from '@graceful/core/adapter'
 import type { DynamicModule, Provider } from '@nestjs/common'
 import { HttpAdapterHost } from '@nestjs/core'
 import { createBridge, type Bridge } from './bridge.js'

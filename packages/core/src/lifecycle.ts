@@ -9,12 +9,17 @@ import type { Tasks } from './tasks.js'
 import type {
   CutRequest, DrainContext, GracefulEvents, HookResult, Logger, NotifyHook, Rejection, ShutdownSummary, State, Stats, Trigger,
 } from './types.js'
+import type { InFlight } from './requests.js'
 import { createWaiter } from './waiter.js'
+
+function stateOf (phase: Phase): State {
+  return phase === 'accepting' || phase === 'closed' ? phase : 'draining'
+}
 
 // After a cut, the 503s get this long to flush before their sockets are destroyed.
 const cutFlushMs = 100
 
-export interface SequenceParts {
+export interface LifecycleParts {
   opts: ResolvedOptions
   log: Logger
   emit: <E extends keyof GracefulEvents>(event: E, ...args: GracefulEvents[E]) => void
@@ -33,9 +38,11 @@ export interface SequenceParts {
   exiting?: () => boolean
 }
 
-export interface Sequence {
+export interface Lifecycle {
+  /** Where the lifecycle is: {@link Phase}. */
+  readonly phase: Phase
+  /** The public view of {@link Lifecycle.phase}: `delay` and `drain` are both `draining`. */
   readonly state: State
-  readonly phase: 'accepting' | 'delay' | 'drain'
   /** Aborts when the drain starts. */
   readonly drainingSignal: AbortSignal
   /** The context tracked tasks get: its signal aborts at the drain deadline. */
@@ -43,8 +50,8 @@ export interface Sequence {
   stats: () => Stats
   /** Something was released: re-check whether the current wait is over. */
   changed: () => void
-  /** A request finished after the trigger: count it. */
-  settled: (finished: boolean, rejected: boolean, cut: boolean) => void
+  /** A request tracked after the trigger is over: count it. */
+  settled: (entry: InFlight) => void
   /** A 503 for a request no attached server tracks (supertest's own server, say). */
   rejectedUntracked: () => void
   /** `readinessDelay`: a reload's own, in place of the option's, waited even with the listeners already closed. */
@@ -56,10 +63,18 @@ export interface Sequence {
 }
 
 /**
- * The shutdown sequence, `accepting → draining → closed`: readiness delay,
- * drain, deadline cut, release hooks, summary. Runs once; `force()` skips ahead.
+ * One state machine, one way only: `accepting → delay → drain → closed`.
+ * `delay` is the readiness delay (serving normally, with `Connection: close`);
+ * `drain` starts when the listeners close; `closed` when the drain is over
+ * (release hooks run then). Users see `delay` and `drain` as `draining`.
  */
-export function createSequence (parts: SequenceParts): Sequence {
+export type Phase = 'accepting' | 'delay' | 'drain' | 'closed'
+
+/**
+ * The shutdown lifecycle: readiness delay, drain, deadline cut, release hooks,
+ * summary. Runs once; `force()` skips ahead.
+ */
+export function createLifecycle (parts: LifecycleParts): Lifecycle {
   const { opts, log, emit, tasks, notifyHooks, releaseHooks, rejection } = parts
   const drainingController = new AbortController()
   const deadlineController = new AbortController()
@@ -68,8 +83,7 @@ export function createSequence (parts: SequenceParts): Sequence {
   const counts = { completed: 0, rejected: 0 }
   const observers = createObservers()
 
-  let state: State = 'accepting'
-  let phase: 'accepting' | 'delay' | 'drain' = 'accepting'
+  let phase: Phase = 'accepting'
   let summary: Promise<ShutdownSummary> | undefined
   let forcedBy: string | null = null
   let budgetEnd = 0
@@ -80,10 +94,10 @@ export function createSequence (parts: SequenceParts): Sequence {
 
   function stats (): Stats {
     return {
-      state,
+      state: stateOf(phase),
       ...parts.tracker().counts(),
       tasks: tasks.size,
-      timeLeft: state === 'accepting' ? null : Math.max(0, budgetEnd - Date.now()),
+      timeLeft: phase === 'accepting' ? null : Math.max(0, budgetEnd - Date.now()),
       hook: currentHook,
     }
   }
@@ -91,7 +105,6 @@ export function createSequence (parts: SequenceParts): Sequence {
   async function run (trigger: Trigger, readinessDelay: number, always: boolean): Promise<ShutdownSummary> {
     const tracker = parts.tracker()
     const started = Date.now()
-    state = 'draining'
     phase = 'delay'
     budgetEnd = started + opts.timeout
     drainDeadline = budgetEnd - opts.releaseTimeout
@@ -133,7 +146,7 @@ export function createSequence (parts: SequenceParts): Sequence {
     if (!leaveIdle) await Promise.race([listenersClosed, waiter.sleep(Math.min(cutFlushMs, budgetEnd - Date.now()))])
     const drainEnded = Date.now()
 
-    state = 'closed'
+    phase = 'closed'
     notify.timedOut(`was still running when ${forcedBy ?? 'the drain'} ended it`)
     const hooks = [...notify.results, ...await release()]
     const ended = Date.now()
@@ -237,16 +250,16 @@ export function createSequence (parts: SequenceParts): Sequence {
   }
 
   return {
-    get state () { return state },
     get phase () { return phase },
+    get state () { return stateOf(phase) },
     drainingSignal: drainingController.signal,
     taskContext: () => ({ signal: deadlineController.signal, deadline: drainDeadline }),
     stats,
     changed: waiter.wake,
-    settled (finished, rejected, cut) {
-      if (state === 'accepting' || cut || !finished) return
+    settled (entry) {
+      if (phase === 'accepting' || entry.cut || !entry.res.writableFinished) return
       // A 503 queued behind a `Connection: close` response is never sent (Node drops it): not counted.
-      if (rejected) counts.rejected++
+      if (entry.rejected) counts.rejected++
       else counts.completed++
     },
     rejectedUntracked: () => { counts.rejected++ },
@@ -260,7 +273,7 @@ export function createSequence (parts: SequenceParts): Sequence {
       return summary
     },
     force (reason) {
-      // While release hooks run (state 'closed'), force still skips what is left of them.
+      // While release hooks run (phase 'closed'), force still skips what is left of them.
       if (forcedBy || finished) return
       forcedBy = reason
       log.warn({ reason, ...stats() }, 'graceful: forced, destroying every connection')
