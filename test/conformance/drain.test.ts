@@ -1,7 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { startApp } from '../helpers/app.js'
-import { until, within } from '../helpers/deferred.js'
-import { openConnection, tryConnect } from '../helpers/raw-connection.js'
+import { openConnection, patience, tryConnect, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
 
@@ -10,7 +9,7 @@ describe.each(targets)('drain — $name', (target) => {
     await using h = await startApp(target)
     await using busy = await openConnection(h.app.port)
     const response = busy.request('/slow')
-    await until(() => h.app.graceful.stats().inFlight === 1, 'the request to arrive')
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the request to arrive').toBe(1), patience)
 
     const summary = h.app.graceful.shutdown()
     h.slow.resolve()
@@ -33,7 +32,7 @@ describe.each(targets)('drain — $name', (target) => {
     expect(first.status).toBe(200)
     expect(first.headers.connection?.toLowerCase()).toBe('keep-alive')
     const held = busy.request('/slow')
-    await until(() => h.app.graceful.stats().inFlight === 1, 'the request to arrive')
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the request to arrive').toBe(1), patience)
 
     const summary = h.app.graceful.shutdown()
     await expect(within(idle.ended, 5000, 'FIN on the idle socket')).resolves.toBe('fin')
@@ -64,7 +63,7 @@ describe.each(targets)('drain — $name', (target) => {
     await using busy = await openConnection(h.app.port)
     partial.write('GET /fast HTTP/1.1\r\nHost: 127.0.0.1\r\n')
     const held = busy.request('/slow')
-    await until(() => h.app.graceful.stats().inFlight === 1, 'the request to arrive')
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the request to arrive').toBe(1), patience)
 
     const summary = h.app.graceful.shutdown()
     await expect(within(partial.ended, 5000, 'FIN on the partial connection')).resolves.toBe('fin')
@@ -77,10 +76,10 @@ describe.each(targets)('drain — $name', (target) => {
     await using h = await startApp(target)
     await using busy = await openConnection(h.app.port)
     const held = busy.request('/slow')
-    await until(() => h.app.graceful.stats().inFlight === 1, 'the request to arrive')
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the request to arrive').toBe(1), patience)
 
     const summary = h.app.graceful.shutdown()
-    await until(() => h.app.graceful.stats().state === 'draining', 'draining')
+    await vi.waitFor(() => expect(h.app.graceful.stats().state, 'draining').toBe('draining'), patience)
     expect(await tryConnect(h.app.port)).toBe('ECONNREFUSED')
     h.slow.resolve()
     await held
@@ -92,11 +91,11 @@ describe.each(targets)('drain — $name', (target) => {
     await using conn = await openConnection(h.app.port)
     // A streaming response whose headers went out before the drain keeps this connection open.
     conn.send('/stream')
-    await until(() => conn.bytesReceived > 0, 'the stream to start')
+    await vi.waitFor(() => expect(conn.bytesReceived, 'the stream to start').toBeGreaterThan(0), patience)
 
     const summary = h.app.graceful.shutdown()
     conn.send('/fast')
-    await until(() => h.app.graceful.stats().inFlight === 2, 'the pipelined request to arrive')
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
     h.stream.resolve()
 
     const stream = await conn.response()

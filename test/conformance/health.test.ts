@@ -1,8 +1,7 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import request from 'supertest'
 import { startApp } from '../helpers/app.js'
-import { until, within } from '../helpers/deferred.js'
-import { openConnection } from '../helpers/raw-connection.js'
+import { openConnection, patience, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
 describe.each(targets)('health and readinessDelay — $name', (target) => {
@@ -57,10 +56,10 @@ describe.each(targets)('health and readinessDelay — $name', (target) => {
     await using h = await startApp(target)
     await using conn = await openConnection(h.app.port)
     conn.send('/stream')
-    await until(() => conn.bytesReceived > 0, 'the stream to start')
+    await vi.waitFor(() => expect(conn.bytesReceived, 'the stream to start').toBeGreaterThan(0), patience)
     void h.app.graceful.shutdown()
     conn.send('/livez')
-    await until(() => h.app.graceful.stats().inFlight === 2, 'the probe to arrive')
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the probe to arrive').toBe(2), patience)
     h.stream.resolve()
     expect((await conn.response()).status).toBe(200)
     const live = await conn.response()

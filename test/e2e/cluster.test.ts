@@ -2,7 +2,7 @@
 // workers one by one on SIGHUP while keep-alive clients hit the shared port.
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { within } from '../helpers/deferred.js'
+import { within } from '@graceful/test-kit'
 import { startLoad, type LoadReport } from './helpers/load.js'
 import { Processes, type Started } from './helpers/processes.js'
 

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { optionsFromEnvironment, resolveOptions } from '@graceful/core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { within } from '../helpers/deferred.js'
+import { within } from '@graceful/test-kit'
 import { Processes, type Started } from './helpers/processes.js'
 
 const fixture = fileURLToPath(new URL('./fixtures/pm2-app.ts', import.meta.url))

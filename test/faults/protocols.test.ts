@@ -5,9 +5,9 @@ import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { connect, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createGraceful, type Graceful } from '@graceful/core'
-import { until, within } from '../helpers/deferred.js'
+import { patience, within } from '@graceful/test-kit'
 
 // WebSocket-like upgrades and HTTP/2 sessions under faults, on the core (the adapters share it).
 const tls = {
@@ -40,7 +40,7 @@ async function upgraded (g: Graceful): Promise<{ client: Socket, serverSockets: 
   cleanup.push(() => client.destroy())
   client.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n')
   await within(once(client, 'data'), 5000, '101')
-  await until(() => g.stats().upgraded === 1, 'the upgrade to be tracked')
+  await vi.waitFor(() => expect(g.stats().upgraded, 'the upgrade to be tracked').toBe(1), patience)
   return { client, serverSockets }
 }
 
@@ -97,7 +97,7 @@ describe('faults: HTTP/2', () => {
     })
     expect(await within(get(idle, '/fast'), 5000, 'fast')).toBe('fast')
     const slow = get(busy, '/slow')
-    await until(() => g.stats().inFlight === 1, 'the stream to arrive')
+    await vi.waitFor(() => expect(g.stats().inFlight, 'the stream to arrive').toBe(1), patience)
     const idleClosed = once(idle, 'close')
     const summary = g.shutdown()
     await within(idleClosed, 2000, 'the idle session to close')

@@ -3,7 +3,7 @@ import express4 from 'express4'
 import type { ErrorRequestHandler } from 'express'
 import { graceful } from '@graceful/express'
 import { serverApp } from '../helpers/server-app.js'
-import { serveWebSockets } from '../helpers/websockets.js'
+import { serveWebSockets } from '@graceful/test-kit'
 import type { AppSpec, RunningApp, Target } from '../helpers/target.js'
 
 // Both majors serve the same app; it uses only the API they share, so one set

@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream'
 import Fastify from 'fastify'
 import graceful from '@graceful/fastify'
 import type { AppSpec, RunningApp, Target } from '../helpers/target.js'
-import { serveWebSockets } from '../helpers/websockets.js'
+import { serveWebSockets } from '@graceful/test-kit'
 
 /** The Fastify integration as a user writes it: `app.register(graceful, options)` first, `app.close()` to stop. */
 export const fastifyTarget: Target = {

@@ -7,7 +7,7 @@ import { ExpressAdapter } from '@nestjs/platform-express'
 import { FastifyAdapter } from '@nestjs/platform-fastify'
 import { enableGracefulShutdown, GRACEFUL, GracefulModule, type Graceful, type GracefulModuleOptions } from '@graceful/nestjs'
 import type { AppSpec, RunningApp } from '../helpers/target.js'
-import { serveWebSockets } from '../helpers/websockets.js'
+import { serveWebSockets } from '@graceful/test-kit'
 
 export type NestPlatform = 'express' | 'fastify'
 

@@ -1,7 +1,7 @@
 import http from 'node:http'
 import { createGraceful } from '@graceful/core'
 import { serverApp } from '../helpers/server-app.js'
-import { serveWebSockets } from '../helpers/websockets.js'
+import { serveWebSockets } from '@graceful/test-kit'
 import type { AppSpec, RunningApp, Target } from '../helpers/target.js'
 
 /** The plain `node:http` integration: `graceful.handler()` + `graceful.attach()`. */

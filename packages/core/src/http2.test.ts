@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { within } from '../../../test/helpers/deferred.js'
+import { within } from '@graceful/test-kit'
 import { createGraceful } from './graceful.js'
 
 const cleanup: (() => unknown)[] = []

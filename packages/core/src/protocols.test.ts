@@ -5,7 +5,8 @@ import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { connect, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { deferred, patience, within } from '@graceful/test-kit'
 import { createGraceful, type Graceful } from './graceful.js'
 
 const tls = {
@@ -16,28 +17,6 @@ const cleanup: (() => unknown)[] = []
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn()
 })
-
-function bounded<T> (promise: Promise<T>, what: string, ms = 5000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  return Promise.race([
-    promise,
-    new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms) }),
-  ]).finally(() => clearTimeout(timer))
-}
-
-function gate () {
-  let open!: () => void
-  const promise = new Promise<void>((resolve) => { open = resolve })
-  return { promise, open }
-}
-
-async function until (check: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + 5000
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`)
-    await new Promise((resolve) => setImmediate(resolve))
-  }
-}
 
 function listen (server: { listen: (port: number, host: string, cb: () => void) => unknown, address: () => unknown }): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)))
@@ -52,7 +31,7 @@ function make (options = {}): Graceful {
 describe('HTTP/2', () => {
   it('sends GOAWAY and lets the open stream complete', async () => {
     const g = make()
-    const held = gate()
+    const held = deferred()
     const server = http2.createServer(g.handler((req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
       if (req.url === '/slow') void held.promise.then(() => res.end('slow'))
       else res.end('fast')
@@ -70,16 +49,16 @@ describe('HTTP/2', () => {
     stream.on('response', (headers) => { status = Number(headers[':status']) })
     stream.on('data', (chunk: Buffer) => { body += chunk.toString() })
     const ended = new Promise<void>((resolve) => stream.on('end', resolve))
-    await until(() => g.stats().inFlight === 1 && g.stats().sessions === 1, 'the stream to arrive')
+    await vi.waitFor(() => expect(g.stats().inFlight === 1 && g.stats().sessions === 1, 'the stream to arrive').toBe(true), patience)
 
     const summary = g.shutdown()
-    await bounded(goaway, 'GOAWAY')
+    await within(goaway, 5000, 'GOAWAY')
     expect(g.stats().inFlight).toBe(1)
-    held.open()
-    await bounded(ended, 'the stream to end')
+    held.resolve()
+    await within(ended, 5000, 'the stream to end')
     expect(status).toBe(200)
     expect(body).toBe('slow')
-    const result = await bounded(summary, 'the summary')
+    const result = await within(summary, 5000, 'the summary')
     expect(result.outcome).toBe('clean')
     expect(result.requests.completed).toBe(1)
     expect(g.stats().sessions).toBe(0)
@@ -101,10 +80,10 @@ describe('HTTP/2', () => {
     // Draining, but the session stays open until its streams end: simulate a stream racing the GOAWAY.
     const summary = g.shutdown()
     const stream = client.request({ ':path': '/late' })
-    const headers: Record<string, unknown> = await bounded(new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+    const headers: Record<string, unknown> = await within(new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
       stream.on('response', resolve)
       stream.on('error', reject)
-    }), 'the response').catch((error: NodeJS.ErrnoException) => ({ ':status': error.code }))
+    }), 5000, 'the response').catch((error: NodeJS.ErrnoException) => ({ ':status': error.code }))
     // Either the stream was refused by the GOAWAY (the client may retry), or it got a clean 503.
     expect(['503', 'ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_GOAWAY_SESSION']).toContain(String(headers[':status']))
     if (headers[':status'] === 503) {
@@ -112,14 +91,14 @@ describe('HTTP/2', () => {
       expect(headers['retry-after']).toBe('1')
     }
     stream.destroy()
-    await bounded(summary, 'the summary')
+    await within(summary, 5000, 'the summary')
   })
 })
 
 describe('HTTPS', () => {
   it('ends idle TLS keep-alive sockets and completes the in-flight request', async () => {
     const g = make()
-    const held = gate()
+    const held = deferred()
     const server = https.createServer(tls, g.handler((req, res) => {
       if (req.url === '/slow') void held.promise.then(() => res.end('slow'))
       else res.end('fast')
@@ -142,14 +121,14 @@ describe('HTTPS', () => {
     const fast = await get('/fast', idleAgent)
     const idleClosed = new Promise<void>((resolve) => fast.socket.once('close', () => resolve()))
     const slow = get('/slow', busyAgent)
-    await until(() => g.stats().inFlight === 1, 'the request')
+    await vi.waitFor(() => expect(g.stats().inFlight, 'the request').toBe(1), patience)
 
     const summary = g.shutdown()
-    await bounded(idleClosed, 'the idle TLS socket to close')
-    held.open()
+    await within(idleClosed, 5000, 'the idle TLS socket to close')
+    held.resolve()
     const res = await slow
     expect(res).toMatchObject({ status: 200, body: 'slow', connection: 'close' })
-    expect((await bounded(summary, 'summary')).outcome).toBe('clean')
+    expect((await within(summary, 5000, 'summary')).outcome).toBe('clean')
   })
 })
 
@@ -168,8 +147,8 @@ describe('upgraded sockets', () => {
     const client = connect({ port, host: '127.0.0.1' })
     cleanup.push(() => client.destroy())
     client.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n')
-    await bounded(new Promise((resolve) => client.once('data', resolve)), '101')
-    await until(() => g.stats().upgraded === 1, 'the upgrade to be tracked')
+    await within(new Promise((resolve) => client.once('data', resolve)), 5000, '101')
+    await vi.waitFor(() => expect(g.stats().upgraded, 'the upgrade to be tracked').toBe(1), patience)
     return client
   }
 
@@ -180,7 +159,7 @@ describe('upgraded sockets', () => {
     g.onDraining(() => { for (const socket of sockets) socket.end() }, { name: 'close websockets' })
     const client = await upgradeServer(g, sockets)
     client.on('end', () => client.end())
-    const summary = await bounded(g.shutdown(), 'summary')
+    const summary = await within(g.shutdown(), 5000, 'summary')
     expect(summary.outcome).toBe('clean')
     expect(summary.hooks).toEqual([expect.objectContaining({ name: 'close websockets', kind: 'notify', status: 'ok' })])
   })
@@ -189,8 +168,8 @@ describe('upgraded sockets', () => {
     const g = make({ timeout: 500, releaseTimeout: 100 })
     const client = await upgradeServer(g)
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()))
-    const summary = await bounded(g.shutdown(), 'summary')
-    await bounded(closed, 'the upgraded socket to be destroyed')
+    const summary = await within(g.shutdown(), 5000, 'summary')
+    await within(closed, 5000, 'the upgraded socket to be destroyed')
     expect(summary.outcome).toBe('cut')
     expect(summary.holding).toEqual(['1 upgraded socket(s) (WebSocket?)'])
   })
@@ -210,7 +189,7 @@ describe('several servers and readiness', () => {
     await listen(metrics)
     expect(g.ready).toBe(true)
     expect(JSON.parse((await g.readiness()).body)).toEqual({ status: 'ready' })
-    await bounded(g.shutdown(), 'summary')
+    await within(g.shutdown(), 5000, 'summary')
     expect(app.listening).toBe(false)
     expect(metrics.listening).toBe(false)
     expect(g.ready).toBe(false)
@@ -237,13 +216,13 @@ describe('several servers and readiness', () => {
     }
     const quiet = make({ readyWhen: 'manual', health: { checks, checkTimeout: 50 } })
     quiet.markReady()
-    const answer = await bounded(quiet.readiness(), 'readiness')
+    const answer = await within(quiet.readiness(), 5000, 'readiness')
     expect(answer.statusCode).toBe(503)
     expect(answer.body).toBe('{"status":"unavailable"}')
 
     const detailed = make({ readyWhen: 'manual', health: { checks, checkTimeout: 50, detail: true } })
     detailed.markReady()
-    expect(JSON.parse((await bounded(detailed.readiness(), 'readiness')).body)).toEqual({
+    expect(JSON.parse((await within(detailed.readiness(), 5000, 'readiness')).body)).toEqual({
       status: 'unavailable',
       checks: { db: 'error: password authentication failed for user "app"', cache: 'timeout after 50 ms', queue: 'ok' },
     })
@@ -267,7 +246,7 @@ describe('readinessDelay', () => {
   it('is skipped when no attached server listens: nothing could route traffic here', async () => {
     const g = make({ readinessDelay: 60_000, timeout: 120_000 })
     g.attach(http.createServer())
-    const summary = await bounded(g.shutdown(), 'summary')
+    const summary = await within(g.shutdown(), 5000, 'summary')
     expect(summary.durations.readinessDelay).toBeLessThan(1000)
   })
 })

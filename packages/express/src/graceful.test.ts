@@ -4,8 +4,7 @@ import express5, { type ErrorRequestHandler, type Express } from 'express'
 import express4 from 'express4'
 import request from 'supertest'
 import { afterEach, describe, expect, test, vi } from 'vitest'
-import { deferred, within, type Deferred } from '../../../test/helpers/deferred.js'
-import { sendRequest } from '../../../test/helpers/http-request.js'
+import { deferred, type Deferred, inProcess, sendRequest, within } from '@graceful/test-kit'
 import { graceful, type GracefulExpressOptions, type GracefulMiddleware } from './index.js'
 
 // Both majors run the same spec; it uses only the API they share, so Express 5's typings describe both.
@@ -14,9 +13,6 @@ const majors = [
   { name: 'express@4', express: express4 as unknown as ExpressFactory, major: 4 },
   { name: 'express@5', express: express5, major: 5 },
 ]
-
-/** In-process: never touch the test worker's signals or exit it. */
-const inProcess = { signals: false, exit: false } as const
 
 /** One HTTP/1.1 connection driven by hand, for pipelining: Node's client never pipelines. */
 async function rawConnection (port: number) {

@@ -1,8 +1,7 @@
 import express5 from 'express'
 import express4 from 'express4'
 import { describe, expect, it } from 'vitest'
-import { within } from '../../../test/helpers/deferred.js'
-import { openConnection } from '../../../test/helpers/raw-connection.js'
+import { inProcess, openConnection, within } from '@graceful/test-kit'
 import { graceful } from './index.js'
 
 type ExpressFactory = typeof express5
@@ -13,7 +12,7 @@ const majors = [
 
 describe.each(majors)('the gate does not depend on where g is mounted — $name', ({ express }) => {
   it('mounted last, after app.set() and routes: settings hold, and a late request still gets the draining 503', async () => {
-    const g = graceful({ signals: false, exit: false })
+    const g = graceful(inProcess)
     const app = express()
     app.set('strict routing', true)
     app.get('/fast', (_req, res) => { res.type('text/plain').send('fast') })

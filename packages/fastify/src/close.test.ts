@@ -2,10 +2,9 @@ import Fastify, { type FastifyInstance, type RawServerBase } from 'fastify'
 import fp from 'fastify-plugin'
 import type { ShutdownSummary } from '@graceful/core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { deferred, within, type Deferred } from '../../../test/helpers/deferred.js'
-import { openConnection, type RawConnection } from '../../../test/helpers/raw-connection.js'
+import { deferred, type Deferred, openConnection, type RawConnection, tryConnect, within } from '@graceful/test-kit'
 import graceful from './index.js'
-import { nextEvent, startApp, tryConnect, type TestApp } from './test-helpers.js'
+import { nextEvent, startApp, type TestApp } from './test-helpers.js'
 
 const open: AsyncDisposable[] = []
 afterEach(async () => {

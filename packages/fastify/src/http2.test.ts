@@ -1,7 +1,7 @@
 import http2, { type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2'
 import Fastify, { type FastifyInstance, type RawServerBase } from 'fastify'
-import { afterEach, describe, expect, it } from 'vitest'
-import { deferred, until, within } from '../../../test/helpers/deferred.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { deferred, patience, within } from '@graceful/test-kit'
 import graceful from './index.js'
 import { nextEvent, startApp } from './test-helpers.js'
 
@@ -90,7 +90,7 @@ describe('HTTP/2 (h2c)', () => {
     const { session } = await connectH2((app.server.address() as { port: number }).port)
 
     const late = get(session, '/fast')
-    await until(() => app.graceful.stats().inFlight === 1, 'the held stream')
+    await vi.waitFor(() => expect(app.graceful.stats().inFlight, 'the held stream').toBe(1), patience)
     const shutdown = app.graceful.shutdown()
     hold.resolve()
     const headers = await late.headers

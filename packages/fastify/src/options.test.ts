@@ -1,8 +1,7 @@
 import type { ShutdownSummary } from '@graceful/core'
-import { afterEach, describe, expect, it } from 'vitest'
-import { until, within } from '../../../test/helpers/deferred.js'
-import { openConnection } from '../../../test/helpers/raw-connection.js'
-import { heldRoutes, nextEvent, startApp, tryConnect } from './test-helpers.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { openConnection, patience, tryConnect, within } from '@graceful/test-kit'
+import { heldRoutes, nextEvent, startApp } from './test-helpers.js'
 
 // Fastify's own close behaviour, in every combination: whatever it would do on
 // its own, the drain runs first and Fastify's close finds nothing left to do.
@@ -35,7 +34,7 @@ describe('Fastify close options', () => {
     busy.send('/slow')
     piped.send('/stream')
     await t.received(4)
-    await until(() => piped.bytesReceived > 0, 'the stream to start')
+    await vi.waitFor(() => expect(piped.bytesReceived, 'the stream to start').toBeGreaterThan(0), patience)
 
     const draining = nextEvent(g, 'draining')
     const drain = nextEvent(g, 'drain')

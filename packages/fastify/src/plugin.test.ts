@@ -2,11 +2,10 @@ import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import dns from 'node:dns'
 import Fastify from 'fastify'
-import { afterEach, describe, expect, it } from 'vitest'
-import { deferred, until, within } from '../../../test/helpers/deferred.js'
-import { openConnection } from '../../../test/helpers/raw-connection.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { deferred, openConnection, patience, tryConnect, within } from '@graceful/test-kit'
 import graceful from './index.js'
-import { heldRoutes, nextEvent, startApp, tryConnect } from './test-helpers.js'
+import { heldRoutes, nextEvent, startApp } from './test-helpers.js'
 
 const open: AsyncDisposable[] = []
 afterEach(async () => {
@@ -188,7 +187,7 @@ describe('the gate', () => {
     // A response already streaming keeps the connection alive; a request pipelined behind it arrives during the drain.
     const before = c.bytesReceived
     c.send('/stream')
-    await until(() => c.bytesReceived > before, 'the stream to start')
+    await vi.waitFor(() => expect(c.bytesReceived, 'the stream to start').toBeGreaterThan(before), patience)
     const shutdown = t.app.graceful.shutdown()
     expect(t.app.graceful.stats().state).toBe('draining')
     c.send('/fast')
@@ -256,7 +255,7 @@ describe('the gate', () => {
     track({ [Symbol.asyncDispose]: () => app.close() })
     await using c = await openConnection((app.server.address() as { port: number }).port)
     c.send('/fast')
-    await until(() => app.graceful.stats().inFlight === 1, 'the request')
+    await vi.waitFor(() => expect(app.graceful.stats().inFlight, 'the request').toBe(1), patience)
     const shutdown = app.graceful.shutdown()
     hold.resolve()
     const answer = await c.response()

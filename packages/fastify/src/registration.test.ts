@@ -3,11 +3,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyInstance, type RawServerBase } from 'fastify'
-import { afterEach, describe, expect, it } from 'vitest'
-import { deferred, until, within } from '../../../test/helpers/deferred.js'
-import { openConnection } from '../../../test/helpers/raw-connection.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { deferred, openConnection, patience, tryConnect, within } from '@graceful/test-kit'
 import graceful from './index.js'
-import { heldRoutes, startApp, tryConnect } from './test-helpers.js'
+import { heldRoutes, startApp } from './test-helpers.js'
 
 const open: AsyncDisposable[] = []
 afterEach(async () => {
@@ -60,11 +59,11 @@ describe('prefixes: the health routes and the gate agree', () => {
     await using c = await openConnection(port)
     const before = c.bytesReceived
     c.send(stream)
-    await until(() => c.bytesReceived > before, 'the stream to start')
+    await vi.waitFor(() => expect(c.bytesReceived, 'the stream to start').toBeGreaterThan(before), patience)
     const shutdown = app.graceful.shutdown()
-    await until(() => app.graceful.stats().state === 'draining', 'draining')
+    await vi.waitFor(() => expect(app.graceful.stats().state, 'draining').toBe('draining'), patience)
     c.send(path)
-    await until(() => app.graceful.stats().inFlight === 2, 'the pipelined request to reach the server')
+    await vi.waitFor(() => expect(app.graceful.stats().inFlight, 'the pipelined request to reach the server').toBe(2), patience)
     held.stream.resolve()
     expect((await c.response()).status).toBe(200)
     const answer = await c.response()
@@ -135,7 +134,7 @@ describe('serverFactory: a server Fastify did not create', () => {
       expect((await c.request('/readyz')).status).toBe(200)
       await using busy = await openConnection(port)
       busy.send('/slow')
-      await until(() => app.graceful.stats().inFlight === 1, 'the request in flight')
+      await vi.waitFor(() => expect(app.graceful.stats().inFlight, 'the request in flight').toBe(1), patience)
       const closing = trigger === 'app.close()' ? app.close() : app.graceful.shutdown()
       await within(c.ended, 5000, 'the FIN on the idle connection')
       expect(await tryConnect(port)).toBe('ECONNREFUSED')

@@ -5,17 +5,13 @@ import Koa3 from 'koa'
 import Koa2 from 'koa2'
 import request from 'supertest'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { deferred, until, within, type Deferred } from '../../../test/helpers/deferred.js'
-import { sendRequest } from '../../../test/helpers/http-request.js'
-import { openConnection } from '../../../test/helpers/raw-connection.js'
+import { deferred, type Deferred, inProcess, openConnection, patience, sendRequest, within } from '@graceful/test-kit'
 import { graceful, type GracefulKoaOptions, type GracefulMiddleware, type KoaContextLike } from './index.js'
 import type { GracefulOptions } from '@graceful/core'
 
 // Koa 2 and 3 share every API these tests use; the type test checks both typings.
 type AnyKoa = typeof Koa3
 type App = Koa3
-
-const inProcess: GracefulOptions = { signals: false, exit: false }
 
 interface Running {
   app: App
@@ -152,7 +148,7 @@ describe.each([
     const { port, g, slow } = await start(Koa)
     const agent = keepAliveAgent()
     const response = sendRequest(port, '/slow', { agent })
-    await until(() => g.graceful.stats().inFlight === 1, 'the request to arrive')
+    await vi.waitFor(() => expect(g.graceful.stats().inFlight, 'the request to arrive').toBe(1), patience)
 
     const summary = g.shutdown()
     expect(g.state).toBe('draining')
@@ -173,11 +169,11 @@ describe.each([
     await using conn = await openConnection(port)
     // A streaming response whose headers left before the drain keeps this connection open.
     conn.send('/stream')
-    await until(() => conn.bytesReceived > 0, 'the stream to start')
+    await vi.waitFor(() => expect(conn.bytesReceived, 'the stream to start').toBeGreaterThan(0), patience)
 
     const summary = g.shutdown()
     conn.send('/fast')
-    await until(() => g.graceful.stats().inFlight === 2, 'the pipelined request to arrive')
+    await vi.waitFor(() => expect(g.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
     stream.resolve()
 
     const streamed = await conn.response()
@@ -199,7 +195,7 @@ describe.each([
     const { port, g, slow, errors } = await start(Koa)
     await using conn = await openConnection(port)
     const response = conn.request('/slow-boom')
-    await until(() => g.graceful.stats().inFlight === 1, 'the request to arrive')
+    await vi.waitFor(() => expect(g.graceful.stats().inFlight, 'the request to arrive').toBe(1), patience)
 
     const summary = g.shutdown()
     slow.resolve()
@@ -228,7 +224,7 @@ describe.each([
     await using conn = await openConnection(port)
     expect((await conn.request('/boom')).body).toBe('handled')
     const response = conn.request('/slow-boom')
-    await until(() => g.graceful.stats().inFlight === 1, 'the request to arrive')
+    await vi.waitFor(() => expect(g.graceful.stats().inFlight, 'the request to arrive').toBe(1), patience)
 
     const summary = g.shutdown()
     slow.resolve()
@@ -338,11 +334,11 @@ describe.each([
     await using other = await openConnection(port)
     conn.send('/stream')
     other.send('/stream')
-    await until(() => conn.bytesReceived > 0 && other.bytesReceived > 0, 'the streams to start')
+    await vi.waitFor(() => expect(conn.bytesReceived > 0 && other.bytesReceived > 0, 'the streams to start').toBe(true), patience)
     const summary = g.shutdown()
     conn.send('/livez')
     other.send('/ops/ready')
-    await until(() => g.graceful.stats().inFlight === 4, 'the pipelined probes to arrive')
+    await vi.waitFor(() => expect(g.graceful.stats().inFlight, 'the pipelined probes to arrive').toBe(4), patience)
     stream.resolve()
     expect((await conn.response()).body).toBe('start\nend\n')
     expect((await other.response()).body).toBe('start\nend\n')

@@ -3,14 +3,11 @@ import { NestFactory } from '@nestjs/core'
 import { ExpressAdapter } from '@nestjs/platform-express'
 import { FastifyAdapter } from '@nestjs/platform-fastify'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { deferred, until, within } from '../../../test/helpers/deferred.js'
-import { sendRequest } from '../../../test/helpers/http-request.js'
-import { openConnection, tryConnect } from '../../../test/helpers/raw-connection.js'
+import { deferred, inProcess, openConnection, patience, sendRequest, tryConnect, within } from '@graceful/test-kit'
 import { startNestApp, type NestAppSpec, type NestPlatform } from '../../../test/targets/nestjs-app.js'
 import { enableGracefulShutdown, GRACEFUL, GracefulModule, InjectGraceful, type Graceful, type GracefulModuleOptions } from './index.js'
 
 /** In-process: never touch the test worker's signals or exit it. */
-const inProcess = { signals: false, exit: false } as const
 
 const platforms: NestPlatform[] = ['express', 'fastify']
 
@@ -52,11 +49,11 @@ describe.each(platforms)('@graceful/nestjs on %s', (platform) => {
     await using other = await openConnection(h.port)
     const held = busy.request('/slow')
     const streaming = other.request('/stream')
-    await until(() => h.graceful.stats().inFlight === 2, 'both requests to arrive')
+    await vi.waitFor(() => expect(h.graceful.stats().inFlight, 'both requests to arrive').toBe(2), patience)
     const summary = h.graceful.shutdown()
     // Pipelined behind the stream, on a connection open before the drain.
     other.send('/fast')
-    await until(() => h.graceful.stats().inFlight === 3, 'the pipelined request to arrive')
+    await vi.waitFor(() => expect(h.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(3), patience)
     h.slow.resolve()
     const res = await held
     expect(res.status).toBe(200)
@@ -100,7 +97,7 @@ describe.each(platforms)('@graceful/nestjs on %s', (platform) => {
     graceful.onClose(() => { events.push('graceful.onClose') }, { name: 'queue' })
     await using conn = await openConnection(h.port)
     const held = conn.request('/slow')
-    await until(() => graceful.stats().inFlight === 1, 'the request to arrive')
+    await vi.waitFor(() => expect(graceful.stats().inFlight, 'the request to arrive').toBe(1), patience)
     // The trigger a SIGTERM gives (the child-process test sends a real one).
     const summary = graceful.shutdown('SIGTERM')
     h.slow.resolve()
@@ -143,13 +140,13 @@ describe.each(platforms)('@graceful/nestjs on %s', (platform) => {
     const graceful = h.graceful
     await using conn = await openConnection(h.port)
     const held = conn.request('/slow')
-    await until(() => graceful.stats().inFlight === 1, 'the request to arrive')
+    await vi.waitFor(() => expect(graceful.stats().inFlight, 'the request to arrive').toBe(1), patience)
     let closed = false
     const first = h.app.close().then(() => { closed = true })
     const second = h.app.close()
     expect(graceful.state).toBe('draining')
     // The listener is closed, not before: Nest's own close would refuse it during a readiness delay.
-    await until(() => graceful.stats().inFlight === 1 && events.length === 0, 'the drain to hold the request')
+    await vi.waitFor(() => expect(graceful.stats().inFlight === 1 && events.length === 0, 'the drain to hold the request').toBe(true), patience)
     expect(closed).toBe(false)
     h.slow.resolve()
     expect((await held).body).toBe('slow')
@@ -203,7 +200,7 @@ describe.each(platforms)('@graceful/nestjs on %s', (platform) => {
     expect(h.app.get(GRACEFUL)).toBe(h.graceful)
     const rendered = service.render()
     const summary = h.graceful.shutdown()
-    await until(() => h.graceful.signal.aborted, 'the drain to start')
+    await vi.waitFor(() => expect(h.graceful.signal.aborted, 'the drain to start').toBe(true), patience)
     expect(h.graceful.stats().tasks).toBe(1)
     expect(h.closeHookRuns()).toBe(0)
     work.resolve()
@@ -309,7 +306,7 @@ describe('GracefulModule options', () => {
     const job = deferred()
     void graceful.track(job.promise.then(() => { events.push('job done') }), { name: 'job' })
     const closing = app.close()
-    await until(() => graceful.signal.aborted, 'the drain to start')
+    await vi.waitFor(() => expect(graceful.signal.aborted, 'the drain to start').toBe(true), patience)
     expect(events).toEqual([])
     job.resolve()
     await within(closing, 5000, 'app.close()')

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import { join } from 'node:path'
-import { within } from '../../helpers/deferred.js'
+import { within } from '@graceful/test-kit'
 import type { Processes, Started } from './processes.js'
 
 /**

@@ -1,6 +1,6 @@
 import http from 'node:http'
 import { setTimeout as delay } from 'node:timers/promises'
-import { within } from '../../helpers/deferred.js'
+import { within } from '@graceful/test-kit'
 
 export interface LoadReport {
   requests: number

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
-import { within } from '../../helpers/deferred.js'
+import { within } from '@graceful/test-kit'
 
 export interface Exit { code: number | null, signal: NodeJS.Signals | null }
 

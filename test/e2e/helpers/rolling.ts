@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { within } from '../../helpers/deferred.js'
+import { within } from '@graceful/test-kit'
 import { startInstance, type Example, type Instance, type InstanceEnv } from './examples.js'
 import { startHaproxy } from './haproxy.js'
 import { startLoad, type LoadReport } from './load.js'

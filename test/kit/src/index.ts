@@ -1,0 +1,16 @@
+// @graceful/test-kit: what every test in this repository shares, imported by name from
+// packages/*/src, test/ and bench/. Source only (a private workspace package, never built):
+// vitest and tsx load these files as they are.
+//
+//   deferred.ts       deferred gates (`deferred()`) and bounded waits (`within`, `patience` for vi.waitFor)
+//   raw-connection.ts one HTTP/1.1 keep-alive connection driven by hand; `tryConnect`
+//   http-request.ts   one request through Node's client, with its whole body
+//   child.ts          a forked app that gets real signals (test/fixtures/serve.ts)
+//   server.ts         servers as `await using` resources; `inProcess` graceful options
+//   websockets.ts     a `ws` server beside any framework
+export * from './deferred.js'
+export * from './raw-connection.js'
+export * from './http-request.js'
+export * from './child.js'
+export * from './server.js'
+export * from './websockets.js'
