@@ -5,13 +5,33 @@ import { targets } from '../helpers/targets.js'
 
 
 describe.each(targets)('drain — $name', (target) => {
+  it('serves normally on a keep-alive connection while accepting, with no process warning', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    try {
+      await using h = await startApp(target)
+      await using conn = await openConnection(h.app.port)
+      expect(await conn.request('/fast')).toMatchObject({ status: 200, body: 'fast' })
+      const second = await conn.request('/fast')
+      expect(second).toMatchObject({ status: 200, body: 'fast' })
+      expect(second.headers.connection?.toLowerCase()).toBe('keep-alive')
+      expect(h.app.graceful.state).toBe('accepting')
+      expect(h.app.graceful.stats().sockets).toBe(1)
+      expect(warn).not.toHaveBeenCalled()
+    } finally {
+      warn.mockRestore()
+    }
+  })
+
   it('lets the in-flight request finish with 200 and Connection: close, then FINs its socket', async () => {
     await using h = await startApp(target)
     await using busy = await openConnection(h.app.port)
+    expect((await busy.request('/fast')).headers.connection?.toLowerCase()).toBe('keep-alive')
     const response = busy.request('/slow')
     await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the request to arrive').toBe(1), patience)
 
     const summary = h.app.graceful.shutdown()
+    expect(h.app.graceful.state).toBe('draining')
+    expect(h.app.graceful.signal.aborted).toBe(true)
     h.slow.resolve()
 
     const res = await response
@@ -22,6 +42,24 @@ describe.each(targets)('drain — $name', (target) => {
     const result = await within(summary, 5000, 'the summary')
     expect(result.outcome).toBe('clean')
     expect(result.requests).toEqual({ completed: 1, rejected: 0, cut: 0 })
+    expect(h.app.graceful.state).toBe('closed')
+    await vi.waitFor(() => expect(h.app.closeHookRuns(), "the framework's close lifecycle").toBe(1), patience)
+  })
+
+  it('hands a route failing during the drain to the framework error handler, with Connection: close', async () => {
+    await using h = await startApp(target)
+    await using conn = await openConnection(h.app.port)
+    const failing = conn.request('/fail-later')
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the request to arrive').toBe(1), patience)
+
+    const summary = h.app.graceful.shutdown()
+    h.slow.resolve()
+    const res = await failing
+    expect(res.status).toBe(500)
+    expect(res.headers.connection).toBe('close')
+    expect(h.app.errors).toMatchObject([{ message: 'late' }])
+    await expect(within(conn.ended, 5000, 'FIN after the 500')).resolves.toBe('fin')
+    expect((await within(summary, 5000, 'the summary')).outcome).toBe('clean')
   })
 
   it('ends idle keep-alive sockets at once, while a request is still in flight', async () => {
@@ -89,11 +127,14 @@ describe.each(targets)('drain — $name', (target) => {
   it('answers a new request on an existing connection with 503, Connection: close and Retry-After', async () => {
     await using h = await startApp(target, { retryAfter: 7 })
     await using conn = await openConnection(h.app.port)
+    expect((await conn.request('/fast')).headers.connection?.toLowerCase()).toBe('keep-alive')
     // A streaming response whose headers went out before the drain keeps this connection open.
+    const before = conn.bytesReceived
     conn.send('/stream')
-    await vi.waitFor(() => expect(conn.bytesReceived, 'the stream to start').toBeGreaterThan(0), patience)
+    await vi.waitFor(() => expect(conn.bytesReceived, 'the stream to start').toBeGreaterThan(before), patience)
 
     const summary = h.app.graceful.shutdown()
+    expect(h.app.graceful.stats().state).toBe('draining')
     conn.send('/fast')
     await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
     h.stream.resolve()
@@ -105,7 +146,8 @@ describe.each(targets)('drain — $name', (target) => {
     expect(rejected.status).toBe(503)
     expect(rejected.headers.connection).toBe('close')
     expect(rejected.headers['retry-after']).toBe('7')
-    expect(JSON.parse(rejected.body)).toMatchObject({ code: 'ERR_GRACEFUL_DRAINING' })
+    expect(rejected.headers['content-type']).toBe('application/json; charset=utf-8')
+    expect(JSON.parse(rejected.body)).toMatchObject({ statusCode: 503, code: 'ERR_GRACEFUL_DRAINING' })
     await expect(within(conn.ended, 5000, 'FIN')).resolves.toBe('fin')
     const result = await within(summary, 5000, 'the summary')
     expect(result.requests).toEqual({ completed: 1, rejected: 1, cut: 0 })

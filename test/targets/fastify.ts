@@ -34,6 +34,10 @@ export const fastifyTarget: Target = {
       app.graceful.stream(body, { sse: true })
       return reply.type('text/event-stream').header('cache-control', 'no-cache').send(body)
     })
+    app.get('/fail-later', async () => {
+      await (spec.slow?.() ?? Promise.resolve())
+      throw new Error('late')
+    })
     app.get('/boom', async () => {
       throw new Error('boom')
     })

@@ -49,6 +49,9 @@ function koaTarget (name: string, Koa: KoaClass): Target {
             ctx.body = body
             return
           }
+          case '/fail-later':
+            await (spec.slow?.() ?? Promise.resolve())
+            throw new Error('late')
           case '/boom':
             throw new Error('boom')
         }

@@ -35,6 +35,9 @@ export const nodeHttpTarget: Target = {
             res.write('data: hello\n\n')
             graceful.stream(res)
             return
+          case '/fail-later':
+            void (spec.slow?.() ?? Promise.resolve()).then(() => { throw new Error('late') }).catch(fail)
+            return
           case '/boom':
             throw new Error('boom')
           default:

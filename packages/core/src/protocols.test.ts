@@ -5,18 +5,14 @@ import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { connect, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { afterEach, describe, expect, it, vi } from 'vitest'
-import { deferred, patience, within } from '@graceful/test-kit'
+import { describe, expect, it, vi } from 'vitest'
+import { afterTest, deferred, patience, within } from '@graceful/test-kit'
 import { createGraceful, type Graceful } from './graceful.js'
 
 const tls = {
   key: readFileSync(new URL('./test-fixtures/key.pem', import.meta.url)),
   cert: readFileSync(new URL('./test-fixtures/cert.pem', import.meta.url)),
 }
-const cleanup: (() => unknown)[] = []
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn()
-})
 
 function listen (server: { listen: (port: number, host: string, cb: () => void) => unknown, address: () => unknown }): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)))
@@ -24,7 +20,7 @@ function listen (server: { listen: (port: number, host: string, cb: () => void) 
 
 function make (options = {}): Graceful {
   const g = createGraceful({ signals: false, exit: false, ...options })
-  cleanup.push(() => g.force('cleanup'))
+  afterTest(() => g.force('cleanup'))
   return g
 }
 
@@ -38,10 +34,10 @@ describe('HTTP/2', () => {
     }))
     g.attach(server)
     const port = await listen(server)
-    cleanup.push(() => server.close())
+    afterTest(() => server.close())
 
     const client = http2.connect(`http://127.0.0.1:${port}`)
-    cleanup.push(() => client.destroy())
+    afterTest(() => client.destroy())
     const goaway = new Promise<void>((resolve) => client.once('goaway', () => resolve()))
     const stream = client.request({ ':path': '/slow' })
     let body = ''
@@ -73,9 +69,9 @@ describe('HTTP/2', () => {
       g.reject(req, res)
     })
     const port = await listen(server)
-    cleanup.push(() => server.close())
+    afterTest(() => server.close())
     const client = http2.connect(`http://127.0.0.1:${port}`)
-    cleanup.push(() => client.destroy())
+    afterTest(() => client.destroy())
     await new Promise<void>((resolve) => client.once('connect', () => resolve()))
     // Draining, but the session stays open until its streams end: simulate a stream racing the GOAWAY.
     const summary = g.shutdown()
@@ -105,11 +101,11 @@ describe('HTTPS', () => {
     }))
     g.attach(server)
     const port = await listen(server)
-    cleanup.push(() => server.close())
+    afterTest(() => server.close())
     // Two agents, so the idle connection and the busy one are different sockets.
     const idleAgent = new https.Agent({ keepAlive: true, rejectUnauthorized: false })
     const busyAgent = new https.Agent({ keepAlive: true, rejectUnauthorized: false })
-    cleanup.push(() => idleAgent.destroy(), () => busyAgent.destroy())
+    afterTest(() => idleAgent.destroy(), () => busyAgent.destroy())
     const get = (path: string, agent: https.Agent) => new Promise<{ status: number, connection?: string, body: string, socket: Socket }>((resolve, reject) => {
       https.get({ host: '127.0.0.1', port, path, agent }, (res) => {
         const socket = res.socket
@@ -143,9 +139,9 @@ describe('upgraded sockets', () => {
       socket.on('data', (data) => socket.write(data))
     })
     const port = await listen(server)
-    cleanup.push(() => server.close())
+    afterTest(() => server.close())
     const client = connect({ port, host: '127.0.0.1' })
-    cleanup.push(() => client.destroy())
+    afterTest(() => client.destroy())
     client.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n')
     await within(new Promise((resolve) => client.once('data', resolve)), 5000, '101')
     await vi.waitFor(() => expect(g.stats().upgraded, 'the upgrade to be tracked').toBe(1), patience)
@@ -201,7 +197,7 @@ describe('several servers and readiness', () => {
     const server = http.createServer()
     g.attach(server)
     await listen(server)
-    cleanup.push(() => server.close())
+    afterTest(() => server.close())
     expect(g.ready).toBe(false)
     expect(JSON.parse((await g.readiness()).body)).toEqual({ status: 'starting' })
     g.markReady()

@@ -1,6 +1,6 @@
 import type { ShutdownSummary } from '@graceful/core'
-import { afterEach, describe, expect, it, vi } from 'vitest'
-import { openConnection, patience, tryConnect, within } from '@graceful/test-kit'
+import { describe, expect, it, vi } from 'vitest'
+import { disposeAfterTest, openConnection, patience, tryConnect, within } from '@graceful/test-kit'
 import { heldRoutes, nextEvent, startApp } from './test-helpers.js'
 
 // Fastify's own close behaviour, in every combination: whatever it would do on
@@ -13,16 +13,11 @@ const matrix = [true, false].flatMap((return503OnClosing) =>
   ([true, false, 'idle'] as const).flatMap((forceCloseConnections) =>
     (['app.close()', 'a signal'] as const).map((path) => ({ return503OnClosing, forceCloseConnections, path }))))
 
-const open: AsyncDisposable[] = []
-afterEach(async () => {
-  for (const resource of open.splice(0).reverse()) await resource[Symbol.asyncDispose]()
-})
-
 describe('Fastify close options', () => {
   it.each(matrix)('return503OnClosing: $return503OnClosing, forceCloseConnections: $forceCloseConnections, via $path', async ({ return503OnClosing, forceCloseConnections, path }) => {
     const held = heldRoutes()
     const t = await startApp({ readinessDelay: 250, retryAfter: 2 }, held.routes, { return503OnClosing, forceCloseConnections })
-    open.push(t)
+    disposeAfterTest(t)
     const g = t.app.graceful
 
     await using busy = await openConnection(t.port)

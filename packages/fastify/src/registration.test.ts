@@ -3,15 +3,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyInstance, type RawServerBase } from 'fastify'
-import { afterEach, describe, expect, it, vi } from 'vitest'
-import { deferred, openConnection, patience, tryConnect, within } from '@graceful/test-kit'
+import { describe, expect, it, vi } from 'vitest'
+import { deferred, disposeAfterTest, openConnection, patience, tryConnect, within } from '@graceful/test-kit'
 import graceful from './index.js'
 import { heldRoutes, startApp } from './test-helpers.js'
-
-const open: AsyncDisposable[] = []
-afterEach(async () => {
-  for (const resource of open.splice(0).reverse()) await resource[Symbol.asyncDispose]()
-})
 
 /** Every process listener graceful could own. */
 function listeners (): Record<string, number> {
@@ -74,7 +69,7 @@ describe('prefixes: the health routes and the gate agree', () => {
   it('register(graceful, { prefix }) serves /v1/livez and /v1/readyz, and lets them through the drain', async () => {
     const held = heldRoutes()
     const t = await startApp({ prefix: '/v1' } as never, held.routes)
-    open.push(t)
+    disposeAfterTest(t)
     expect(t.app.graceful.options.health).toMatchObject({ liveness: '/v1/livez', readiness: '/v1/readyz' })
     await using c = await openConnection(t.port)
     expect(await c.request('/v1/livez')).toMatchObject({ status: 200, body: '{"status":"ok"}' })
@@ -87,7 +82,7 @@ describe('prefixes: the health routes and the gate agree', () => {
   it('follows the prefix of the encapsulated context it is registered in, plus its own', async () => {
     const held = heldRoutes()
     const app = Fastify()
-    open.push({ [Symbol.asyncDispose]: async () => { await inner?.graceful.force('dispose'); await app.close() } })
+    disposeAfterTest({ [Symbol.asyncDispose]: async () => { await inner?.graceful.force('dispose'); await app.close() } })
     let inner: FastifyInstance<RawServerBase> | undefined
     await app.register(async (child) => {
       await child.register(graceful, { signals: false, exit: false, prefix: '/ops', health: { readiness: '/ready' } })
@@ -128,7 +123,7 @@ describe('serverFactory: a server Fastify did not create', () => {
       // The user listens on the server themselves, not through app.listen().
       await new Promise<void>((resolve) => server().listen(0, '127.0.0.1', resolve))
       const port = (server().address() as AddressInfo).port
-      open.push({ [Symbol.asyncDispose]: async () => { server().close(); await app.close() } })
+      disposeAfterTest({ [Symbol.asyncDispose]: async () => { server().close(); await app.close() } })
 
       await using c = await openConnection(port)
       expect((await c.request('/readyz')).status).toBe(200)

@@ -1,11 +1,10 @@
 import { createServer, Agent, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { PassThrough } from 'node:stream'
 import Koa3 from 'koa'
 import Koa2 from 'koa2'
 import request from 'supertest'
-import { afterEach, describe, expect, it, vi } from 'vitest'
-import { deferred, type Deferred, inProcess, openConnection, patience, sendRequest, within } from '@graceful/test-kit'
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest'
+import { deferred, type Deferred, inProcess, listening, openConnection, patience, sendRequest, within } from '@graceful/test-kit'
 import { graceful, type GracefulKoaOptions, type GracefulMiddleware, type KoaContextLike } from './index.js'
 import type { GracefulOptions } from '@graceful/core'
 
@@ -25,9 +24,7 @@ interface Running {
   stream: Deferred
 }
 
-const cleanups: (() => Promise<void> | void)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+afterEach(() => {
   vi.restoreAllMocks()
 })
 
@@ -59,7 +56,7 @@ function routes (app: App, run: Pick<Running, 'slow' | 'stream'>): void {
 }
 
 /** A Koa app as a user writes it: `graceful()` first, routes after, `g.listen()`. */
-async function start (Koa: AnyKoa, options: GracefulKoaOptions = {}, before?: (app: App, g: GracefulMiddleware) => void): Promise<Running> {
+async function start (Koa: AnyKoa, options: GracefulKoaOptions = {}, before?: (app: App, g: GracefulMiddleware) => void): Promise<Running & AsyncDisposable> {
   const app = new Koa()
   const g = graceful({ ...inProcess, ...options })
   const errors: unknown[] = []
@@ -68,22 +65,26 @@ async function start (Koa: AnyKoa, options: GracefulKoaOptions = {}, before?: (a
   const run = { slow: deferred(), stream: deferred() }
   before?.(app, g)
   routes(app, run)
-  const server = await new Promise<Server>((resolve) => {
-    const listening: Server = g.listen(app, 0, '127.0.0.1', () => resolve(listening))
-  })
-  cleanups.push(async () => {
-    run.slow.resolve()
-    run.stream.resolve()
-    server.closeAllConnections()
-    if (server.listening) await new Promise((resolve) => server.close(resolve))
-    await within(g.graceful.force('test teardown'), 5000, 'teardown')
-  })
-  return { app, g, server, port: (server.address() as AddressInfo).port, errors, ...run }
+  const server = await listening(g.listen(app, 0, '127.0.0.1'))
+  return {
+    app,
+    g,
+    server: server.server,
+    port: server.port,
+    errors,
+    ...run,
+    [Symbol.asyncDispose]: async () => {
+      run.slow.resolve()
+      run.stream.resolve()
+      await server[Symbol.asyncDispose]()
+      await within(g.graceful.force('test teardown'), 5000, 'teardown')
+    },
+  }
 }
 
 function keepAliveAgent (): Agent {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 })
-  cleanups.push(() => agent.destroy())
+  onTestFinished(() => { agent.destroy() })
   return agent
 }
 
@@ -91,126 +92,9 @@ describe.each([
   { name: 'koa@2', Koa: Koa2 as unknown as AnyKoa },
   { name: 'koa@3', Koa: Koa3 },
 ])('@graceful/koa — $name', ({ Koa }) => {
-  it('serves normally, on keep-alive, with no warning', async () => {
-    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
-    const { port, g } = await start(Koa)
-    const agent = keepAliveAgent()
-    const first = await sendRequest(port, '/fast', { agent })
-    const second = await sendRequest(port, '/fast', { agent })
-    expect(first).toMatchObject({ status: 200, body: 'fast' })
-    expect(second.headers.connection).toBe('keep-alive')
-    expect(g.state).toBe('accepting')
-    expect(g.graceful.stats().sockets).toBe(1)
-    expect(warn).not.toHaveBeenCalled()
-  })
-
-  it('answers GET and HEAD on the health paths, ignoring the query string', async () => {
-    const { port } = await start(Koa)
-    const agent = keepAliveAgent()
-    const live = await sendRequest(port, '/livez', { agent })
-    expect(live.status).toBe(200)
-    expect(JSON.parse(live.body)).toEqual({ status: 'ok' })
-    expect(live.headers['content-type']).toBe('application/json; charset=utf-8')
-    expect(live.headers['cache-control']).toBe('no-store')
-    const ready = await sendRequest(port, '/readyz?probe=kubelet', { agent })
-    expect(ready.status).toBe(200)
-    expect(JSON.parse(ready.body)).toEqual({ status: 'ready' })
-    const head = await sendRequest(port, '/readyz', { agent, method: 'HEAD' })
-    expect(head.status).toBe(200)
-    expect(head.body).toBe('')
-    // Other methods are the app's business.
-    expect((await sendRequest(port, '/readyz', { agent, method: 'POST' })).status).toBe(404)
-  })
-
-  it('reports not-ready from the first moment of draining, serving with Connection: close during readinessDelay', async () => {
-    const { port, g } = await start(Koa, { readinessDelay: 1000, timeout: 5000 })
-    await using conn = await openConnection(port)
-    expect((await conn.request('/readyz')).status).toBe(200)
-
-    const summary = g.shutdown()
-    const ready = await conn.request('/readyz')
-    expect(ready.status).toBe(503)
-    expect(JSON.parse(ready.body)).toEqual({ status: 'draining' })
-    expect(ready.headers.connection).toBe('close')
-    await within(conn.ended, 5000, 'FIN after the probe')
-
-    await using other = await openConnection(port)
-    const fast = await other.request('/fast')
-    expect(fast).toMatchObject({ status: 200, body: 'fast' })
-    expect(fast.headers.connection).toBe('close')
-    const live = await (await openConnection(port)).request('/livez')
-    expect(live.status).toBe(200)
-    await g.graceful.force('skip the delay')
-    await summary
-  })
-
-  it('lets the in-flight request finish with Connection: close, then ends its socket', async () => {
-    const { port, g, slow } = await start(Koa)
-    const agent = keepAliveAgent()
-    const response = sendRequest(port, '/slow', { agent })
-    await vi.waitFor(() => expect(g.graceful.stats().inFlight, 'the request to arrive').toBe(1), patience)
-
-    const summary = g.shutdown()
-    expect(g.state).toBe('draining')
-    expect(g.signal.aborted).toBe(true)
-    slow.resolve()
-
-    const res = await response
-    expect(res).toMatchObject({ status: 200, body: 'slow' })
-    expect(res.headers.connection).toBe('close')
-    const result = await within(summary, 5000, 'the summary')
-    expect(result.outcome).toBe('clean')
-    expect(result.requests).toEqual({ completed: 1, rejected: 0, cut: 0 })
-    expect(g.state).toBe('closed')
-  })
-
-  it('answers a new request on a kept-alive connection with the draining 503, never through Koa\'s error handling', async () => {
-    const { port, g, stream, errors } = await start(Koa)
-    await using conn = await openConnection(port)
-    // A streaming response whose headers left before the drain keeps this connection open.
-    conn.send('/stream')
-    await vi.waitFor(() => expect(conn.bytesReceived, 'the stream to start').toBeGreaterThan(0), patience)
-
-    const summary = g.shutdown()
-    conn.send('/fast')
-    await vi.waitFor(() => expect(g.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
-    stream.resolve()
-
-    const streamed = await conn.response()
-    expect(streamed).toMatchObject({ status: 200, body: 'start\nend\n' })
-    const rejected = await conn.response()
-    expect(rejected.status).toBe(503)
-    expect(rejected.headers.connection).toBe('close')
-    expect(rejected.headers['retry-after']).toBe('1')
-    expect(rejected.headers['content-type']).toBe('application/json; charset=utf-8')
-    expect(JSON.parse(rejected.body)).toMatchObject({ statusCode: 503, code: 'ERR_GRACEFUL_DRAINING' })
-    await within(conn.ended, 5000, 'FIN after the 503')
-
-    const result = await within(summary, 5000, 'the summary')
-    expect(result.requests).toEqual({ completed: 1, rejected: 1, cut: 0 })
-    expect(errors).toEqual([])
-  })
-
-  it('still hands errors thrown during the drain to app.on(\'error\'), keeping Connection: close', async () => {
-    const { port, g, slow, errors } = await start(Koa)
-    await using conn = await openConnection(port)
-    const response = conn.request('/slow-boom')
-    await vi.waitFor(() => expect(g.graceful.stats().inFlight, 'the request to arrive').toBe(1), patience)
-
-    const summary = g.shutdown()
-    slow.resolve()
-    const res = await response
-    expect(res.status).toBe(500)
-    expect(res.headers.connection).toBe('close')
-    expect(errors).toHaveLength(1)
-    expect((errors[0] as Error).message).toBe('boom during the drain')
-    await within(conn.ended, 5000, 'FIN after the 500')
-    expect((await within(summary, 5000, 'the summary')).outcome).toBe('clean')
-  })
-
   it('still hands errors thrown during the drain to an error-handling middleware after the gate', async () => {
     const handled: unknown[] = []
-    const { port, g, slow, errors } = await start(Koa, {}, (app) => {
+    await using started = await start(Koa, {}, (app) => {
       app.use(async (ctx, next) => {
         try {
           await next()
@@ -221,6 +105,7 @@ describe.each([
         }
       })
     })
+    const { port, g, slow, errors } = started
     await using conn = await openConnection(port)
     expect((await conn.request('/boom')).body).toBe('handled')
     const response = conn.request('/slow-boom')
@@ -244,14 +129,10 @@ describe.each([
     app.use(g)
     app.use((ctx) => { ctx.body = 'ok' })
     const callback = app.callback()
-    const server = createServer((req, res) => { void callback(req, res) })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    cleanups.push(async () => {
-      server.closeAllConnections()
-      await new Promise((resolve) => server.close(resolve))
-      await g.graceful.force('test teardown')
-    })
-    const { port } = server.address() as AddressInfo
+    onTestFinished(async () => { await g.graceful.force('test teardown') })
+    const server = createServer((req, res) => { void callback(req, res) }).listen(0, '127.0.0.1')
+    await using listener = await listening(server)
+    const { port } = listener
     const agent = keepAliveAgent()
 
     expect((await sendRequest(port, '/', { agent })).body).toBe('ok')
@@ -276,7 +157,7 @@ describe.each([
     const server = await new Promise<Server>((resolve) => {
       const returned: Server = g.listen(app, { port: 0, host: '127.0.0.1' }, () => resolve(returned))
     })
-    cleanups.push(async () => { await g.graceful.force('test teardown') })
+    onTestFinished(async () => { await g.graceful.force('test teardown') })
     expect(listen).toHaveBeenCalledTimes(1)
     expect(listen.mock.results[0]?.value).toBe(server)
     expect(g.graceful.attached).toBe(1)
@@ -292,7 +173,7 @@ describe.each([
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
     const app = new Koa()
     const g = graceful(inProcess)
-    cleanups.push(async () => { await g.graceful.force('test teardown') })
+    onTestFinished(async () => { await g.graceful.force('test teardown') })
     app.use(g)
     app.use((ctx) => { ctx.body = { hello: 'world' } })
     await request(app.callback()).get('/hello').expect(200, { hello: 'world' })
@@ -302,16 +183,9 @@ describe.each([
     expect(warn).toHaveBeenCalledTimes(1)
   })
 
-  it('leaves the health paths to the app when they are off', async () => {
-    const { port } = await start(Koa, { health: { liveness: false, readiness: false } })
-    await using conn = await openConnection(port)
-    expect((await conn.request('/livez')).status).toBe(404)
-    expect((await conn.request('/readyz')).status).toBe(404)
-  })
-
   it('with answerHealth: false, answers probes where g.health, g.liveness and g.readiness are mounted, even while draining', async () => {
     const seen: string[] = []
-    const { port, g, stream } = await start(Koa, { answerHealth: false, health: { liveness: '/livez', readiness: '/ops/ready' } }, (app, g) => {
+    await using started = await start(Koa, { answerHealth: false, health: { liveness: '/livez', readiness: '/ops/ready' } }, (app, g) => {
       // A logger and a router, as a user mounts them after the gate.
       app.use(async (ctx, next) => {
         seen.push(ctx.path)
@@ -323,6 +197,7 @@ describe.each([
         return g.health(ctx, next)
       })
     })
+    const { port, g, stream } = started
     await using conn = await openConnection(port)
     expect(await conn.request('/livez')).toMatchObject({ status: 200, body: '{"status":"ok"}' })
     expect(await conn.request('/ops/live')).toMatchObject({ status: 200, body: '{"status":"ok"}' })

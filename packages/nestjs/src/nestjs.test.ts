@@ -2,8 +2,8 @@ import { Injectable, Module, type Provider } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
 import { ExpressAdapter } from '@nestjs/platform-express'
 import { FastifyAdapter } from '@nestjs/platform-fastify'
-import { afterEach, describe, expect, it, vi } from 'vitest'
-import { deferred, inProcess, openConnection, patience, sendRequest, tryConnect, within } from '@graceful/test-kit'
+import { describe, expect, it, vi } from 'vitest'
+import { afterTest, deferred, inProcess, openConnection, patience, sendRequest, tryConnect, within } from '@graceful/test-kit'
 import { startNestApp, type NestAppSpec, type NestPlatform } from '../../../test/targets/nestjs-app.js'
 import { enableGracefulShutdown, GRACEFUL, GracefulModule, InjectGraceful, type Graceful, type GracefulModuleOptions } from './index.js'
 
@@ -27,15 +27,11 @@ function recorder (events: string[], graceful: () => Graceful, hooks: { onModule
 }
 
 describe.each(platforms)('@graceful/nestjs on %s', (platform) => {
-  const teardown: (() => Promise<void>)[] = []
-  afterEach(async () => {
-    for (const step of teardown.splice(0).reverse()) await step()
-  })
   async function start (options: GracefulModuleOptions = {}, spec: NestAppSpec = {}) {
     const slow = deferred()
     const stream = deferred()
     const app = await startNestApp(platform, { slow: () => slow.promise, stream: () => stream.promise, ...spec, options: { ...inProcess, ...options } })
-    teardown.push(async () => {
+    afterTest(async () => {
       slow.resolve()
       stream.resolve()
       await app[Symbol.asyncDispose]()
@@ -121,7 +117,7 @@ describe.each(platforms)('@graceful/nestjs on %s', (platform) => {
       providers: [recorder(events, () => h.graceful, { onModuleDestroy: () => hang.promise })],
     })
     // Teardown's app.close() waits for Nest's close, still stuck in the hook: let it go then.
-    teardown.push(async () => { hang.resolve() })
+    afterTest(async () => { hang.resolve() })
     const graceful = h.graceful
     const errors: string[] = []
     graceful.on('hookError', (hook) => errors.push(`${hook.name}:${hook.status}`))
@@ -237,7 +233,7 @@ describe.each(platforms)('@graceful/nestjs on %s', (platform) => {
     const app = platform === 'express'
       ? await NestFactory.create(Bare, new ExpressAdapter(), options)
       : await NestFactory.create(Bare, new FastifyAdapter(), options)
-    teardown.push(() => app.close())
+    afterTest(() => app.close())
     expect(() => enableGracefulShutdown(app)).toThrow(/GracefulModule\.forRoot\(\)/)
   })
 

@@ -8,9 +8,11 @@
 //   child.ts          a forked app that gets real signals (test/fixtures/serve.ts)
 //   server.ts         servers as `await using` resources; `inProcess` graceful options
 //   websockets.ts     a `ws` server beside any framework
+//   after-test.ts     cleanups and disposables run when the current vitest test finishes
 export * from './deferred.js'
 export * from './raw-connection.js'
 export * from './http-request.js'
 export * from './child.js'
 export * from './server.js'
 export * from './websockets.js'
+export * from './after-test.js'
