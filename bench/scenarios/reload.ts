@@ -1,4 +1,4 @@
-// In-place restart (`reload`, issue 12) next to a stop-and-start of the same
+// In-place restart next to a stop-and-start of the same
 // example app, under the same keep-alive load. Reload: SIGHUP → the new process
 // is ready → the old one has exited. Stop-and-start: SIGTERM → exit → the same
 // app started again on the same port and listening. Every request during

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { openConnection, patience, startChild, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
-// Issue 11: GRACEFUL_TIMEOUT and GRACEFUL_READINESS_DELAY, the variables the
+// GRACEFUL_TIMEOUT and GRACEFUL_READINESS_DELAY, the variables the
 // deploy files set, configure every adapter, with no code in the app. The
 // children inherit this process's environment.
 const margin = 1500

@@ -1,4 +1,4 @@
-// Issue 5: node:cluster. The primary (examples/node-http/cluster.ts) replaces its
+// node:cluster: the primary (examples/node-http/cluster.ts) replaces its
 // workers one by one on SIGHUP while keep-alive clients hit the shared port.
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'

@@ -1,4 +1,4 @@
-// Issue 5: the Kubernetes example (deploy/kubernetes) must agree with the options
+// The Kubernetes example (deploy/kubernetes) must agree with the options
 // the app resolves from the env it sets, so the example cannot drift from them.
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'

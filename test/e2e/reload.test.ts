@@ -1,4 +1,4 @@
-// Issue 12: zero-downtime in-place restart. Each example app runs with
+// Zero-downtime in-place restart. Each example app runs with
 // RELOAD=1 under keep-alive load; SIGHUP five times: every request succeeds,
 // and one process is left, serving the last version. The same load through a
 // stop-and-start (SIGTERM, then start the same app on the same port) sees

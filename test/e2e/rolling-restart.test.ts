@@ -1,4 +1,4 @@
-// Issue 5: a rolling restart behind a real load balancer loses zero requests
+// A rolling restart behind a real load balancer loses zero requests
 // with graceful, and loses some without it (same HAProxy configuration).
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { exampleExists, examples } from './helpers/examples.js'

@@ -4,7 +4,7 @@ import { startApp } from '../helpers/app.js'
 import { openConnection, patience, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
-// Issue 9, item 3: observers (event listeners, logger methods, onCut) cannot break the drain.
+// Observers (event listeners, logger methods, onCut) cannot break the drain.
 const events = ['draining', 'drain', 'drained', 'timeout', 'hookError', 'closed'] as const
 
 const throwingLogger: Logger = {

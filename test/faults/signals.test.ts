@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { openConnection, patience, startChild, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
-// Issue 9, items 1 and 2: real signals to forked children. A "first" signal is the first one
+// Real signals to forked children. A "first" signal is the first one
 // *delivered*, whoever started the drain; a fatal error during a drain is never swallowed.
 const margin = 1500
 const report = { REPORT_SIGNALS: '1' }

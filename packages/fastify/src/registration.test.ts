@@ -1,4 +1,4 @@
-// Issue 9, items 12–14: a failed registration leaves nothing behind; prefixes
+// A failed registration leaves nothing behind; prefixes
 // move the health routes and the gate with them; a server Fastify did not create.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'

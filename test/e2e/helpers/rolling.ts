@@ -31,7 +31,7 @@ export interface RollingReport {
 }
 
 /**
- * The rolling restart of issue 5: `instances` copies behind HAProxy, keep-alive
+ * A rolling restart: `instances` copies behind HAProxy, keep-alive
  * load the whole time; each instance in turn gets SIGTERM, exits, is replaced
  * by a new one (new port, moved in through HAProxy's runtime API), and the
  * next one is stopped only once HAProxy's check says the new one is up.
