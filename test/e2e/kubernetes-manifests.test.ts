@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { environmentOptions, optionsFromEnvironment, resolveOptions } from '@graceful/core'
 import { describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
-import { portFromEnv } from '../../examples/node-http/env.js'
+import { portFromEnv } from '../../examples/env.js'
 
 const dir = fileURLToPath(new URL('../../deploy/kubernetes/', import.meta.url))
 const dockerfile = readFileSync(new URL('../../deploy/docker/Dockerfile', import.meta.url), 'utf8')
