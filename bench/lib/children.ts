@@ -4,7 +4,7 @@ import { constants } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { now } from './client.js'
+import { now } from '@graceful/test-kit/client'
 
 /** Where the bench keeps scratch files (request-id logs). Git-ignored. */
 export const tmpDir = fileURLToPath(new URL('../.tmp/', import.meta.url))
@@ -100,7 +100,13 @@ export interface ServerSpec {
   file: string
   /** Extra environment, e.g. `{ GRACEFUL: '0' }`. */
   env?: Record<string, string>
+  /** Which side of the comparison it is on: ours, the bare framework, or an alternative library. Tables group by it. */
+  group: ServerGroup
+  /** The framework it runs on (`node:http`, `fastify`, …): tables group rows by it, never by the name. */
+  framework: string
 }
+
+export type ServerGroup = 'graceful' | 'bare' | 'alternative'
 
 export interface StartOptions {
   /** `TIMEOUT` in ms. @default 10_000 */

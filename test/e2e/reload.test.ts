@@ -113,7 +113,8 @@ async function stopLoad (load: Load): Promise<LoadReport> {
 }
 
 const nodeHttp = examples.find((example) => example.name === 'node:http') as Example
-const multi: Example = { name: 'three servers', dir: fileURLToPath(new URL('./fixtures/', import.meta.url)), entry: 'reload-multi.ts' }
+const multiDir = fileURLToPath(new URL('./fixtures/', import.meta.url))
+const multi: Example = { name: 'three servers', dir: multiDir, entry: 'reload-multi.ts', file: `${multiDir}reload-multi.ts` }
 
 /** GET / over HTTP/1 (`https`: TLS, self-signed), or HTTP/2 over TLS: the body. */
 function get (protocol: 'http' | 'https' | 'h2', port: number): Promise<string> {
