@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { connect, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { describe, expect, it, vi } from 'vitest'
-import { afterTest, deferred, patience, within } from '@graceful/test-kit'
+import { afterTest, deferred, inProcessGraceful, patience, within } from '@graceful/test-kit'
 import { createGraceful, type Graceful } from './graceful.js'
 
 const tls = {
@@ -18,15 +18,9 @@ function listen (server: { listen: (port: number, host: string, cb: () => void) 
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)))
 }
 
-function make (options = {}): Graceful {
-  const g = createGraceful({ signals: false, exit: false, ...options })
-  afterTest(() => g.force('cleanup'))
-  return g
-}
-
 describe('HTTP/2', () => {
   it('sends GOAWAY and lets the open stream complete', async () => {
-    const g = make()
+    const g = inProcessGraceful()
     const held = deferred()
     const server = http2.createServer(g.handler((req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
       if (req.url === '/slow') void held.promise.then(() => res.end('slow'))
@@ -61,7 +55,7 @@ describe('HTTP/2', () => {
   })
 
   it('answers the draining 503 without a Connection header on HTTP/2', async () => {
-    const g = make({ readinessDelay: 0 })
+    const g = inProcessGraceful({ readinessDelay: 0 })
     const server = http2.createServer()
     g.attach(server)
     server.on('request', (req, res) => {
@@ -93,7 +87,7 @@ describe('HTTP/2', () => {
 
 describe('HTTPS', () => {
   it('ends idle TLS keep-alive sockets and completes the in-flight request', async () => {
-    const g = make()
+    const g = inProcessGraceful()
     const held = deferred()
     const server = https.createServer(tls, g.handler((req, res) => {
       if (req.url === '/slow') void held.promise.then(() => res.end('slow'))
@@ -149,7 +143,7 @@ describe('upgraded sockets', () => {
   }
 
   it('waits for upgraded sockets that the notify hook closes', async () => {
-    const g = make()
+    const g = inProcessGraceful()
     const sockets: Duplex[] = []
     // What a WebSocket server does here: send close 1001 "going away", the peer closes.
     g.onDraining(() => { for (const socket of sockets) socket.end() }, { name: 'close websockets' })
@@ -161,7 +155,7 @@ describe('upgraded sockets', () => {
   })
 
   it('destroys upgraded sockets at the deadline and says they held the drain', async () => {
-    const g = make({ timeout: 500, releaseTimeout: 100 })
+    const g = inProcessGraceful({ timeout: 500, releaseTimeout: 100 })
     const client = await upgradeServer(g)
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()))
     const summary = await within(g.shutdown(), 5000, 'summary')
@@ -173,7 +167,7 @@ describe('upgraded sockets', () => {
 
 describe('several servers and readiness', () => {
   it('is ready only when every attached server listens, and closes them all', async () => {
-    const g = make()
+    const g = inProcessGraceful()
     const app = http.createServer(g.handler((_req, res) => res.end('app')))
     const metrics = http.createServer(g.handler((_req, res) => res.end('metrics')))
     g.attach(app)
@@ -193,7 +187,7 @@ describe('several servers and readiness', () => {
   })
 
   it("with readyWhen: 'manual', waits for markReady()", async () => {
-    const g = make({ readyWhen: 'manual' })
+    const g = inProcessGraceful({ readyWhen: 'manual' })
     const server = http.createServer()
     g.attach(server)
     await listen(server)
@@ -210,13 +204,13 @@ describe('several servers and readiness', () => {
       cache: () => new Promise(() => {}),
       queue: () => true,
     }
-    const quiet = make({ readyWhen: 'manual', health: { checks, checkTimeout: 50 } })
+    const quiet = inProcessGraceful({ readyWhen: 'manual', health: { checks, checkTimeout: 50 } })
     quiet.markReady()
     const answer = await within(quiet.readiness(), 5000, 'readiness')
     expect(answer.statusCode).toBe(503)
     expect(answer.body).toBe('{"status":"unavailable"}')
 
-    const detailed = make({ readyWhen: 'manual', health: { checks, checkTimeout: 50, detail: true } })
+    const detailed = inProcessGraceful({ readyWhen: 'manual', health: { checks, checkTimeout: 50, detail: true } })
     detailed.markReady()
     expect(JSON.parse((await within(detailed.readiness(), 5000, 'readiness')).body)).toEqual({
       status: 'unavailable',
@@ -240,7 +234,7 @@ describe('signal ownership', () => {
 
 describe('readinessDelay', () => {
   it('is skipped when no attached server listens: nothing could route traffic here', async () => {
-    const g = make({ readinessDelay: 60_000, timeout: 120_000 })
+    const g = inProcessGraceful({ readinessDelay: 60_000, timeout: 120_000 })
     g.attach(http.createServer())
     const summary = await within(g.shutdown(), 5000, 'summary')
     expect(summary.durations.readinessDelay).toBeLessThan(1000)
