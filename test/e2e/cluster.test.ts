@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { within } from '@graceful/test-kit'
 import { startLoad, type LoadReport } from './helpers/load.js'
-import { Processes, type Started } from './helpers/processes.js'
+import { Processes, type Started } from '@graceful/test-kit/processes'
 
 const exampleDir = fileURLToPath(new URL('../../examples/node-http/', import.meta.url))
 const workers = 2

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { optionsFromEnvironment, resolveOptions } from '@graceful/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { within } from '@graceful/test-kit'
-import { Processes, type Started } from './helpers/processes.js'
+import { Processes, type Started } from '@graceful/test-kit/processes'
 
 const fixture = fileURLToPath(new URL('./fixtures/pm2-app.ts', import.meta.url))
 const processes = new Processes()

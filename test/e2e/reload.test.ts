@@ -16,7 +16,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { within } from '@graceful/test-kit'
 import { examples, type Example } from './helpers/examples.js'
 import { startLoad, type Load, type LoadReport } from './helpers/load.js'
-import { Processes, type Started } from './helpers/processes.js'
+import { Processes, type Started } from '@graceful/test-kit/processes'
 import { underSubreaper } from './helpers/subreaper.js'
 
 const probe = fileURLToPath(new URL('./fixtures/reload-probe.ts', import.meta.url))

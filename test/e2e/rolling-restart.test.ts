@@ -3,7 +3,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { exampleExists, examples } from './helpers/examples.js'
 import { checks, detectionBoundMs, findHaproxy } from './helpers/haproxy.js'
-import { Processes } from './helpers/processes.js'
+import { Processes } from '@graceful/test-kit/processes'
 import { rollingRestart, type RollingReport } from './helpers/rolling.js'
 
 const haproxy = findHaproxy()

@@ -1,5 +1,5 @@
 import type { Example } from '@graceful/test-kit/examples'
-import type { Processes, Started } from './processes.js'
+import type { Processes, Started } from '@graceful/test-kit/processes'
 
 export { examples, exampleExists, type Example } from '@graceful/test-kit/examples'
 

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import { join } from 'node:path'
 import { within } from '@graceful/test-kit'
-import type { Processes, Started } from './processes.js'
+import type { Processes, Started } from '@graceful/test-kit/processes'
 
 /**
  * Health-check timings, as a user would set them, and the rule they imply for

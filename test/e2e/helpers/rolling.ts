@@ -5,7 +5,7 @@ import { within } from '@graceful/test-kit'
 import { startInstance, type Example, type Instance, type InstanceEnv } from './examples.js'
 import { startHaproxy } from './haproxy.js'
 import { startLoad, type LoadReport } from './load.js'
-import type { Exit, Processes } from './processes.js'
+import type { Exit, Processes } from '@graceful/test-kit/processes'
 
 export interface RollingOptions {
   example: Example
