@@ -6,9 +6,11 @@
 //   raw-connection.ts one HTTP/1.1 keep-alive connection driven by hand; `tryConnect`
 //   http-request.ts   one request through Node's client, with its whole body
 //   child.ts          a forked app that gets real signals (test/fixtures/serve.ts)
-//   server.ts         servers as `await using` resources; `inProcess` graceful options
+//   server.ts         servers as `await using` resources; `inProcess` options, `inProcessGraceful()`
 //   websockets.ts     a `ws` server beside any framework
 //   after-test.ts     cleanups and disposables run when the current vitest test finishes
+// Subpaths (not re-exported here): /client (the bench client and its classifier), /examples
+// (the example apps), /processes (child processes killed by PID). See README.md.
 export * from './deferred.js'
 export * from './raw-connection.js'
 export * from './http-request.js'
