@@ -91,8 +91,12 @@ describe.each(targets)('drain — $name', (target) => {
     const res = await conn.request('/fast')
     expect(res.status).toBe(503)
     expect(res.headers.connection).toBe('close')
+    expect(res.headers['retry-after']).toBe('1')
+    expect(JSON.parse(res.body)).toMatchObject({ code: 'ERR_GRACEFUL_DRAINING' })
     await expect(within(conn.ended, 5000, 'FIN')).resolves.toBe('fin')
     expect((await within(summary, 5000, 'the summary')).requests.rejected).toBe(1)
+    // The 503 never reached the framework: no error handler saw it.
+    expect(h.app.errors).toEqual([])
   })
 
   it('counts a connection that has not delivered a complete request as idle (slowloris)', async () => {

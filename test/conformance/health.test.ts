@@ -88,6 +88,8 @@ describe.each(targets)('health and readinessDelay — $name', (target) => {
     await using conn = await openConnection(h.app.port)
     expect(JSON.parse((await conn.request('/readyz')).body)).toEqual({ status: 'draining' })
     expect(h.app.graceful.signal.aborted).toBe(false)
+    // The framework's own close waits for the drain.
+    expect(h.app.closeHookRuns()).toBe(0)
     void h.app.graceful.force('skip the delay')
     expect((await within(summary, 5000, 'the summary')).outcome).toBe('forced')
   })

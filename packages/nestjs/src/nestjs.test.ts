@@ -39,52 +39,6 @@ describe.each(platforms)('@graceful/nestjs on %s', (platform) => {
     return { ...app, slow, stream }
   }
 
-  it('an in-flight request completes; a new request on an open connection gets the 503 with Connection: close', async () => {
-    const h = await start()
-    await using busy = await openConnection(h.port)
-    await using other = await openConnection(h.port)
-    const held = busy.request('/slow')
-    const streaming = other.request('/stream')
-    await vi.waitFor(() => expect(h.graceful.stats().inFlight, 'both requests to arrive').toBe(2), patience)
-    const summary = h.graceful.shutdown()
-    // Pipelined behind the stream, on a connection open before the drain.
-    other.send('/fast')
-    await vi.waitFor(() => expect(h.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(3), patience)
-    h.slow.resolve()
-    const res = await held
-    expect(res.status).toBe(200)
-    expect(res.body).toBe('slow')
-    expect(res.headers.connection).toBe('close')
-    h.stream.resolve()
-    expect((await streaming).body).toBe('start\nend\n')
-    const rejected = await other.response()
-    expect(rejected.status).toBe(503)
-    expect(rejected.headers.connection).toBe('close')
-    expect(rejected.headers['retry-after']).toBe('1')
-    expect(JSON.parse(rejected.body)).toMatchObject({ code: 'ERR_GRACEFUL_DRAINING' })
-    const result = await within(summary, 5000, 'the summary')
-    expect(result.requests).toEqual({ completed: 2, rejected: 1, cut: 0 })
-    // The 503 never reached Nest: no exception filter saw it.
-    expect(h.errors).toEqual([])
-  })
-
-  it('during readinessDelay: readiness 503, new connections accepted and served with Connection: close', async () => {
-    // A delay far longer than the test: nothing races it; force() ends it.
-    const h = await start({ readinessDelay: 10_000, timeout: 20_000 })
-    const summary = h.graceful.shutdown()
-    const ready = await sendRequest(h.port, '/readyz')
-    expect(ready.status).toBe(503)
-    expect(JSON.parse(ready.body)).toEqual({ status: 'draining' })
-    expect((await sendRequest(h.port, '/livez')).status).toBe(200)
-    expect(await tryConnect(h.port)).toBe('connected')
-    const fast = await sendRequest(h.port, '/fast')
-    expect(fast.status).toBe(200)
-    expect(fast.headers.connection).toBe('close')
-    expect(h.closeHookRuns()).toBe(0)
-    void h.graceful.force('test')
-    expect((await within(summary, 5000, 'the summary')).outcome).toBe('forced')
-  })
-
   it("runs Nest's hooks after the drain and the graceful.onClose hooks, in Nest's order, with the signal", async () => {
     const events: string[] = []
     const h = await start({}, { providers: [recorder(events, () => h.graceful)] })
