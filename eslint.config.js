@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', 'bench/.tmp/**', 'test/consumers/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', 'bench/.tmp/**', '**/.bench/**', 'test/consumers/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { now } from '@graceful/test-kit/client'
 import { Processes } from '@graceful/test-kit/processes'
+import { compiled } from './compile.js'
 
 /** Where the bench keeps scratch files (request-id logs). Git-ignored. */
 export const tmpDir = fileURLToPath(new URL('../.tmp/', import.meta.url))
@@ -136,13 +137,14 @@ export interface RunningServer {
 }
 
 /**
- * Starts a server child the way the examples are meant to be started
- * (`node --conditions=@graceful/source --import tsx server.ts`), bound to
+ * Starts a server child as it runs in production: its compiled JavaScript
+ * (`compile.ts`) with plain `node`, bound to
  * 127.0.0.1 on a free port, with the probe preloaded. Resolves once it
  * printed `listening <port>`.
  */
 export async function startServer (spec: ServerSpec, options: StartOptions = {}): Promise<RunningServer> {
-  const args = ['--conditions=@graceful/source', '--import', 'tsx', '--import', probe]
+  const [file, probeFile] = await Promise.all([compiled(spec.file), compiled(probe)])
+  const args = ['--import', probeFile]
   if (options.gc) args.unshift('--expose-gc')
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -163,8 +165,8 @@ export async function startServer (spec: ServerSpec, options: StartOptions = {})
   }
   // `ulimit -n` cannot be set from Node: a shell sets it for the child only.
   const command = options.maxFiles
-    ? { file: '/bin/sh', args: ['-c', `ulimit -n ${options.maxFiles} && exec "$0" "$@"`, process.execPath, ...args, spec.file] }
-    : { file: process.execPath, args: [...args, spec.file] }
+    ? { file: '/bin/sh', args: ['-c', `ulimit -n ${options.maxFiles} && exec "$0" "$@"`, process.execPath, ...args, file] }
+    : { file: process.execPath, args: [...args, file] }
   const started = processes.spawn(spec.name, command.file, command.args, { cwd: dirname(spec.file), env, ipc: true })
   const { child, pid } = started
   const errTail = () => started.output().slice(-4000)

@@ -8,6 +8,7 @@ import { createHttp2Sessions } from './http2.js'
 import { closeAfterResponse, describe, type InFlight } from './requests.js'
 import { takeOverRequests } from './server-gate.js'
 import type { AnyRequest, AnyResponse, CutRequest, Rejection } from './types.js'
+import { leaveIdleToKernel } from './leave-idle.js'
 import { createUpgrades } from './upgrades.js'
 
 export type { InFlight } from './requests.js'
@@ -191,6 +192,7 @@ export function createTracker (events: TrackerEvents) {
     /** Whatever is left. With `leaveIdle`, idle HTTP/1 connections are left for the kernel (the process is exiting). */
     destroyAll (leaveIdle = false): void {
       http1.destroyAll(leaveIdle)
+      if (leaveIdle) for (const server of servers.keys()) leaveIdleToKernel(server)
       for (const socket of raw) socket.destroy()
       upgrades.destroyAll()
       http2.destroyAll()
