@@ -175,7 +175,7 @@ async function main (): Promise<void> {
   for (const target of targets.filter((t) => runs('second-signal') && t.group !== 'bare')) push(results.secondSignal, await attempt(`second signal ${target.name}`, () => secondSignal(target, log)))
 
   log(`5/8 scale: ${config.scale.size} connections with a request in flight`)
-  for (const target of targets.filter((t) => runs('scale') && (t.group !== 'bare' || t.name === 'node:http (bare)'))) {
+  for (const target of targets.filter((t) => runs('scale') && (t.group !== 'bare' || t.framework === 'node:http'))) {
     push(results.scale, await attempt(`scale ${target.name}`, () => scale(target, config.scale.size, maxFiles, log)))
   }
 

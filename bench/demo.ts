@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { guardChildren, killAll, tmpDir } from './lib/children.js'
-import { outcomeLabels, outcomes } from './lib/client.js'
+import { outcomeLabels, outcomes } from '@graceful/test-kit/client'
 import { runDrain, type DrainProgress, type DrainResult } from './lib/drain.js'
 import { int, ms, statusLine, textTable } from './lib/format.js'
 import { timelineSvg, type TimelineRow } from './lib/svg.js'
@@ -48,8 +48,8 @@ async function main (): Promise<number> {
   const chart = writeChart(results)
   if (chart) console.log(`Timeline chart (requests per 50 ms by outcome, plugin vs bare): ${chart}\n`)
 
-  const withPlugin = results.filter((r) => !r.name.endsWith('(bare)'))
-  const bare = results.filter((r) => r.name.endsWith('(bare)'))
+  const withPlugin = results.filter((r) => r.group === 'graceful')
+  const bare = results.filter((r) => r.group === 'bare')
   const lost = (list: DrainResult[]) => list.reduce((sum, r) => sum + r.counts.lost, 0)
   const unread = (list: DrainResult[]) => list.reduce((sum, r) => sum + r.counts.unread, 0)
   const failures = withPlugin.filter((r) => r.counts.lost > 0 || r.hung)
@@ -113,7 +113,7 @@ function writeChart (results: DrainResult[]): string | undefined {
 
 /** SIGHUP with `RELOAD=1` next to SIGTERM + start again, same app, same port, same load. */
 async function reloadDemo (): Promise<ReloadResult[]> {
-  const app = reloadApps().find((candidate) => candidate.name === 'node-http')!
+  const app = reloadApps().find((candidate) => candidate.name === 'node:http')!
   console.log('\nIn-place restart (examples/node-http, RELOAD=1): SIGHUP starts a new process on the same socket,')
   console.log('the old one drains once it is ready. Next to it: SIGTERM, then start the app again on the same port.\n')
   const results: ReloadResult[] = []

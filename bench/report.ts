@@ -1,5 +1,6 @@
 // Renders bench/RESULTS.md from the results of one `pnpm bench` run.
-import { outcomeLabels, outcomes } from './lib/client.js'
+import type { ServerGroup } from './lib/children.js'
+import { outcomeLabels, outcomes } from '@graceful/test-kit/client'
 import type { DrainResult } from './lib/drain.js'
 import { bytes, int, markdownTable, median, ms, ratio, spread, type Table } from './lib/format.js'
 import type { Machine } from './lib/machine.js'
@@ -31,8 +32,9 @@ export interface BenchResults {
   reload?: ReloadResult[]
 }
 
-const ours = (name: string) => name.includes('+ graceful') || name === '@graceful/core'
-const bare = (name: string) => name.includes('(bare)')
+// Rows are told apart by the group their server was started in (bench/lib/targets.ts), never by their names.
+const ours = (server: { group: ServerGroup }) => server.group === 'graceful'
+const bare = (server: { group: ServerGroup }) => server.group === 'bare'
 const pm = (values: number[], format: (n: number) => string) => values.length > 1 ? `${format(median(values))} (${spread(values, format)})` : values.length === 1 ? format(values[0]!) : '–'
 const verdict = (ok: boolean) => ok ? 'met' : '**missed**'
 
@@ -125,20 +127,17 @@ function hotPathMet (s: OverheadSeries, alternatives: OverheadSeries[]): boolean
 
 /** The alternatives measured on the same framework as `family` (Fastify's run in their own family). */
 function alternativesOf (results: OverheadResult[], family: OverheadResult): OverheadSeries[] {
-  const framework = frameworkOf(family.family)
-  return results.filter((f) => frameworkOf(f.family) === framework).flatMap((f) => f.contenders.filter((c) => !ours(c.name)))
+  return results.filter((f) => f.framework === family.framework).flatMap((f) => f.contenders.filter((c) => !ours(c)))
 }
-
-const frameworkOf = (family: string) => family.replace(/ \(bench app\)$/, '')
 
 function comparisonTable (results: OverheadResult[]): Table {
   const rows: string[][] = []
   // The alternatives of a framework can live in their own family (Fastify's run on the bench's own app).
-  const frameworks = [...new Set(results.map((f) => frameworkOf(f.family)))]
+  const frameworks = [...new Set(results.map((f) => f.framework))]
   for (const framework of frameworks) {
-    const families = results.filter((f) => frameworkOf(f.family) === framework)
-    const oursSeries = families.flatMap((f) => f.contenders.filter((c) => ours(c.name)))
-    const alternatives = families.flatMap((f) => f.contenders.filter((c) => !ours(c.name)))
+    const families = results.filter((f) => f.framework === framework)
+    const oursSeries = families.flatMap((f) => f.contenders.filter(ours))
+    const alternatives = families.flatMap((f) => f.contenders.filter((c) => !ours(c)))
     for (const s of oursSeries) {
       rows.push([`**${framework}**`, `**${s.name}**`, costCell(s.cpuRatio), costCell(s.orderCpuRatio ?? []), verdict(hotPathMet(s, alternatives))])
     }
@@ -162,7 +161,7 @@ function overheadTable (results: OverheadResult[]): Table {
     ]
     rows.push(row(family.baseline, `**${family.family}**: ${family.baseline.name}`))
     rows.push(row(aa, 'A/A: second bare server'))
-    for (const contender of family.contenders) rows.push(row(contender, ours(contender.name) ? `**${contender.name}**` : contender.name))
+    for (const contender of family.contenders) rows.push(row(contender, ours(contender) ? `**${contender.name}**` : contender.name))
   }
   return {
     head: ['server', 'req/s', 'req/s ratio', 'CPU µs/request', 'requests per CPU-s ratio', 'same from utime+stime ticks'],
@@ -177,7 +176,8 @@ function idleTable (results: IdleResult[]): Table {
   const heapOf = (name: string) => median(results.find((r) => r.name === name && r.size === largest)?.trials.map((t) => t.heapPerConnection) ?? [])
   const baselineOf = (name: string) => results.find((r) => r.name === name)?.baseline
   const rows = names.map((name) => {
-    const cells = [ours(name) ? `**${name}**` : name]
+    const first = results.find((r) => r.name === name)
+    const cells = [first && ours(first) ? `**${name}**` : name]
     for (const size of sizes) {
       const trials = results.find((r) => r.name === name && r.size === size)?.trials ?? []
       const exit = trials.some((t) => t.hung) ? 'hung' : pm(trials.map((t) => t.exitMs), (n) => ms(n))
@@ -202,7 +202,7 @@ function drainTable (results: Omit<DrainResult, 'attempts'>[]): Table {
   return {
     head: ['server', ...outcomes.map((o) => outcomeLabels[o]), 'in flight at SIGTERM → completed', 'SIGTERM → exit', 'last response → exit', 'exit code'],
     rows: results.map((r) => [
-      ours(r.name) ? `**${r.name}**` : r.name,
+      ours(r) ? `**${r.name}**` : r.name,
       ...outcomes.map((o) => o === 'lost' && r.counts.lost > 0 ? `**${int(r.counts.lost)}**` : int(r.counts[o])),
       `${r.inFlightAtSignal} → ${r.inFlightCompleted}`,
       r.hung ? 'hung' : ms(r.exitMs),
@@ -216,7 +216,7 @@ function scaleTable (results: ScaleResult[]): Table {
   return {
     head: ['server', 'connections', 'in flight at SIGTERM', ...outcomes.map((o) => outcomeLabels[o]), 'SIGTERM → exit', 'last response → exit', 'exit code'],
     rows: results.map((r) => [
-      ours(r.name) ? `**${r.name}**` : r.name,
+      ours(r) ? `**${r.name}**` : r.name,
       int(r.size),
       int(r.inFlightAtSignal),
       ...outcomes.map((o) => int(r.counts[o])),
@@ -235,7 +235,7 @@ function heapTable (results: HeapResult[]): Table {
       const last = r.samples.at(-1)!
       const growth = last.heapUsed - first
       return [
-        ours(r.name) ? `**${r.name}**` : r.name,
+        ours(r) ? `**${r.name}**` : r.name,
         int(last.requests),
         bytes(first),
         bytes(last.heapUsed),
@@ -250,24 +250,24 @@ function heapTable (results: HeapResult[]): Table {
 /** Plain statements read off the tables, so a reader need not hunt for them. */
 function findings (r: BenchResults): string[] {
   const lines: string[] = []
-  const lostDrain = r.drain.filter((d) => !bare(d.name) && d.counts.lost > 0)
-  if (lostDrain.length > 0) lines.push(`Drain under load: ${lostDrain.map((d) => `${d.name} lost ${d.counts.lost}`).join(', ')} request(s) the server had already parsed (every bare server loses its in-flight requests: ${r.drain.filter((d) => bare(d.name)).map((d) => d.counts.lost).join(', ')}).`)
-  const unread = r.drain.filter((d) => !bare(d.name)).map((d) => d.counts.unread)
+  const lostDrain = r.drain.filter((d) => !bare(d) && d.counts.lost > 0)
+  if (lostDrain.length > 0) lines.push(`Drain under load: ${lostDrain.map((d) => `${d.name} lost ${d.counts.lost}`).join(', ')} request(s) the server had already parsed (every bare server loses its in-flight requests: ${r.drain.filter(bare).map((d) => d.counts.lost).join(', ')}).`)
+  const unread = r.drain.filter((d) => !bare(d)).map((d) => d.counts.unread)
   if (unread.length > 0) lines.push(`"Not read" during the drain: ${spread(unread, int)} per server. Closing an idle keep-alive connection races with a client that reuses it at that moment; with the load kept on, each of the 16 fast clients is reusing its connection right then. Only a drain that answers those requests (503 + close) instead of closing the connection avoids it.`)
-  for (const s of r.scale.filter((x) => !bare(x.name) && (x.hung || x.exit !== '0'))) {
+  for (const s of r.scale.filter((x) => !bare(x) && (x.hung || x.exit !== '0'))) {
     lines.push(`Scale: ${s.name} exited with ${s.exit} ${ms(s.exitMs)} after SIGTERM, ${ms(s.lastResponseToExitMs)} after its last response: it waited for connections left idle after their last response until its timeout.`)
   }
-  for (const s of r.scale.filter((x) => !bare(x.name) && x.counts.unread + x.counts.lost > 0)) {
+  for (const s of r.scale.filter((x) => !bare(x) && x.counts.unread + x.counts.lost > 0)) {
     lines.push(`Scale: ${s.name} closed ${s.counts.unread + s.counts.lost} of ${int(s.size)} connections whose request had been sent but not yet ${s.counts.lost > 0 ? 'answered' : 'parsed'} when the drain began.`)
   }
-  for (const d of r.drain.filter((x) => !bare(x.name) && (x.lastResponseToExitMs ?? 0) > 100)) {
+  for (const d of r.drain.filter((x) => !bare(x) && (x.lastResponseToExitMs ?? 0) > 100)) {
     lines.push(`${d.name} stays up ${ms(d.lastResponseToExitMs)} after its last response (it polls for the drain to end).`)
   }
   for (const s of r.secondSignal.filter((x) => x.exitMs > 1000 || x.hung)) {
     lines.push(`Second signal: ${s.name} ignores it and exits ${ms(s.exitMs)} later, with ${s.exit}.`)
   }
   const largest = Math.max(...r.idle.map((i) => i.size))
-  const floor = median(r.idle.filter((i) => i.size === largest && bare(i.name)).flatMap((i) => i.trials.map((t) => t.exitMs)))
+  const floor = median(r.idle.filter((i) => i.size === largest && bare(i)).flatMap((i) => i.trials.map((t) => t.exitMs)))
   if (Number.isFinite(floor)) lines.push(`Idle shutdown: on this machine a process holding ${int(largest)} idle connections needs ${ms(floor)} to die even when SIGTERM kills it outright (bare rows): the kernel closes every socket. Every library pays that floor plus its own work.`)
   return lines
 }
@@ -284,7 +284,7 @@ function secondTable (results: SecondSignalResult[]): Table {
   return {
     head: ['server', 'second SIGTERM → exit', 'first SIGTERM → exit', 'exit code'],
     rows: results.map((r) => [
-      ours(r.name) ? `**${r.name}**` : r.name,
+      ours(r) ? `**${r.name}**` : r.name,
       r.hung ? 'hung' : Number.isNaN(r.exitMs) ? 'gone before it' : ms(r.exitMs),
       ms(r.totalMs),
       r.exit,
@@ -297,9 +297,9 @@ function contract (r: BenchResults): Table {
   for (const family of r.overhead) {
     const alternatives = alternativesOf(r.overhead, family)
     const best = alternatives.length === 0 ? null : Math.min(...alternatives.map((a) => median(cost(a.cpuRatio))))
-    for (const c of family.contenders.filter((s) => ours(s.name))) {
+    for (const c of family.contenders.filter(ours)) {
       rows.push([
-        `Hot path: CPU per request against bare ${frameworkOf(family.family)} (${c.name})`,
+        `Hot path: CPU per request against bare ${family.framework} (${c.name})`,
         'median ≤ 1.02, pair range containing 1, ≤ cheapest alternative + 0.01',
         `${costCell(c.cpuRatio)}; A/A ${costCell(family.twin.cpuRatio)}${best === null ? '' : `; cheapest alternative ${ratio(best)}`}`,
         verdict(hotPathMet(c, alternatives)),
@@ -307,7 +307,7 @@ function contract (r: BenchResults): Table {
     }
   }
   for (const size of [1_000, 10_000]) {
-    for (const result of r.idle.filter((i) => i.size === size && ours(i.name))) {
+    for (const result of r.idle.filter((i) => i.size === size && ours(i))) {
       const value = median(result.trials.map((t) => t.exitMs))
       // The floor: the bare server of the same framework, killed by the signal (the kernel's own teardown).
       const floorTrials = r.idle.filter((i) => i.size === size && i.name === result.baseline).flatMap((i) => i.trials.map((t) => t.exitMs))
@@ -321,22 +321,22 @@ function contract (r: BenchResults): Table {
       ])
     }
   }
-  for (const result of r.drain.filter((d) => ours(d.name))) {
+  for (const result of r.drain.filter((d) => ours(d))) {
     rows.push([`Exit follows the last response (${result.name}, drain under load)`, '≤ 10 ms', ms(result.lastResponseToExitMs), verdict((result.lastResponseToExitMs ?? Infinity) <= 10)])
   }
-  for (const result of r.scale.filter((s) => ours(s.name))) {
+  for (const result of r.scale.filter((s) => ours(s))) {
     rows.push([`Exit follows the last response (${result.name}, ${int(result.size)} connections)`, '≤ 10 ms', ms(result.lastResponseToExitMs), verdict((result.lastResponseToExitMs ?? Infinity) <= 10)])
   }
-  for (const result of r.secondSignal.filter((s) => ours(s.name))) {
+  for (const result of r.secondSignal.filter((s) => ours(s))) {
     rows.push([`Second signal (${result.name})`, '≤ 10 ms', ms(result.exitMs), verdict(result.exitMs <= 10)])
   }
-  for (const result of r.drain.filter((d) => ours(d.name))) {
+  for (const result of r.drain.filter((d) => ours(d))) {
     rows.push([`Drain under load, zero resets of accepted requests (${result.name})`, '0 lost', `${result.counts.lost} lost, ${result.counts.unread} not read (keep-alive race), ${result.counts.rejected} clean 503`, verdict(result.counts.lost === 0)])
   }
-  for (const result of r.scale.filter((s) => ours(s.name))) {
+  for (const result of r.scale.filter((s) => ours(s))) {
     rows.push([`${int(result.size)} connections drained (${result.name})`, `${int(result.inFlightAtSignal)} in flight all complete`, `${int(result.counts.completed)} completed, ${result.counts.lost} lost, ${result.counts.unread} not read`, verdict(result.counts.lost === 0 && result.counts.unread === 0 && result.counts.completed >= result.inFlightAtSignal)])
   }
-  for (const result of r.heap.filter((h) => ours(h.name))) {
+  for (const result of r.heap.filter((h) => ours(h))) {
     const { half, perRequest } = secondHalf(result)
     rows.push([`No heap growth after ${int(result.samples.at(-1)!.requests)} requests (${result.name})`, '< 1 B/request over the second half (one leaked object per request is ≥ 16 B)', `${bytes(half)} over the second half (${perRequest.toFixed(3)} B/request)`, verdict(perRequest < 1)])
   }

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { fork } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { within } from './helpers/deferred.js'
+import { within } from '@graceful/test-kit'
 
 // What a consumer gets from the built packages (no source condition): `pnpm test` builds first.
 const root = fileURLToPath(new URL('..', import.meta.url))

@@ -1,31 +1,22 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { constants } from 'node:os'
 import { dirname, join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { now } from './client.js'
+import { now } from '@graceful/test-kit/client'
+import { Processes } from '@graceful/test-kit/processes'
 import { compiled } from './compile.js'
 
 /** Where the bench keeps scratch files (request-id logs). Git-ignored. */
 export const tmpDir = fileURLToPath(new URL('../.tmp/', import.meta.url))
 const probe = fileURLToPath(new URL('./probe.ts', import.meta.url))
 
-// Every child this process started, so that each one is killed by its PID on
-// the way out, whatever happened.
-const live = new Map<number, ChildProcess>()
+// Every child this process started (the same registry the end-to-end tests use), so
+// that each one is killed by its PID on the way out, whatever happened.
+const processes = new Processes()
 
 /** Kills every child still alive, by PID. Synchronous, so it also works in an `exit` handler. */
 export function killAll (): void {
-  for (const [pid, child] of live) {
-    if (child.exitCode === null && child.signalCode === null) {
-      try {
-        process.kill(pid, 'SIGKILL')
-      } catch {
-        // already gone
-      }
-    }
-  }
+  processes.killAllNow()
 }
 
 let guarded = false
@@ -101,7 +92,13 @@ export interface ServerSpec {
   file: string
   /** Extra environment, e.g. `{ GRACEFUL: '0' }`. */
   env?: Record<string, string>
+  /** Which side of the comparison it is on: ours, the bare framework, or an alternative library. Tables group by it. */
+  group: ServerGroup
+  /** The framework it runs on (`node:http`, `fastify`, …): tables group rows by it, never by the name. */
+  framework: string
 }
+
+export type ServerGroup = 'graceful' | 'bare' | 'alternative'
 
 export interface StartOptions {
   /** `TIMEOUT` in ms. @default 10_000 */
@@ -170,22 +167,14 @@ export async function startServer (spec: ServerSpec, options: StartOptions = {})
   const command = options.maxFiles
     ? { file: '/bin/sh', args: ['-c', `ulimit -n ${options.maxFiles} && exec "$0" "$@"`, process.execPath, ...args, file] }
     : { file: process.execPath, args: [...args, file] }
-  const child = spawn(command.file, command.args, { cwd: dirname(spec.file), env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
-  const pid = child.pid
-  if (pid === undefined) throw new Error(`${spec.name}: could not spawn ${spec.file}`)
-  live.set(pid, child)
-
-  let errTail = ''
-  child.stderr?.setEncoding('utf8')
-  child.stderr?.on('data', (chunk: string) => {
-    errTail = (errTail + chunk).slice(-4000)
-  })
+  const started = processes.spawn(spec.name, command.file, command.args, { cwd: dirname(spec.file), env, ipc: true })
+  const { child, pid } = started
+  const errTail = () => started.output().slice(-4000)
   let alive = true
   const exited = new Promise<Exit>((resolve) => {
     child.once('exit', (code, signal) => {
       const at = now()
       alive = false
-      live.delete(pid)
       resolve({ code, signal, at })
     })
   })
@@ -195,25 +184,11 @@ export async function startServer (spec: ServerSpec, options: StartOptions = {})
     if (message.type === 'memory') pending.shift()?.(message)
   })
 
-  const port = await new Promise<number>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! })
-    const timer = setTimeout(() => fail(new Error(`${spec.name}: no "listening <port>" line within ${options.startTimeout ?? 20_000} ms`)), options.startTimeout ?? 20_000)
-    const onExit = (exit: Exit) => fail(new Error(`${spec.name}: exited (${describeExit(exit)}) before listening`))
-    void exited.then(onExit)
-    function fail (error: Error): void {
-      clearTimeout(timer)
-      reject(new Error(`${error.message}\n${errTail.trim()}`))
-    }
-    lines.on('line', (line) => {
-      const match = /^listening (\d+)\s*$/.exec(line)
-      if (!match) return
-      clearTimeout(timer)
-      resolve(Number(match[1]))
-    })
-  }).catch(async (error: unknown) => {
+  const startTimeout = options.startTimeout ?? 20_000
+  const port = await started.line(/^listening (\d+)\s*$/, startTimeout).then((match) => Number(match[1]), async (error: unknown) => {
     if (alive) process.kill(pid, 'SIGKILL')
     await exited
-    throw error
+    throw new Error(`${spec.name}: ${(error as Error).message}\n${errTail().trim()}`)
   })
 
   const server: RunningServer = {
@@ -237,7 +212,7 @@ export async function startServer (spec: ServerSpec, options: StartOptions = {})
       })
       child.send({ type: 'memory' })
     }),
-    stderr: () => errTail,
+    stderr: errTail,
     stop: async () => {
       if (alive) {
         try {

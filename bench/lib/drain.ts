@@ -1,8 +1,8 @@
 import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { classify, countOutcomes, now, type Attempt, type Counts, type Outcome } from './client.js'
-import { exitStatus, startServer, tmpDir, type Exit, type ServerSpec } from './children.js'
+import { classify, countOutcomes, now, type Attempt, type Counts, type Outcome } from '@graceful/test-kit/client'
+import { exitStatus, startServer, tmpDir, type Exit, type ServerGroup, type ServerSpec } from './children.js'
 import { startLoad } from './load.js'
 
 export interface DrainOptions {
@@ -34,6 +34,8 @@ export interface DrainProgress {
 
 export interface DrainResult {
   name: string
+  /** Ours, the bare framework, or an alternative (from its ServerSpec). */
+  group: ServerGroup
   counts: Counts
   /** Requests sent before SIGTERM and finished after it. */
   inFlightAtSignal: number
@@ -110,6 +112,7 @@ export async function runDrain (spec: ServerSpec, options: DrainOptions = {}): P
     const lastResponse = responses.reduce((max, a) => Math.max(max, a.end), -Infinity)
     return {
       name: spec.name,
+      group: spec.group,
       counts: countOutcomes(attempts, (id) => parsed.has(id)),
       inFlightAtSignal: atSignal.length,
       inFlightCompleted: atSignal.filter((a) => a.outcome === 'completed').length,

@@ -3,7 +3,7 @@
 // sends SIGTERM and watches for the exit, so that 10,000 sockets closing at
 // once here cannot delay the moment the exit is seen there.
 import type { Socket } from 'node:net'
-import { createAgent, now, send, type Attempt } from './client.js'
+import { createAgent, now, send, type Attempt } from '@graceful/test-kit/client'
 
 export type HolderCommand =
   | { type: 'open', port: number, count: number, path: string, batch: number, timeout: number, wait: 'response' | 'sent', finishAt?: number }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createAgent, now, send, type Attempt } from './client.js'
+import { createAgent, now, send, type Attempt } from '@graceful/test-kit/client'
 
 export interface LoadOptions {
   port: number

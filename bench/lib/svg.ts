@@ -4,7 +4,7 @@
 // what the eye must find first: they sit at the bottom of each stack (where the
 // √ scale gives the first requests the most height), each bin that has any gets
 // a red marker with its count, and every panel title says how many were lost.
-import { outcomeLabels, outcomes, type Outcome } from './client.js'
+import { outcomeLabels, outcomes, type Outcome } from '@graceful/test-kit/client'
 
 export interface TimelinePanel {
   title: string

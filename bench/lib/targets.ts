@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs'
-import { fromRoot, type ServerSpec } from './children.js'
+import { exampleExists, exampleOf } from '@graceful/test-kit/examples'
+import { fromRoot, type ServerGroup, type ServerSpec } from './children.js'
 
 const bare = { GRACEFUL: '0' }
-const example = (framework: string) => fromRoot('examples', framework, 'server.ts')
+const example = (framework: Framework) => exampleOf(framework).file
 const server = (name: string) => fromRoot('bench', 'servers', `${name}.ts`)
 
 /** The frameworks the demo and the bench drive through their example apps. */
@@ -12,13 +12,13 @@ export type Framework = typeof frameworks[number]
 /** The example app of a framework, with the plugin or bare (`GRACEFUL=0`). */
 export function exampleSpec (framework: Framework, withPlugin: boolean): ServerSpec {
   return withPlugin
-    ? { name: `${framework} + graceful`, file: example(framework) }
-    : { name: `${framework} (bare)`, file: example(framework), env: bare }
+    ? { name: `${framework} + graceful`, file: example(framework), group: 'graceful', framework }
+    : { name: `${framework} (bare)`, file: example(framework), env: bare, group: 'bare', framework }
 }
 
 /** Frameworks whose example app exists yet (other work may still be landing). */
 export function availableFrameworks (): Framework[] {
-  return frameworks.filter((framework) => existsSync(example(framework)))
+  return frameworks.filter((framework) => exampleExists(exampleOf(framework)))
 }
 
 /**
@@ -29,8 +29,10 @@ export function availableFrameworks (): Framework[] {
  */
 export interface Family {
   name: string
+  /** The framework every server of the family runs on. */
+  framework: string
   baseline: ServerSpec
-  contenders: (ServerSpec & { ours?: boolean })[]
+  contenders: ServerSpec[]
   /** Measured in the hot-path section only: the shutdown scenarios already run these libraries on node:http. */
   overheadOnly?: boolean
 }
@@ -38,26 +40,32 @@ export interface Family {
 export function families (): Family[] {
   const list: Family[] = availableFrameworks().map((framework) => ({
     name: framework,
+    framework,
     baseline: exampleSpec(framework, false),
-    contenders: [{ ...exampleSpec(framework, true), ours: true }],
+    contenders: [exampleSpec(framework, true)],
   }))
+  const nodeHttp = (name: string, file: string, group: ServerGroup, env?: Record<string, string>): ServerSpec =>
+    ({ name, file: server(file), group, framework: 'node:http', ...(env ? { env } : {}) })
   list.push({
     name: 'node:http',
-    baseline: { name: 'node:http (bare)', file: server('node-http'), env: bare },
+    framework: 'node:http',
+    baseline: nodeHttp('node:http (bare)', 'node-http', 'bare', bare),
     contenders: [
-      { name: '@graceful/core', file: server('node-http'), ours: true },
-      { name: '@godaddy/terminus', file: server('terminus') },
-      { name: 'http-terminator', file: server('http-terminator') },
-      { name: 'stoppable', file: server('stoppable') },
-      { name: 'http-graceful-shutdown', file: server('http-graceful-shutdown') },
+      nodeHttp('@graceful/core', 'node-http', 'graceful'),
+      nodeHttp('@godaddy/terminus', 'terminus', 'alternative'),
+      nodeHttp('http-terminator', 'http-terminator', 'alternative'),
+      nodeHttp('stoppable', 'stoppable', 'alternative'),
+      nodeHttp('http-graceful-shutdown', 'http-graceful-shutdown', 'alternative'),
     ],
   })
   // The alternatives on Express and Koa wrap the bench's own app of that framework
   // (servers/wrapped.ts), compared with that app bare.
-  const wrapped = (app: 'express' | 'koa', lib: string, name: string): ServerSpec => ({ name, file: server('wrapped'), env: { APP: app, LIB: lib } })
+  const wrapped = (app: 'express' | 'koa', lib: string, name: string): ServerSpec =>
+    ({ name, file: server('wrapped'), env: { APP: app, LIB: lib }, group: lib === 'bare' ? 'bare' : 'alternative', framework: app })
   if (availableFrameworks().includes('express')) {
     list.push({
       name: 'express (bench app)',
+      framework: 'express',
       overheadOnly: true,
       baseline: wrapped('express', 'bare', 'express app (bare)'),
       contenders: [
@@ -71,6 +79,7 @@ export function families (): Family[] {
   if (availableFrameworks().includes('koa')) {
     list.push({
       name: 'koa (bench app)',
+      framework: 'koa',
       overheadOnly: true,
       baseline: wrapped('koa', 'bare', 'koa app (bare)'),
       contenders: [wrapped('koa', 'http-graceful-shutdown', 'http-graceful-shutdown on koa')],
@@ -78,10 +87,11 @@ export function families (): Family[] {
   }
   list.push({
     name: 'fastify (bench app)',
-    baseline: { name: 'fastify app (bare)', file: server('fastify-bare') },
+    framework: 'fastify',
+    baseline: { name: 'fastify app (bare)', file: server('fastify-bare'), group: 'bare', framework: 'fastify' },
     contenders: [
-      { name: 'fastify-graceful-shutdown', file: server('fastify-graceful-shutdown') },
-      { name: 'close-with-grace', file: server('close-with-grace') },
+      { name: 'fastify-graceful-shutdown', file: server('fastify-graceful-shutdown'), group: 'alternative', framework: 'fastify' },
+      { name: 'close-with-grace', file: server('close-with-grace'), group: 'alternative', framework: 'fastify' },
     ],
   })
   return list
@@ -94,7 +104,6 @@ export function twin (spec: ServerSpec): ServerSpec {
 
 /** A server of the shutdown scenarios, with the bare server it is compared with. */
 export interface Target extends ServerSpec {
-  group: 'graceful' | 'bare' | 'alternative'
   /** Name of the bare server of the same framework. */
   baseline: string
 }
@@ -102,20 +111,16 @@ export interface Target extends ServerSpec {
 /** Every server the shutdown scenarios run: ours, the bare baselines, the alternatives. */
 export function shutdownTargets (): Target[] {
   const all = families().filter((family) => !family.overheadOnly)
-  const spec = ({ name, file, env }: ServerSpec): ServerSpec => env ? { name, file, env } : { name, file }
-  const ours: Target[] = []
-  const bare: Target[] = []
-  const alternatives: Target[] = []
-  // The Fastify libraries are compared with bare Fastify: the example's, when it exists.
-  const fastifyBare = all.find((f) => f.name === 'fastify')?.baseline.name
+  const targets: Target[] = []
+  // The Fastify libraries run on the bench's own Fastify app; they are compared with
+  // bare Fastify: the example's, when it exists, which then stands for that family's baseline too.
+  const bareOf = new Map<string, string>()
+  for (const family of all) if (!bareOf.has(family.framework)) bareOf.set(family.framework, family.baseline.name)
   for (const family of all) {
-    const baseline = family.name === 'fastify (bench app)' && fastifyBare ? fastifyBare : family.baseline.name
-    if (family.name !== 'fastify (bench app)' || !fastifyBare) bare.push({ ...spec(family.baseline), group: 'bare', baseline: family.baseline.name })
-    for (const contender of family.contenders) {
-      const target: Target = { ...spec(contender), group: contender.ours ? 'graceful' : 'alternative', baseline }
-      if (contender.ours) ours.push(target)
-      else alternatives.push(target)
-    }
+    const baseline = bareOf.get(family.framework) ?? family.baseline.name
+    if (baseline === family.baseline.name) targets.push({ ...family.baseline, baseline })
+    for (const contender of family.contenders) targets.push({ ...contender, baseline })
   }
-  return [...ours, ...bare, ...alternatives]
+  const order: ServerGroup[] = ['graceful', 'bare', 'alternative']
+  return targets.sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group))
 }

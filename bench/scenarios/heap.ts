@@ -1,10 +1,12 @@
 // Heap after many requests: the heap after a full GC, read every `chunk`
 // requests. Tracking that leaks would grow with the request count.
 import { cannon } from '../lib/cannon.js'
-import { startServer, type ServerSpec } from '../lib/children.js'
+import { startServer, type ServerGroup, type ServerSpec } from '../lib/children.js'
 
 export interface HeapResult {
   name: string
+  /** Ours, the bare framework, or an alternative (from its ServerSpec). */
+  group: ServerGroup
   samples: { requests: number, heapUsed: number }[]
   /** Requests before the first sample. */
   warmup: number
@@ -29,7 +31,7 @@ export async function heap (spec: ServerSpec, total: number, chunk: number, warm
     }
     const growth = samples.at(-1)!.heapUsed - samples[0]!.heapUsed
     log(`heap ${spec.name}: ${samples.map((s) => `${(s.heapUsed / 1024 / 1024).toFixed(2)} MiB`).join(' → ')} (${growth >= 0 ? '+' : ''}${(growth / 1024).toFixed(0)} KiB after ${done} requests)`)
-    return { name: spec.name, samples, warmup, chunk, rps: done / seconds }
+    return { name: spec.name, group: spec.group, samples, warmup, chunk, rps: done / seconds }
   } finally {
     await server.stop()
   }

@@ -5,7 +5,7 @@
 // after opening them: the difference per connection, minus the bare server's,
 // is what tracking a connection costs.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { describeExit, startServer, type ServerSpec } from '../lib/children.js'
+import { describeExit, startServer, type ServerGroup, type ServerSpec } from '../lib/children.js'
 import { startHolder } from '../lib/hold.js'
 
 export interface IdleTrial {
@@ -24,6 +24,8 @@ export interface IdleTrial {
 
 export interface IdleResult {
   name: string
+  /** Ours, the bare framework, or an alternative (from its ServerSpec). */
+  group: ServerGroup
   /** The bare server of the same framework. */
   baseline: string
   size: number
@@ -31,7 +33,7 @@ export interface IdleResult {
 }
 
 export async function idle (spec: ServerSpec & { baseline: string }, size: number, trials: number, maxFiles: number | undefined, log: (line: string) => void): Promise<IdleResult> {
-  const result: IdleResult = { name: spec.name, baseline: spec.baseline, size, trials: [] }
+  const result: IdleResult = { name: spec.name, group: spec.group, baseline: spec.baseline, size, trials: [] }
   for (let trial = 0; trial < trials; trial++) {
     const server = await startServer(spec, { timeout: 10_000, gc: true, maxFiles })
     const holder = await startHolder(maxFiles)

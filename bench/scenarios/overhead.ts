@@ -6,7 +6,7 @@
 //    and after. Sharing the machine at the same moment, the servers see the
 //    same frequency, cache and neighbour noise, which req/s in turn cannot.
 import { cannon } from '../lib/cannon.js'
-import { startServers, stopAll, type CpuSample } from '../lib/children.js'
+import { startServers, stopAll, type CpuSample, type ServerGroup, type ServerSpec } from '../lib/children.js'
 import type { Family } from '../lib/targets.js'
 import { twin } from '../lib/targets.js'
 
@@ -24,6 +24,8 @@ export interface OverheadConfig {
 /** Per-round series; every ratio is "higher is better, 1 = no overhead". */
 export interface OverheadSeries {
   name: string
+  /** Ours, the bare framework, or an alternative (from its ServerSpec). */
+  group: ServerGroup
   /** req/s of this server each round. */
   rps: number[]
   /** µs of CPU per request each round (schedstat, all threads). */
@@ -51,6 +53,8 @@ export const orderRequest = {
 
 export interface OverheadResult {
   family: string
+  /** The framework every server of the family runs on. */
+  framework: string
   baseline: OverheadSeries
   /** The A/A twin: the noise floor. */
   twin: OverheadSeries
@@ -59,11 +63,11 @@ export interface OverheadResult {
   invalid: string[]
 }
 
-const series = (name: string): OverheadSeries => ({ name, rps: [], cpuUs: [], cpuUsTicks: [], rpsRatio: [], cpuRatio: [], cpuRatioTicks: [], orderCpuUs: [], orderCpuRatio: [] })
+const series = ({ name, group }: ServerSpec): OverheadSeries => ({ name, group, rps: [], cpuUs: [], cpuUsTicks: [], rpsRatio: [], cpuRatio: [], cpuRatioTicks: [], orderCpuUs: [], orderCpuRatio: [] })
 
 export async function overhead (family: Family, config: OverheadConfig, log: (line: string) => void): Promise<OverheadResult> {
   const specs = [family.baseline, twin(family.baseline), ...family.contenders]
-  const all = specs.map((spec) => series(spec.name))
+  const all = specs.map(series)
   const invalid: string[] = []
   const tick = 1e6 / 100 // µs per clock tick (CLK_TCK is 100 on Linux)
 
@@ -119,7 +123,7 @@ export async function overhead (family: Family, config: OverheadConfig, log: (li
       await stopAll(started)
     }
   }
-  return { family: family.name, baseline: all[0]!, twin: all[1]!, contenders: all.slice(2), invalid }
+  return { family: family.name, framework: family.framework, baseline: all[0]!, twin: all[1]!, contenders: all.slice(2), invalid }
 }
 
 function perRequest (before: CpuSample, after: CpuSample, requests: number, tickUs: number) {

@@ -1,4 +1,4 @@
-// In-place restart (`reload`, issue 12) next to a stop-and-start of the same
+// In-place restart next to a stop-and-start of the same
 // example app, under the same keep-alive load. Reload: SIGHUP → the new process
 // is ready → the old one has exited. Stop-and-start: SIGTERM → exit → the same
 // app started again on the same port and listening. Every request during
@@ -10,8 +10,9 @@ import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { fromRoot, tmpDir } from '../lib/children.js'
-import { countOutcomes, now, type Attempt, type Counts } from '../lib/client.js'
+import { exampleExists, examples } from '@graceful/test-kit/examples'
+import { tmpDir } from '../lib/children.js'
+import { countOutcomes, now, type Attempt, type Counts } from '@graceful/test-kit/client'
 import { startLoad } from '../lib/load.js'
 
 const probe = fileURLToPath(new URL('../lib/probe.ts', import.meta.url))
@@ -34,7 +35,7 @@ export interface ReloadOptions { fast: number, slow: number, warmupMs: number, t
 
 /** The example apps (node:http, Fastify, Express, Koa) that exist. */
 export function reloadApps (): { name: string, file: string }[] {
-  return ['node-http', 'fastify', 'express', 'koa'].map((name) => ({ name, file: fromRoot('examples', name, 'server.ts') }))
+  return examples.filter((example) => example.name !== 'nestjs' && exampleExists(example)).map(({ name, file }) => ({ name, file }))
 }
 
 interface App { child: ChildProcess, port: number, exited: Promise<number>, stderr: string[], onLine: (listener: (line: string) => void) => void }

@@ -4,12 +4,14 @@
 import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { countOutcomes, now, type Counts } from '../lib/client.js'
-import { describeExit, startServer, tmpDir, type ServerSpec } from '../lib/children.js'
+import { countOutcomes, now, type Counts } from '@graceful/test-kit/client'
+import { describeExit, startServer, tmpDir, type ServerGroup, type ServerSpec } from '../lib/children.js'
 import { startHolder } from '../lib/hold.js'
 
 export interface ScaleResult {
   name: string
+  /** Ours, the bare framework, or an alternative (from its ServerSpec). */
+  group: ServerGroup
   size: number
   counts: Counts
   inFlightAtSignal: number
@@ -42,6 +44,7 @@ export async function scale (spec: ServerSpec, size: number, maxFiles: number | 
     const lastResponse = Math.max(...report.attempts.filter((a) => a.status !== null && a.end <= exit.at).map((a) => a.end))
     const result: ScaleResult = {
       name: spec.name,
+      group: spec.group,
       size,
       counts,
       inFlightAtSignal: report.attempts.filter((a) => a.start < signalAt && a.end > signalAt).length,

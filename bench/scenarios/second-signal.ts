@@ -1,11 +1,13 @@
 // A second signal while draining: the process must go at once. Slow requests
 // (3 s) keep the drain busy; the second SIGTERM comes 200 ms after the first.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { describeExit, startServer, type ServerSpec } from '../lib/children.js'
+import { describeExit, startServer, type ServerGroup, type ServerSpec } from '../lib/children.js'
 import { startLoad } from '../lib/load.js'
 
 export interface SecondSignalResult {
   name: string
+  /** Ours, the bare framework, or an alternative (from its ServerSpec). */
+  group: ServerGroup
   /** Second SIGTERM → exit. */
   exitMs: number
   /** First SIGTERM → exit. */
@@ -24,7 +26,7 @@ export async function secondSignal (spec: ServerSpec, log: (line: string) => voi
     const second = server.alive ? server.signal('SIGTERM') : NaN
     const hung = (await Promise.race([server.exited, sleep(12_000, 'hung' as const)])) === 'hung'
     const exit = await server.stop()
-    const result = { name: spec.name, exitMs: exit.at - second, totalMs: exit.at - first, exit: describeExit(exit), hung }
+    const result = { name: spec.name, group: spec.group, exitMs: exit.at - second, totalMs: exit.at - first, exit: describeExit(exit), hung }
     log(`second signal ${spec.name}: exit ${result.exit} ${Number.isNaN(result.exitMs) ? 'before the second signal' : `${result.exitMs.toFixed(1)} ms after it`}`)
     return result
   } finally {

@@ -6,10 +6,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import express, { type ErrorRequestHandler } from 'express'
 import { graceful, type GracefulOptions, type Logger } from '@graceful/express'
+import { exampleEnvironment } from '../env.js'
 
 const maxSlowMs = 60_000
-const env = process.env
-const isSet = (value: string | undefined): value is string => value !== undefined && value.trim() !== ''
+const { port, host, graceful: withGraceful, reload } = exampleEnvironment()
 
 // `timeout` and `readinessDelay` come from GRACEFUL_TIMEOUT and
 // GRACEFUL_READINESS_DELAY, which graceful reads itself (a bad value fails with
@@ -17,10 +17,7 @@ const isSet = (value: string | undefined): value is string => value !== undefine
 // here would win over them.
 const options: GracefulOptions = {}
 // RELOAD=1: SIGHUP starts a new copy on the same socket, then this one drains (see @graceful/core's README).
-if (env.RELOAD === '1') options.reload = isSet(env.RELOAD_TIMEOUT) ? { timeout: Number(env.RELOAD_TIMEOUT) } : true
-const port = isSet(env.PORT) ? Number(env.PORT) : 3000
-if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError(`PORT must be a port number (0 for any free port), got "${env.PORT}"`)
-const host = isSet(env.HOST) ? env.HOST : undefined
+if (reload) options.reload = reload
 
 /** JSON lines on stderr: stdout carries only the `listening <port>` line. */
 const line = (level: string) => (fields: Record<string, unknown>, message: string) => {
@@ -28,7 +25,7 @@ const line = (level: string) => (fields: Record<string, unknown>, message: strin
 }
 const logger: Logger = { debug: () => {}, info: line('info'), warn: line('warn'), error: line('error') }
 
-const g = env.GRACEFUL === '0' ? null : graceful({ ...options, logger })
+const g = withGraceful ? graceful({ ...options, logger }) : null
 const app = express()
 app.disable('x-powered-by')
 

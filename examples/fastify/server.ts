@@ -6,10 +6,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { LogController } from 'fastify'
 import graceful, { type FastifyGracefulOptions } from '@graceful/fastify'
+import { exampleEnvironment } from '../env.js'
 
 const maxSlowMs = 60_000
-const env = process.env
-const isSet = (value: string | undefined): value is string => value !== undefined && value.trim() !== ''
+const env = exampleEnvironment()
 
 // `timeout` and `readinessDelay` come from GRACEFUL_TIMEOUT and
 // GRACEFUL_READINESS_DELAY, which graceful reads itself (a bad value fails with
@@ -17,19 +17,18 @@ const isSet = (value: string | undefined): value is string => value !== undefine
 // here would win over them.
 const options: FastifyGracefulOptions = {}
 // RELOAD=1: SIGHUP starts a new copy on the same socket, then this one drains (see @graceful/core's README).
-if (env.RELOAD === '1') options.reload = isSet(env.RELOAD_TIMEOUT) ? { timeout: Number(env.RELOAD_TIMEOUT) } : true
-const port = isSet(env.PORT) ? Number(env.PORT) : 3000
-if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError(`PORT must be a port number (0 for any free port), got "${env.PORT}"`)
-const host = isSet(env.HOST) ? env.HOST : '0.0.0.0'
+if (env.reload) options.reload = env.reload
+const { port } = env
+const host = env.host ?? '0.0.0.0'
 
 const app = Fastify({
   // JSON lines on stderr (stdout carries only the `listening <port>` line); the
   // plugin logs through app.log. No per-request lines: they would dominate a benchmark.
-  logger: { level: isSet(env.LOG_LEVEL) ? env.LOG_LEVEL : 'info', stream: process.stderr },
+  logger: { level: env.logLevel ?? 'info', stream: process.stderr },
   logController: new LogController({ disableRequestLogging: true }),
 })
 
-if (env.GRACEFUL === '0') {
+if (!env.graceful) {
   // Without graceful a service still has health routes; they just never change.
   app.get('/livez', async () => ({ status: 'ok' }))
   app.get('/readyz', async () => ({ status: 'ok' }))

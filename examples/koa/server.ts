@@ -1,22 +1,13 @@
 // A Koa service with graceful. Run it:
 //   PORT=3000 GRACEFUL_READINESS_DELAY=5000 GRACEFUL_TIMEOUT=15000 pnpm start
 // Then `kill -TERM <pid>` (or Ctrl-C): in-flight requests finish, then it exits.
-//
-// Environment (shared by every example): PORT (default 3000, 0 = any free port,
-// printed as `listening <port>` on stdout), HOST (default every interface),
-// GRACEFUL_TIMEOUT and GRACEFUL_READINESS_DELAY (ms, read by graceful itself, so a
-// bad value fails with its own error), GRACEFUL=0 (the bare Koa app, no plugin),
-// RELOAD=1 (in-place restart on SIGHUP) and RELOAD_TIMEOUT.
+// The environment (PORT, HOST, GRACEFUL=0, RELOAD=1, …) is every example's: see ../README.md.
 import Koa from 'koa'
 import { graceful, type Logger } from '@graceful/koa'
+import { exampleEnvironment } from '../env.js'
 
-const env = process.env
-const set = (value: string | undefined): value is string => value !== undefined && value.trim() !== ''
+const { port, host, graceful: withGraceful, reload } = exampleEnvironment()
 const maxSlowMs = 60_000
-
-const port = set(env.PORT) ? Number(env.PORT) : 3000
-if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError(`PORT must be a port number (0 for any free port), got "${env.PORT}"`)
-const host = set(env.HOST) ? env.HOST : undefined
 
 // JSON lines on stderr: stdout carries only the `listening <port>` line.
 const line = (level: string) => (fields: Record<string, unknown>, message: string) => {
@@ -27,12 +18,12 @@ const logger: Logger = { debug: () => {}, info: line('info'), warn: line('warn')
 const app = new Koa()
 app.on('error', (error: Error) => logger.error({ err: error.message }, 'request failed'))
 
-const g = env.GRACEFUL === '0'
+const g = !withGraceful
   ? null
   : graceful({
     logger,
     // RELOAD=1: SIGHUP starts a new copy on the same socket, then this one drains (see @graceful/core's README).
-    ...(env.RELOAD === '1' ? { reload: set(env.RELOAD_TIMEOUT) ? { timeout: Number(env.RELOAD_TIMEOUT) } : true } : {}),
+    ...(reload ? { reload } : {}),
   })
 
 if (g) {

@@ -10,10 +10,10 @@ import { NestFactory } from '@nestjs/core'
 import { ExpressAdapter } from '@nestjs/platform-express'
 import { FastifyAdapter } from '@nestjs/platform-fastify'
 import { enableGracefulShutdown, type GracefulModuleOptions } from '@graceful/nestjs'
+import { exampleEnvironment } from '../env.js'
 import { AppModule } from './app.module.js'
 
-const env = process.env
-const isSet = (value: string | undefined): value is string => value !== undefined && value.trim() !== ''
+const env = exampleEnvironment()
 
 // `timeout` and `readinessDelay` come from GRACEFUL_TIMEOUT and
 // GRACEFUL_READINESS_DELAY, which graceful reads itself (a bad value fails with
@@ -21,11 +21,10 @@ const isSet = (value: string | undefined): value is string => value !== undefine
 // here would win over them.
 const options: GracefulModuleOptions = {}
 // RELOAD=1: SIGHUP starts a new copy on the same socket, then this one drains (see @graceful/core's README).
-if (env.RELOAD === '1') options.reload = isSet(env.RELOAD_TIMEOUT) ? { timeout: Number(env.RELOAD_TIMEOUT) } : true
-const port = isSet(env.PORT) ? Number(env.PORT) : 3000
-if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError(`PORT must be a port number (0 for any free port), got "${env.PORT}"`)
-const host = isSet(env.HOST) ? env.HOST : '0.0.0.0'
-const withGraceful = env.GRACEFUL !== '0'
+if (env.reload) options.reload = env.reload
+const { port } = env
+const host = env.host ?? '0.0.0.0'
+const withGraceful = env.graceful
 
 /** JSON lines on stderr: stdout carries only the `listening <port>` line. graceful logs through it too. */
 const line = (level: string) => (message: unknown, ...rest: unknown[]) => {
@@ -35,7 +34,7 @@ const line = (level: string) => (message: unknown, ...rest: unknown[]) => {
 const logger: LoggerService = { log: line('info'), warn: line('warn'), error: line('error'), debug: () => {}, verbose: () => {} }
 
 const module = AppModule.register(withGraceful ? options : null)
-const app: INestApplication = env.PLATFORM === 'fastify'
+const app: INestApplication = env.platform === 'fastify'
   ? await NestFactory.create(module, new FastifyAdapter(), { logger })
   : await NestFactory.create(module, new ExpressAdapter(), { logger })
 

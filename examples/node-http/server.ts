@@ -3,7 +3,9 @@
 // `HOST` defaults to every interface. `GRACEFUL=0` runs the same routes without graceful (Node's default: SIGTERM kills at once).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import { createGraceful, type Logger } from '@graceful/core'
-import { gracefulFromEnv, hostFromEnv, optionsFromEnv, portFromEnv } from './env.js'
+import { exampleEnvironment } from '../env.js'
+
+const env = exampleEnvironment()
 
 const maxSlowMs = 60_000
 
@@ -46,15 +48,15 @@ const clusterWorker = process.env.CLUSTER_WORKER === '1'
 if (clusterWorker) process.on('SIGINT', () => {})
 
 let server: http.Server
-if (gracefulFromEnv()) {
-  const graceful = createGraceful({ ...optionsFromEnv(), logger, ...(clusterWorker ? { signals: ['SIGTERM'] as const } : {}) })
+if (env.graceful) {
+  const graceful = createGraceful({ ...(env.reload ? { reload: env.reload } : {}), logger, ...(clusterWorker ? { signals: ['SIGTERM'] as const } : {}) })
   server = http.createServer(graceful.handler(app))
   graceful.attach(server)
 } else {
   server = http.createServer(bare)
 }
 
-server.listen(portFromEnv(), hostFromEnv(), () => {
+server.listen(env.port, env.host, () => {
   const address = server.address()
   process.stdout.write(`listening ${typeof address === 'object' && address ? address.port : address}\n`)
 })

@@ -1,8 +1,7 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { CutRequest } from '@graceful/core'
 import { startApp } from '../helpers/app.js'
-import { until, within } from '../helpers/deferred.js'
-import { openConnection } from '../helpers/raw-connection.js'
+import { openConnection, patience, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
 describe.each(targets)('drain deadline — $name', (target) => {
@@ -13,7 +12,7 @@ describe.each(targets)('drain deadline — $name', (target) => {
     await using streaming = await openConnection(h.app.port)
     const stuckResponse = stuck.request('/slow')
     streaming.send('/stream')
-    await until(() => h.app.graceful.stats().inFlight === 2 && streaming.bytesReceived > 0, 'both requests to start')
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight === 2 && streaming.bytesReceived > 0, 'both requests to start').toBe(true), patience)
 
     const timeouts: string[][] = []
     h.app.graceful.on('timeout', (info) => timeouts.push(info.holding))

@@ -1,18 +1,37 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { startApp } from '../helpers/app.js'
-import { until, within } from '../helpers/deferred.js'
-import { openConnection, tryConnect } from '../helpers/raw-connection.js'
+import { openConnection, patience, tryConnect, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
 
 describe.each(targets)('drain — $name', (target) => {
+  it('serves normally on a keep-alive connection while accepting, with no process warning', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    try {
+      await using h = await startApp(target)
+      await using conn = await openConnection(h.app.port)
+      expect(await conn.request('/fast')).toMatchObject({ status: 200, body: 'fast' })
+      const second = await conn.request('/fast')
+      expect(second).toMatchObject({ status: 200, body: 'fast' })
+      expect(second.headers.connection?.toLowerCase()).toBe('keep-alive')
+      expect(h.app.graceful.state).toBe('accepting')
+      expect(h.app.graceful.stats().sockets).toBe(1)
+      expect(warn).not.toHaveBeenCalled()
+    } finally {
+      warn.mockRestore()
+    }
+  })
+
   it('lets the in-flight request finish with 200 and Connection: close, then FINs its socket', async () => {
     await using h = await startApp(target)
     await using busy = await openConnection(h.app.port)
+    expect((await busy.request('/fast')).headers.connection?.toLowerCase()).toBe('keep-alive')
     const response = busy.request('/slow')
-    await until(() => h.app.graceful.stats().inFlight === 1, 'the request to arrive')
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the request to arrive').toBe(1), patience)
 
     const summary = h.app.graceful.shutdown()
+    expect(h.app.graceful.state).toBe('draining')
+    expect(h.app.graceful.signal.aborted).toBe(true)
     h.slow.resolve()
 
     const res = await response
@@ -23,6 +42,24 @@ describe.each(targets)('drain — $name', (target) => {
     const result = await within(summary, 5000, 'the summary')
     expect(result.outcome).toBe('clean')
     expect(result.requests).toEqual({ completed: 1, rejected: 0, cut: 0 })
+    expect(h.app.graceful.state).toBe('closed')
+    await vi.waitFor(() => expect(h.app.closeHookRuns(), "the framework's close lifecycle").toBe(1), patience)
+  })
+
+  it('hands a route failing during the drain to the framework error handler, with Connection: close', async () => {
+    await using h = await startApp(target)
+    await using conn = await openConnection(h.app.port)
+    const failing = conn.request('/fail-later')
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the request to arrive').toBe(1), patience)
+
+    const summary = h.app.graceful.shutdown()
+    h.slow.resolve()
+    const res = await failing
+    expect(res.status).toBe(500)
+    expect(res.headers.connection).toBe('close')
+    expect(h.app.errors).toMatchObject([{ message: 'late' }])
+    await expect(within(conn.ended, 5000, 'FIN after the 500')).resolves.toBe('fin')
+    expect((await within(summary, 5000, 'the summary')).outcome).toBe('clean')
   })
 
   it('ends idle keep-alive sockets at once, while a request is still in flight', async () => {
@@ -33,7 +70,7 @@ describe.each(targets)('drain — $name', (target) => {
     expect(first.status).toBe(200)
     expect(first.headers.connection?.toLowerCase()).toBe('keep-alive')
     const held = busy.request('/slow')
-    await until(() => h.app.graceful.stats().inFlight === 1, 'the request to arrive')
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the request to arrive').toBe(1), patience)
 
     const summary = h.app.graceful.shutdown()
     await expect(within(idle.ended, 5000, 'FIN on the idle socket')).resolves.toBe('fin')
@@ -54,8 +91,12 @@ describe.each(targets)('drain — $name', (target) => {
     const res = await conn.request('/fast')
     expect(res.status).toBe(503)
     expect(res.headers.connection).toBe('close')
+    expect(res.headers['retry-after']).toBe('1')
+    expect(JSON.parse(res.body)).toMatchObject({ code: 'ERR_GRACEFUL_DRAINING' })
     await expect(within(conn.ended, 5000, 'FIN')).resolves.toBe('fin')
     expect((await within(summary, 5000, 'the summary')).requests.rejected).toBe(1)
+    // The 503 never reached the framework: no error handler saw it.
+    expect(h.app.errors).toEqual([])
   })
 
   it('counts a connection that has not delivered a complete request as idle (slowloris)', async () => {
@@ -64,7 +105,7 @@ describe.each(targets)('drain — $name', (target) => {
     await using busy = await openConnection(h.app.port)
     partial.write('GET /fast HTTP/1.1\r\nHost: 127.0.0.1\r\n')
     const held = busy.request('/slow')
-    await until(() => h.app.graceful.stats().inFlight === 1, 'the request to arrive')
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the request to arrive').toBe(1), patience)
 
     const summary = h.app.graceful.shutdown()
     await expect(within(partial.ended, 5000, 'FIN on the partial connection')).resolves.toBe('fin')
@@ -77,10 +118,10 @@ describe.each(targets)('drain — $name', (target) => {
     await using h = await startApp(target)
     await using busy = await openConnection(h.app.port)
     const held = busy.request('/slow')
-    await until(() => h.app.graceful.stats().inFlight === 1, 'the request to arrive')
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the request to arrive').toBe(1), patience)
 
     const summary = h.app.graceful.shutdown()
-    await until(() => h.app.graceful.stats().state === 'draining', 'draining')
+    await vi.waitFor(() => expect(h.app.graceful.stats().state, 'draining').toBe('draining'), patience)
     expect(await tryConnect(h.app.port)).toBe('ECONNREFUSED')
     h.slow.resolve()
     await held
@@ -90,13 +131,16 @@ describe.each(targets)('drain — $name', (target) => {
   it('answers a new request on an existing connection with 503, Connection: close and Retry-After', async () => {
     await using h = await startApp(target, { retryAfter: 7 })
     await using conn = await openConnection(h.app.port)
+    expect((await conn.request('/fast')).headers.connection?.toLowerCase()).toBe('keep-alive')
     // A streaming response whose headers went out before the drain keeps this connection open.
+    const before = conn.bytesReceived
     conn.send('/stream')
-    await until(() => conn.bytesReceived > 0, 'the stream to start')
+    await vi.waitFor(() => expect(conn.bytesReceived, 'the stream to start').toBeGreaterThan(before), patience)
 
     const summary = h.app.graceful.shutdown()
+    expect(h.app.graceful.stats().state).toBe('draining')
     conn.send('/fast')
-    await until(() => h.app.graceful.stats().inFlight === 2, 'the pipelined request to arrive')
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
     h.stream.resolve()
 
     const stream = await conn.response()
@@ -106,7 +150,8 @@ describe.each(targets)('drain — $name', (target) => {
     expect(rejected.status).toBe(503)
     expect(rejected.headers.connection).toBe('close')
     expect(rejected.headers['retry-after']).toBe('7')
-    expect(JSON.parse(rejected.body)).toMatchObject({ code: 'ERR_GRACEFUL_DRAINING' })
+    expect(rejected.headers['content-type']).toBe('application/json; charset=utf-8')
+    expect(JSON.parse(rejected.body)).toMatchObject({ statusCode: 503, code: 'ERR_GRACEFUL_DRAINING' })
     await expect(within(conn.ended, 5000, 'FIN')).resolves.toBe('fin')
     const result = await within(summary, 5000, 'the summary')
     expect(result.requests).toEqual({ completed: 1, rejected: 1, cut: 0 })

@@ -1,10 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { startChild } from '../helpers/child.js'
-import { until, within } from '../helpers/deferred.js'
-import { openConnection } from '../helpers/raw-connection.js'
+import { openConnection, patience, startChild, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
-// Issue 11: GRACEFUL_TIMEOUT and GRACEFUL_READINESS_DELAY, the variables the
+// GRACEFUL_TIMEOUT and GRACEFUL_READINESS_DELAY, the variables the
 // deploy files set, configure every adapter, with no code in the app. The
 // children inherit this process's environment.
 const margin = 1500
@@ -18,7 +16,7 @@ describe.each(targets)('configuration from the environment — $name', ({ name }
     await using app = await startChild(name, { releaseTimeout: 250 })
     await using busy = await openConnection(app.port)
     const held = busy.request('/slow')
-    await until(() => app.held.length === 1, 'the request to reach the child')
+    await vi.waitFor(() => expect(app.held.length, 'the request to reach the child').toBe(1), patience)
 
     app.kill('SIGTERM')
     // No terminal in a child process: the delay applies, and the deadline cuts the held request.

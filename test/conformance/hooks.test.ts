@@ -1,7 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { startApp } from '../helpers/app.js'
-import { until, within } from '../helpers/deferred.js'
-import { openConnection } from '../helpers/raw-connection.js'
+import { openConnection, patience, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
 describe.each(targets)('hooks and close — $name', (target) => {
@@ -14,7 +13,7 @@ describe.each(targets)('hooks and close — $name', (target) => {
     g.onClose({ [Symbol.asyncDispose]: async () => { order.push('http-client') } }, { name: 'http-client' })
     await using conn = await openConnection(h.app.port)
     const held = conn.request('/slow')
-    await until(() => g.stats().inFlight === 1, 'the request to arrive')
+    await vi.waitFor(() => expect(g.stats().inFlight, 'the request to arrive').toBe(1), patience)
 
     const first = g.shutdown()
     const second = g.shutdown()
@@ -66,7 +65,7 @@ describe.each(targets)('hooks and close — $name', (target) => {
     await using h = await startApp(target)
     await within(h.app.close(), 5000, 'close')
     await within(h.app.close(), 5000, 'close again')
-    await until(() => h.app.closeHookRuns() === 1, 'the close hook')
+    await vi.waitFor(() => expect(h.app.closeHookRuns(), 'the close hook').toBe(1), patience)
     expect(h.app.closeHookRuns()).toBe(1)
     expect(h.app.graceful.state).toBe('closed')
   })

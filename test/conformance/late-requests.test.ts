@@ -1,10 +1,8 @@
 import http from 'node:http'
 import { once } from 'node:events'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { startApp } from '../helpers/app.js'
-import { startChild } from '../helpers/child.js'
-import { deferred, until, within } from '../helpers/deferred.js'
-import { openConnection, type RawConnection } from '../helpers/raw-connection.js'
+import { deferred, openConnection, patience, type RawConnection, startChild, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
 /** Resolves when the socket closes; rejects with the first error (a reset) seen before that. */
@@ -125,7 +123,7 @@ describe.each(targets)('requests in flight at the trigger — $name', (target) =
     await using h = await startApp(target, { timeout: 600, releaseTimeout: 100 })
     await using conn = await openConnection(h.app.port)
     const held = conn.request('/slow')
-    await until(() => h.app.graceful.stats().inFlight === 1, 'the request to arrive')
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the request to arrive').toBe(1), patience)
     const summary = await within(h.app.graceful.shutdown(), 5000, 'the summary')
     expect((await held).status).toBe(503)
     expect(summary.cut).toEqual([expect.objectContaining({ url: '/slow', action: 'rejected', ageKnown: false })])

@@ -1,7 +1,5 @@
-import { describe, expect, it } from 'vitest'
-import { startChild } from '../helpers/child.js'
-import { until, within } from '../helpers/deferred.js'
-import { openConnection } from '../helpers/raw-connection.js'
+import { describe, expect, it, vi } from 'vitest'
+import { openConnection, patience, startChild, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
 // Real signals to real child processes. The formula under test (core README):
@@ -15,7 +13,7 @@ describe.each(targets)('signals and exit codes — $name', ({ name }) => {
     await using busy = await openConnection(app.port)
     expect((await idle.request('/fast')).status).toBe(200)
     const held = busy.request('/slow')
-    await until(() => app.held.length === 1, 'the request to reach the child')
+    await vi.waitFor(() => expect(app.held.length, 'the request to reach the child').toBe(1), patience)
 
     app.kill('SIGTERM')
     await expect(within(idle.ended, 5000, 'FIN on the idle socket')).resolves.toBe('fin')
@@ -45,7 +43,7 @@ describe.each(targets)('signals and exit codes — $name', ({ name }) => {
     await using app = await startChild(name, { timeout, releaseTimeout: 250 })
     await using busy = await openConnection(app.port)
     const held = busy.request('/slow')
-    await until(() => app.held.length === 1, 'the request to reach the child')
+    await vi.waitFor(() => expect(app.held.length, 'the request to reach the child').toBe(1), patience)
 
     app.kill('SIGTERM')
     const res = await held
@@ -66,7 +64,7 @@ describe.each(targets)('signals and exit codes — $name', ({ name }) => {
     await using busy = await openConnection(app.port)
     const held = busy.request('/slow').catch((error: NodeJS.ErrnoException) => error.code)
     app.kill('SIGTERM')
-    await until(() => app.logs.some((line) => line.msg.startsWith('graceful: draining')), 'draining')
+    await vi.waitFor(() => expect(app.logs.some((line) => line.msg.startsWith('graceful: draining')), 'draining').toBe(true), patience)
     app.kill('SIGTERM')
     const exit = await within(app.exited, 5000, 'exit')
     expect(exit.code).toBe(143)

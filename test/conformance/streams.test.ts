@@ -3,8 +3,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { WebSocket } from 'ws'
 import type { ShutdownSummary } from '@graceful/core'
 import { startApp } from '../helpers/app.js'
-import { deferred, until, within } from '../helpers/deferred.js'
-import { openConnection, type RawResponse } from '../helpers/raw-connection.js'
+import { deferred, openConnection, patience, type RawResponse, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
 /** A `ws` client that has received the server's `hello`; records how it was closed. */
@@ -93,7 +92,7 @@ describe.each(targets)('streaming responses (SSE) — $name', (target) => {
     await using h = await startApp(target, { timeout: 8000, retryAfter: 2 })
     await using conn = await openConnection(h.app.port)
     conn.send('/events')
-    await until(() => h.app.graceful.stats().inFlight === 1 && conn.bytesReceived > 0, 'the stream to start')
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight === 1 && conn.bytesReceived > 0, 'the stream to start').toBe(true), patience)
 
     const summary = await within(h.app.graceful.shutdown(), 5000, 'the summary')
     const res = await conn.response()
@@ -110,10 +109,10 @@ describe.each(targets)('streaming responses (SSE) — $name', (target) => {
     await using h = await startApp(target)
     const conn = await openConnection(h.app.port)
     conn.send('/events')
-    await until(() => h.app.graceful.stats().inFlight === 1 && conn.bytesReceived > 0, 'the stream to start')
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight === 1 && conn.bytesReceived > 0, 'the stream to start').toBe(true), patience)
     conn.socket.destroy()
     await once(conn.socket, 'close')
-    await until(() => h.app.graceful.stats().inFlight === 0, 'the server to see the client leave')
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the server to see the client leave').toBe(0), patience)
     expect((await within(h.app.graceful.shutdown(), 5000, 'the summary')).outcome).toBe('clean')
   })
 })

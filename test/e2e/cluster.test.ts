@@ -1,10 +1,10 @@
-// Issue 5: node:cluster. The primary (examples/node-http/cluster.ts) replaces its
+// node:cluster: the primary (examples/node-http/cluster.ts) replaces its
 // workers one by one on SIGHUP while keep-alive clients hit the shared port.
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { within } from '../helpers/deferred.js'
+import { within } from '@graceful/test-kit'
 import { startLoad, type LoadReport } from './helpers/load.js'
-import { Processes, type Started } from './helpers/processes.js'
+import { Processes, type Started } from '@graceful/test-kit/processes'
 
 const exampleDir = fileURLToPath(new URL('../../examples/node-http/', import.meta.url))
 const workers = 2

@@ -7,7 +7,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { grpcRollingRestart, type GrpcRollingReport } from './helpers/grpc-rolling.js'
 import { checks, detectionBoundMs, findHaproxy } from './helpers/haproxy.js'
-import { Processes } from './helpers/processes.js'
+import { Processes } from '@graceful/test-kit/processes'
 
 const haproxy = findHaproxy()
 const required = process.env.CI === 'true' || process.env.CI === '1'

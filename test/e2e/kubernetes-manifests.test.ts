@@ -1,4 +1,4 @@
-// Issue 5: the Kubernetes example (deploy/kubernetes) must agree with the options
+// The Kubernetes example (deploy/kubernetes) must agree with the options
 // the app resolves from the env it sets, so the example cannot drift from them.
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -6,7 +6,7 @@ import { environmentOptions, optionsFromEnvironment } from '@graceful/core'
 import { resolveOptions } from '@graceful/core/adapter'
 import { describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
-import { portFromEnv } from '../../examples/node-http/env.js'
+import { portFromEnv } from '../../examples/env.js'
 
 const dir = fileURLToPath(new URL('../../deploy/kubernetes/', import.meta.url))
 const dockerfile = readFileSync(new URL('../../deploy/docker/Dockerfile', import.meta.url), 'utf8')

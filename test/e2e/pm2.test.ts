@@ -1,4 +1,4 @@
-// Issue 5: PM2's protocol, without PM2. PM2 stops an app with SIGINT, or with a
+// PM2's protocol, without PM2. PM2 stops an app with SIGINT, or with a
 // 'shutdown' IPC message (`shutdown_with_message`), and with `wait_ready` waits for
 // `process.send('ready')`. Core's `pm2` option (auto: on when PM2_HOME or pm_id is
 // set) speaks it; a forked child with an IPC channel plays PM2's part.
@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url'
 import { optionsFromEnvironment } from '@graceful/core'
 import { resolveOptions } from '@graceful/core/adapter'
 import { afterEach, describe, expect, it } from 'vitest'
-import { within } from '../helpers/deferred.js'
-import { Processes, type Started } from './helpers/processes.js'
+import { within } from '@graceful/test-kit'
+import { Processes, type Started } from '@graceful/test-kit/processes'
 
 const fixture = fileURLToPath(new URL('./fixtures/pm2-app.ts', import.meta.url))
 const processes = new Processes()

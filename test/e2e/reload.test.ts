@@ -1,4 +1,4 @@
-// Issue 12: zero-downtime in-place restart. Each example app runs with
+// Zero-downtime in-place restart. Each example app runs with
 // RELOAD=1 under keep-alive load; SIGHUP five times: every request succeeds,
 // and one process is left, serving the last version. The same load through a
 // stop-and-start (SIGTERM, then start the same app on the same port) sees
@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
-import { within } from '../helpers/deferred.js'
+import { within } from '@graceful/test-kit'
 import { examples, type Example } from './helpers/examples.js'
 import { startLoad, type Load, type LoadReport } from './helpers/load.js'
-import { Processes, type Started } from './helpers/processes.js'
+import { Processes, type Started } from '@graceful/test-kit/processes'
 import { underSubreaper } from './helpers/subreaper.js'
 
 const probe = fileURLToPath(new URL('./fixtures/reload-probe.ts', import.meta.url))
@@ -113,7 +113,8 @@ async function stopLoad (load: Load): Promise<LoadReport> {
 }
 
 const nodeHttp = examples.find((example) => example.name === 'node:http') as Example
-const multi: Example = { name: 'three servers', dir: fileURLToPath(new URL('./fixtures/', import.meta.url)), entry: 'reload-multi.ts' }
+const multiDir = fileURLToPath(new URL('./fixtures/', import.meta.url))
+const multi: Example = { name: 'three servers', dir: multiDir, entry: 'reload-multi.ts', file: `${multiDir}reload-multi.ts` }
 
 /** GET / over HTTP/1 (`https`: TLS, self-signed), or HTTP/2 over TLS: the body. */
 function get (protocol: 'http' | 'https' | 'h2', port: number): Promise<string> {

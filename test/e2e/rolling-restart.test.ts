@@ -1,9 +1,9 @@
-// Issue 5: a rolling restart behind a real load balancer loses zero requests
+// A rolling restart behind a real load balancer loses zero requests
 // with graceful, and loses some without it (same HAProxy configuration).
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { exampleExists, examples } from './helpers/examples.js'
 import { checks, detectionBoundMs, findHaproxy } from './helpers/haproxy.js'
-import { Processes } from './helpers/processes.js'
+import { Processes } from '@graceful/test-kit/processes'
 import { rollingRestart, type RollingReport } from './helpers/rolling.js'
 
 const haproxy = findHaproxy()

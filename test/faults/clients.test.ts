@@ -1,7 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { startApp } from '../helpers/app.js'
-import { until, within } from '../helpers/deferred.js'
-import { openConnection } from '../helpers/raw-connection.js'
+import { openConnection, patience, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
 // Clients an adversary would write, and health checks that misbehave, on every target.
@@ -13,7 +12,7 @@ describe.each(targets)('faults: clients and probes — $name', (target) => {
     conn.send('/slow')
     conn.send('/fast')
     conn.send('/fast')
-    await until(() => g.stats().inFlight >= 1, 'the first request to arrive')
+    await vi.waitFor(() => expect(g.stats().inFlight, 'the first request to arrive').toBeGreaterThanOrEqual(1), patience)
     const summary = g.shutdown()
     h.slow.resolve()
     const first = await conn.response()
@@ -33,7 +32,7 @@ describe.each(targets)('faults: clients and probes — $name', (target) => {
     const hostile = target.name === 'node:http' ? '/slow' : `/slow?x=<script>alert(1)</script>%3Cscript%3E"'%00${'A'.repeat(4000)}`
     await using busy = await openConnection(h.app.port)
     const held = busy.request(hostile)
-    await until(() => g.stats().inFlight === 1, 'the request to arrive')
+    await vi.waitFor(() => expect(g.stats().inFlight, 'the request to arrive').toBe(1), patience)
 
     const summary = g.shutdown()
     const cut = await held
@@ -50,7 +49,7 @@ describe.each(targets)('faults: clients and probes — $name', (target) => {
     const g = h.app.graceful
     await using conn = await openConnection(h.app.port)
     conn.send('/slow')
-    await until(() => g.stats().inFlight === 1, 'the request to arrive')
+    await vi.waitFor(() => expect(g.stats().inFlight, 'the request to arrive').toBe(1), patience)
     conn.socket.end()
     const summary = g.shutdown()
     h.slow.resolve()
@@ -64,7 +63,7 @@ describe.each(targets)('faults: clients and probes — $name', (target) => {
     const g = h.app.graceful
     await using conn = await openConnection(h.app.port)
     conn.send('/stream')
-    await until(() => conn.bytesReceived > 0, 'the stream to start')
+    await vi.waitFor(() => expect(conn.bytesReceived, 'the stream to start').toBeGreaterThan(0), patience)
     conn.socket.pause()
     const result = await within(g.shutdown(), 1000 + 1500, 'the summary')
     expect(result.outcome).toBe('cut')

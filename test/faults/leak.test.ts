@@ -1,9 +1,9 @@
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { within } from '../helpers/deferred.js'
+import { within } from '@graceful/test-kit'
 
-// Issue 9, item 15: a programmatic shutdown releases everything. node:http's connection-checking
+// A programmatic shutdown releases everything. node:http's connection-checking
 // interval, cleared only by http.Server's own close, used to keep every server (and, through its
 // request listener, every graceful instance) reachable. Counted by the GC itself in a child.
 const fixture = fileURLToPath(new URL('./fixtures/leak.ts', import.meta.url))

@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createGraceful, type ShutdownSummary } from '@graceful/core'
-import { deferred, within, type Deferred } from '../helpers/deferred.js'
+import { deferred, type Deferred, within } from '@graceful/test-kit'
 
-// Issue 9: a property-based test of the lifecycle. Random interleavings of requests starting and
+// A property-based test of the lifecycle. Random interleavings of requests starting and
 // finishing, shutdown(), force(), signals (emitted to graceful's own listener: SIGUSR2, never a real
 // signal to the test worker), hook outcomes and time, on a real server with real sockets and a small
 // budget. Invariants: one summary; done within the budget; no accepted request reset unless forced;

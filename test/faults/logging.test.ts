@@ -1,7 +1,5 @@
-import { describe, expect, it } from 'vitest'
-import { startChild } from '../helpers/child.js'
-import { until, within } from '../helpers/deferred.js'
-import { openConnection } from '../helpers/raw-connection.js'
+import { describe, expect, it, vi } from 'vitest'
+import { openConnection, patience, startChild, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
 // Never silent by default: without a logger, core, Express and Koa write warnings and errors to
@@ -16,7 +14,7 @@ describe.each(serverTargets)('faults: logging by default — $name', ({ name }) 
     await using app = await startChild(name, { timeout: 1000, releaseTimeout: 250 }, { DEFAULT_LOGGER: '1', FAILING_HOOK: '1' })
     await using busy = await openConnection(app.port)
     const held = busy.request('/slow')
-    await until(() => app.held.length === 1, 'the request to reach the child')
+    await vi.waitFor(() => expect(app.held.length, 'the request to reach the child').toBe(1), patience)
     app.kill('SIGTERM')
     expect((await held).status).toBe(503)
     const exit = await within(app.exited, 4000, 'exit')
@@ -36,7 +34,7 @@ describe.each(serverTargets)('faults: logging by default — $name', ({ name }) 
     await using app = await startChild(name, { timeout: 1000, releaseTimeout: 250, logger: false }, { FAILING_HOOK: '1' })
     await using busy = await openConnection(app.port)
     const held = busy.request('/slow')
-    await until(() => app.held.length === 1, 'the request to reach the child')
+    await vi.waitFor(() => expect(app.held.length, 'the request to reach the child').toBe(1), patience)
     app.kill('SIGTERM')
     expect((await held).status).toBe(503)
     expect((await within(app.exited, 4000, 'exit')).code).toBe(124)

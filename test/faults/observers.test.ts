@@ -1,11 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Logger } from '@graceful/core'
 import { startApp } from '../helpers/app.js'
-import { until, within } from '../helpers/deferred.js'
-import { openConnection } from '../helpers/raw-connection.js'
+import { openConnection, patience, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
-// Issue 9, item 3: observers (event listeners, logger methods, onCut) cannot break the drain.
+// Observers (event listeners, logger methods, onCut) cannot break the drain.
 const events = ['draining', 'drain', 'drained', 'timeout', 'hookError', 'closed'] as const
 
 const throwingLogger: Logger = {
@@ -44,10 +43,10 @@ describe.each(targets)('faults: observers — $name', (target) => {
     g.onClose(() => { ran.push('second') }, { name: 'second' })
     await using conn = await openConnection(h.app.port)
     const held = conn.request('/slow')
-    await until(() => g.stats().inFlight === 1, 'the request to arrive')
+    await vi.waitFor(() => expect(g.stats().inFlight, 'the request to arrive').toBe(1), patience)
 
     const closing = h.app.close()
-    await until(() => g.state === 'draining', 'draining')
+    await vi.waitFor(() => expect(g.state, 'draining').toBe('draining'), patience)
     h.slow.resolve()
     expect((await held).status).toBe(200)
     await within(closing, 5000, 'the framework close')
@@ -57,7 +56,7 @@ describe.each(targets)('faults: observers — $name', (target) => {
     expect(summary.exitCode).toBe(0)
     expect(ran).toEqual(['notify', 'second', 'first'])
     expect(lastListenerRan).toBe(true)
-    await until(() => warnings.includes('graceful: "closed" listener'), 'the closed listener warning')
+    await vi.waitFor(() => expect(warnings, 'the closed listener warning').toContain('graceful: "closed" listener'), patience)
     expect(warnings).toContain('graceful: "draining" listener')
     expect(warnings).toContain('graceful: logger.info()')
     // Once per observer, however often it failed.
@@ -77,7 +76,7 @@ describe.each(targets)('faults: observers — $name', (target) => {
     g.onClose(() => { throw new Error('cleanup failed') }, { name: 'failing' })
     await using conn = await openConnection(h.app.port)
     const held = conn.request('/slow')
-    await until(() => g.stats().inFlight === 1, 'the request to arrive')
+    await vi.waitFor(() => expect(g.stats().inFlight, 'the request to arrive').toBe(1), patience)
 
     const summary = await within(g.shutdown(), 5000, 'the summary')
     expect((await held).status).toBe(503)
@@ -85,7 +84,7 @@ describe.each(targets)('faults: observers — $name', (target) => {
     expect(summary.exitCode).toBe(124)
     expect(ran).toEqual(['after'])
     expect(summary.hooks.find((hook) => hook.name === 'failing')?.status).toBe('error')
-    await until(() => warnings.includes('graceful: onCut'), 'the onCut warning')
+    await vi.waitFor(() => expect(warnings, 'the onCut warning').toContain('graceful: onCut'), patience)
     expect(warnings).toEqual(expect.arrayContaining(['graceful: "timeout" listener', 'graceful: "hookError" listener']))
   })
 })

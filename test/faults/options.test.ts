@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { GracefulOptions } from '@graceful/core'
 import { targets } from '../helpers/targets.js'
 
-// Issue 9, items 10 and 11: refused at creation, with the option named, on every target,
+// Bad options are refused at creation, with the option named, on every target,
 // and nothing left behind (no signal listener).
 const maxTimer = 2 ** 31 - 1
 

@@ -4,11 +4,9 @@ import { fork } from 'node:child_process'
 import type { AddressInfo, Socket } from 'node:net'
 import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createGraceful } from '@graceful/core'
-import { startChild } from '../helpers/child.js'
-import { until, within } from '../helpers/deferred.js'
-import { sendRequest } from '../helpers/http-request.js'
+import { patience, sendRequest, startChild, within } from '@graceful/test-kit'
 
 // Process-level faults: real children, real signals.
 const fixture = fileURLToPath(new URL('./fixtures/process.ts', import.meta.url))
@@ -129,7 +127,7 @@ describe('faults: the process', () => {
         }))
         await within(Promise.all(opened), 15_000, 'connections to open')
       }
-      await until(() => sockets.length === 10_000, '10,000 sockets')
+      await vi.waitFor(() => expect(sockets.length, '10,000 sockets').toBe(10_000), patience)
       app.kill('SIGTERM')
       const exit = await within(app.exited, 10_000 + 1500, 'exit')
       expect(exit.code).toBe(0)

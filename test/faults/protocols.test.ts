@@ -5,24 +5,14 @@ import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { connect, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { afterEach, describe, expect, it } from 'vitest'
-import { createGraceful, type Graceful } from '@graceful/core'
-import { until, within } from '../helpers/deferred.js'
+import { describe, expect, it, vi } from 'vitest'
+import type { Graceful } from '@graceful/core'
+import { afterTest, inProcessGraceful, patience, within } from '@graceful/test-kit'
 
 // WebSocket-like upgrades and HTTP/2 sessions under faults, on the core (the adapters share it).
 const tls = {
   key: readFileSync(new URL('../../packages/core/src/test-fixtures/key.pem', import.meta.url)),
   cert: readFileSync(new URL('../../packages/core/src/test-fixtures/cert.pem', import.meta.url)),
-}
-const cleanup: (() => unknown)[] = []
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn()
-})
-
-function make (options = {}): Graceful {
-  const g = createGraceful({ signals: false, exit: false, logger: false, ...options })
-  cleanup.push(() => g.force('cleanup'))
-  return g
 }
 
 async function upgraded (g: Graceful): Promise<{ client: Socket, serverSockets: Duplex[] }> {
@@ -35,18 +25,18 @@ async function upgraded (g: Graceful): Promise<{ client: Socket, serverSockets: 
   })
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
-  cleanup.push(() => server.close())
+  afterTest(() => server.close())
   const client = connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1' })
-  cleanup.push(() => client.destroy())
+  afterTest(() => client.destroy())
   client.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n')
   await within(once(client, 'data'), 5000, '101')
-  await until(() => g.stats().upgraded === 1, 'the upgrade to be tracked')
+  await vi.waitFor(() => expect(g.stats().upgraded, 'the upgrade to be tracked').toBe(1), patience)
   return { client, serverSockets }
 }
 
 describe('faults: upgraded sockets (WebSocket)', () => {
   it('a peer that ignores the close frame holds the drain only until the deadline', async () => {
-    const g = make({ timeout: 600, releaseTimeout: 150 })
+    const g = inProcessGraceful({ timeout: 600, releaseTimeout: 150 })
     const { client, serverSockets } = await upgraded(g)
     g.onDraining(() => { for (const socket of serverSockets) socket.write('close 1001\n') }, { name: 'going away' })
     const closed = once(client, 'close')
@@ -59,7 +49,7 @@ describe('faults: upgraded sockets (WebSocket)', () => {
   })
 
   it('a notify hook that throws is reported; the sockets still go at the deadline; cut wins', async () => {
-    const g = make({ timeout: 600, releaseTimeout: 150 })
+    const g = inProcessGraceful({ timeout: 600, releaseTimeout: 150 })
     const { client } = await upgraded(g)
     g.onDraining(() => { throw new Error('ws server gone') }, { name: 'websockets' })
     const closed = once(client, 'close')
@@ -72,7 +62,7 @@ describe('faults: upgraded sockets (WebSocket)', () => {
 
 describe('faults: HTTP/2', () => {
   it('an idle session does not hold the drain; an open stream completes after GOAWAY', async () => {
-    const g = make({ timeout: 3000 })
+    const g = inProcessGraceful({ timeout: 3000 })
     let release!: () => void
     const held = new Promise<void>((resolve) => { release = resolve })
     const server = http2.createSecureServer(tls, g.handler<http2.Http2ServerRequest, http2.Http2ServerResponse>((req, res) => {
@@ -82,11 +72,11 @@ describe('faults: HTTP/2', () => {
     g.attach(server)
     server.listen(0, '127.0.0.1')
     await once(server, 'listening')
-    cleanup.push(() => server.close())
+    afterTest(() => server.close())
     const origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`
     const idle = http2.connect(origin, { rejectUnauthorized: false })
     const busy = http2.connect(origin, { rejectUnauthorized: false })
-    cleanup.push(() => { idle.destroy(); busy.destroy() })
+    afterTest(() => { idle.destroy(); busy.destroy() })
     const get = (session: http2.ClientHttp2Session, path: string) => new Promise<string>((resolve, reject) => {
       const stream = session.request({ ':path': path })
       let body = ''
@@ -97,7 +87,7 @@ describe('faults: HTTP/2', () => {
     })
     expect(await within(get(idle, '/fast'), 5000, 'fast')).toBe('fast')
     const slow = get(busy, '/slow')
-    await until(() => g.stats().inFlight === 1, 'the stream to arrive')
+    await vi.waitFor(() => expect(g.stats().inFlight, 'the stream to arrive').toBe(1), patience)
     const idleClosed = once(idle, 'close')
     const summary = g.shutdown()
     await within(idleClosed, 2000, 'the idle session to close')

@@ -1,10 +1,8 @@
-import { describe, expect, it } from 'vitest'
-import { startChild } from '../helpers/child.js'
-import { until, within } from '../helpers/deferred.js'
-import { openConnection } from '../helpers/raw-connection.js'
+import { describe, expect, it, vi } from 'vitest'
+import { openConnection, patience, startChild, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
-// Issue 9, items 1 and 2: real signals to forked children. A "first" signal is the first one
+// Real signals to forked children. A "first" signal is the first one
 // *delivered*, whoever started the drain; a fatal error during a drain is never swallowed.
 const margin = 1500
 const report = { REPORT_SIGNALS: '1' }
@@ -14,12 +12,12 @@ describe.each(targets)('faults: signals and fatal errors — $name', ({ name }) 
     await using app = await startChild(name, { timeout: 5000 }, report)
     await using busy = await openConnection(app.port)
     const held = busy.request('/slow')
-    await until(() => app.held.length === 1, 'the request to reach the child')
+    await vi.waitFor(() => expect(app.held.length, 'the request to reach the child').toBe(1), patience)
 
     app.send('shutdown')
-    await until(() => app.logs.some((line) => line.msg.startsWith('graceful: draining')), 'draining')
+    await vi.waitFor(() => expect(app.logs.some((line) => line.msg.startsWith('graceful: draining')), 'draining').toBe(true), patience)
     app.kill('SIGTERM')
-    await until(() => app.signals.length === 1, 'the child to handle SIGTERM')
+    await vi.waitFor(() => expect(app.signals.length, 'the child to handle SIGTERM').toBe(1), patience)
     app.send('release-slow')
     const res = await held
     expect(res.status).toBe(200)
@@ -33,10 +31,10 @@ describe.each(targets)('faults: signals and fatal errors — $name', ({ name }) 
     await using app = await startChild(name, { timeout: 5000 }, { ...report, OWN_SIGTERM: '1' })
     await using busy = await openConnection(app.port)
     const held = busy.request('/slow')
-    await until(() => app.held.length === 1, 'the request to reach the child')
+    await vi.waitFor(() => expect(app.held.length, 'the request to reach the child').toBe(1), patience)
 
     app.kill('SIGTERM')
-    await until(() => app.signals.length === 1, 'the child to handle SIGTERM')
+    await vi.waitFor(() => expect(app.signals.length, 'the child to handle SIGTERM').toBe(1), patience)
     app.send('release-slow')
     expect((await held).status).toBe(200)
     const exit = await within(app.exited, 5000 + margin, 'exit')
@@ -47,9 +45,9 @@ describe.each(targets)('faults: signals and fatal errors — $name', ({ name }) 
   it('only a second delivered signal forces (143)', async () => {
     await using app = await startChild(name, { timeout: 60_000, readinessDelay: 30_000 }, report)
     app.send('shutdown')
-    await until(() => app.logs.some((line) => line.msg.startsWith('graceful: draining')), 'draining')
+    await vi.waitFor(() => expect(app.logs.some((line) => line.msg.startsWith('graceful: draining')), 'draining').toBe(true), patience)
     app.kill('SIGTERM')
-    await until(() => app.signals.length === 1, 'the first SIGTERM')
+    await vi.waitFor(() => expect(app.signals.length, 'the first SIGTERM').toBe(1), patience)
     expect(app.child.exitCode).toBe(null)
     app.kill('SIGTERM')
     const exit = await within(app.exited, 5000, 'exit')
@@ -61,13 +59,13 @@ describe.each(targets)('faults: signals and fatal errors — $name', ({ name }) 
     await using app = await startChild(name, { timeout: 5000, handleFatalErrors: true }, report)
     await using busy = await openConnection(app.port)
     const held = busy.request('/slow')
-    await until(() => app.held.length === 1, 'the request to reach the child')
+    await vi.waitFor(() => expect(app.held.length, 'the request to reach the child').toBe(1), patience)
 
     app.kill('SIGTERM')
-    await until(() => app.signals.length === 1, 'the child to handle SIGTERM')
+    await vi.waitFor(() => expect(app.signals.length, 'the child to handle SIGTERM').toBe(1), patience)
     app.send('throw-async')
     const fatal = () => app.logs.find((line) => line.level === 'error' && String(line.fields.err).includes('fatal in the app'))
-    await until(() => fatal() !== undefined, 'the fatal error in the log')
+    await vi.waitFor(() => expect(fatal() !== undefined, 'the fatal error in the log').toBe(true), patience)
     expect(fatal()?.fields.err).toMatch(/^Error: fatal in the app\n\s+at /)
     app.send('release-slow')
     expect((await held).status).toBe(200)

@@ -1,12 +1,6 @@
 import type { AppSpec, RunningApp, Target } from './target.js'
-import { deferred, type Deferred } from './deferred.js'
+import { deferred, inProcess, type Deferred } from '@graceful/test-kit'
 import type { GracefulOptions } from '@graceful/core'
-
-/**
- * In-process defaults: never touch the test worker's signals or exit it, and keep the
- * test output readable (the default stderr logger is tested on its own, in children).
- */
-export const inProcess: GracefulOptions = { signals: false, exit: false, logger: false }
 
 export interface Harness {
   app: RunningApp

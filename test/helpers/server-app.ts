@@ -1,6 +1,5 @@
-import { once } from 'node:events'
 import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { listening } from '@graceful/test-kit'
 import type { RunningApp } from './target.js'
 
 /**
@@ -11,16 +10,15 @@ import type { RunningApp } from './target.js'
 export async function serverApp (server: Server, app: Pick<RunningApp, 'graceful' | 'errors' | 'close' | 'wss'>): Promise<RunningApp> {
   let closeEvents = 0
   server.on('close', () => closeEvents++)
-  if (!server.listening) await once(server, 'listening')
+  const listener = await listening(server)
 
   return {
     ...app,
-    port: (server.address() as AddressInfo).port,
+    port: listener.port,
     closeHookRuns: () => closeEvents,
     [Symbol.asyncDispose]: async () => {
       for (const client of app.wss?.clients ?? []) client.terminate()
-      server.closeAllConnections()
-      if (server.listening) await new Promise((resolve) => server.close(resolve))
+      await listener[Symbol.asyncDispose]()
       await app.graceful.force('dispose')
     },
   }

@@ -12,6 +12,8 @@ import type { WebSocketServer } from 'ws'
  *                   until the drain ends it
  * - `GET /boom`   → the route throws `new Error('boom')`; the framework's error handler
  *                   records it in `errors` and answers 500
+ * - `GET /fail-later` → waits for `slow()` to settle, then fails with `new Error('late')` the
+ *                   framework's own way (a rejected promise, or `next(error)` in Express 4)
  * - the adapter's liveness and readiness endpoints (default `/livez`, `/readyz`)
  */
 export interface AppSpec {

@@ -3,7 +3,7 @@ import express4 from 'express4'
 import type { ErrorRequestHandler } from 'express'
 import { graceful } from '@graceful/express'
 import { serverApp } from '../helpers/server-app.js'
-import { serveWebSockets } from '../helpers/websockets.js'
+import { serveWebSockets } from '@graceful/test-kit'
 import type { AppSpec, RunningApp, Target } from '../helpers/target.js'
 
 // Both majors serve the same app; it uses only the API they share, so one set
@@ -11,7 +11,7 @@ import type { AppSpec, RunningApp, Target } from '../helpers/target.js'
 type ExpressFactory = typeof express5
 
 /** The Express integration as a user writes it: `app.use(g)` first, `g.listen(app, …)`, a 4-argument error handler. */
-function expressTarget (name: string, express: ExpressFactory): Target {
+function expressTarget (name: string, express: ExpressFactory, major: 4 | 5): Target {
   return {
     name,
     async start (spec: AppSpec): Promise<RunningApp> {
@@ -45,6 +45,18 @@ function expressTarget (name: string, express: ExpressFactory): Target {
       app.get('/boom', () => {
         throw new Error('boom')
       })
+      if (major === 5) {
+        // Express 5 forwards the rejection of an async handler to the error handler.
+        app.get('/fail-later', async () => {
+          await (spec.slow?.() ?? Promise.resolve())
+          throw new Error('late')
+        })
+      } else {
+        app.get('/fail-later', (_req, _res, next) => {
+          const held = spec.slow?.() ?? Promise.resolve()
+          held.then(() => { throw new Error('late') }).catch(next)
+        })
+      }
       const onError: ErrorRequestHandler = (error, _req, res, next) => {
         errors.push(error)
         if (res.headersSent) return next(error)
@@ -59,5 +71,5 @@ function expressTarget (name: string, express: ExpressFactory): Target {
   }
 }
 
-export const express4Target: Target = expressTarget('express@4', express4 as unknown as ExpressFactory)
-export const express5Target: Target = expressTarget('express@5', express5)
+export const express4Target: Target = expressTarget('express@4', express4 as unknown as ExpressFactory, 4)
+export const express5Target: Target = expressTarget('express@5', express5, 5)

@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream'
 import Fastify from 'fastify'
 import graceful from '@graceful/fastify'
 import type { AppSpec, RunningApp, Target } from '../helpers/target.js'
-import { serveWebSockets } from '../helpers/websockets.js'
+import { serveWebSockets } from '@graceful/test-kit'
 
 /** The Fastify integration as a user writes it: `app.register(graceful, options)` first, `app.close()` to stop. */
 export const fastifyTarget: Target = {
@@ -33,6 +33,10 @@ export const fastifyTarget: Target = {
       body.write('data: hello\n\n')
       app.graceful.stream(body, { sse: true })
       return reply.type('text/event-stream').header('cache-control', 'no-cache').send(body)
+    })
+    app.get('/fail-later', async () => {
+      await (spec.slow?.() ?? Promise.resolve())
+      throw new Error('late')
     })
     app.get('/boom', async () => {
       throw new Error('boom')

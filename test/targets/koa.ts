@@ -3,7 +3,7 @@ import Koa3 from 'koa'
 import Koa2 from 'koa2'
 import { graceful } from '@graceful/koa'
 import { serverApp } from '../helpers/server-app.js'
-import { serveWebSockets } from '../helpers/websockets.js'
+import { serveWebSockets } from '@graceful/test-kit'
 import type { AppSpec, RunningApp, Target } from '../helpers/target.js'
 
 // Both majors serve the same app; it uses only the API they share, so one set
@@ -49,6 +49,9 @@ function koaTarget (name: string, Koa: KoaClass): Target {
             ctx.body = body
             return
           }
+          case '/fail-later':
+            await (spec.slow?.() ?? Promise.resolve())
+            throw new Error('late')
           case '/boom':
             throw new Error('boom')
         }

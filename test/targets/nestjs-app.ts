@@ -7,7 +7,7 @@ import { ExpressAdapter } from '@nestjs/platform-express'
 import { FastifyAdapter } from '@nestjs/platform-fastify'
 import { enableGracefulShutdown, GRACEFUL, GracefulModule, type Graceful, type GracefulModuleOptions } from '@graceful/nestjs'
 import type { AppSpec, RunningApp } from '../helpers/target.js'
-import { serveWebSockets } from '../helpers/websockets.js'
+import { serveWebSockets } from '@graceful/test-kit'
 
 export type NestPlatform = 'express' | 'fastify'
 
@@ -74,12 +74,17 @@ export async function startNestApp (platform: NestPlatform, spec: NestAppSpec = 
     boom () {
       throw new Error('boom')
     }
+
+    async failLater () {
+      await (spec.slow?.() ?? Promise.resolve())
+      throw new Error('late')
+    }
   }
   Controller()(RoutesController)
-  for (const [name, withRes] of [['fast', true], ['slow', true], ['stream', false], ['events', false], ['boom', false]] as const) {
+  for (const [name, withRes, path] of [['fast', true, 'fast'], ['slow', true, 'slow'], ['stream', false, 'stream'], ['events', false, 'events'], ['boom', false, 'boom'], ['failLater', false, 'fail-later']] as const) {
     const descriptor = Object.getOwnPropertyDescriptor(RoutesController.prototype, name) as PropertyDescriptor
     if (withRes) Res()(RoutesController.prototype, name, 0)
-    Get(name)(RoutesController.prototype, name, descriptor)
+    Get(path)(RoutesController.prototype, name, descriptor)
   }
 
   const shutdownHooks: Provider = {

@@ -1,7 +1,7 @@
 import http from 'node:http'
 import { createGraceful } from '@graceful/core'
 import { serverApp } from '../helpers/server-app.js'
-import { serveWebSockets } from '../helpers/websockets.js'
+import { serveWebSockets } from '@graceful/test-kit'
 import type { AppSpec, RunningApp, Target } from '../helpers/target.js'
 
 /** The plain `node:http` integration: `graceful.handler()` + `graceful.attach()`. */
@@ -34,6 +34,9 @@ export const nodeHttpTarget: Target = {
             res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
             res.write('data: hello\n\n')
             graceful.stream(res)
+            return
+          case '/fail-later':
+            void (spec.slow?.() ?? Promise.resolve()).then(() => { throw new Error('late') }).catch(fail)
             return
           case '/boom':
             throw new Error('boom')

@@ -3,14 +3,10 @@ import { readFileSync } from 'node:fs'
 import tls from 'node:tls'
 import http2 from 'node:http2'
 import { connect, type AddressInfo } from 'node:net'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { afterTest } from '@graceful/test-kit'
 import { createGraceful } from './graceful.js'
 import { closeHttp2Session } from './http2-goaway.js'
-
-const cleanup: (() => unknown)[] = []
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn()
-})
 
 /** An h2c server answering every stream with its path, and a connected client whose session both sides see. */
 async function connected (server: http2.Http2Server | http2.Http2SecureServer = http2.createServer()) {
@@ -27,7 +23,7 @@ async function connected (server: http2.Http2Server | http2.Http2SecureServer = 
   const client = http2.connect(`${secure ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`, { rejectUnauthorized: false })
   client.on('error', () => {})
   client.on('goaway', (_code: number, lastStreamId: number) => goaways.push(lastStreamId))
-  cleanup.push(() => {
+  afterTest(() => {
     client.destroy()
     for (const session of sessions) session.destroy()
     server.close()
@@ -93,12 +89,12 @@ describe('closeHttp2Session (two-phase GOAWAY)', () => {
 
   it('sends the final GOAWAY after pingTimeout when the client never acks the PING', async () => {
     const server = http2.createServer()
-    cleanup.push(() => server.close())
+    afterTest(() => server.close())
     server.listen(0, '127.0.0.1')
     await once(server, 'listening')
     // A bare client: the preface, empty SETTINGS, an ACK of the server's, then silence (no PING ack).
     const raw = connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1' })
-    cleanup.push(() => raw.destroy())
+    afterTest(() => raw.destroy())
     raw.on('error', () => {})
     raw.resume()
     const [session] = await new Promise<[http2.ServerHttp2Session]>((resolve) => {
@@ -115,7 +111,7 @@ describe('closeHttp2Session (two-phase GOAWAY)', () => {
 
   it('is what the drain does to an attached HTTP/2 server', async () => {
     const g = createGraceful({ signals: false, exit: false })
-    cleanup.push(() => g.force('cleanup'))
+    afterTest(() => g.force('cleanup'))
     const server = http2.createServer()
     g.attach(server)
     const { client, goaways } = await connected(server)

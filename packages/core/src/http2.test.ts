@@ -1,25 +1,20 @@
 import { once } from 'node:events'
 import http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { afterEach, describe, expect, it } from 'vitest'
-import { within } from '../../../test/helpers/deferred.js'
+import { describe, expect, it } from 'vitest'
+import { afterTest, within } from '@graceful/test-kit'
 import { createGraceful } from './graceful.js'
-
-const cleanup: (() => unknown)[] = []
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn()
-})
 
 describe('HTTP/2 at the deadline', () => {
   it('destroys a cleartext session whose client keeps the connection after GOAWAY', async () => {
     const g = createGraceful({ signals: false, exit: false, timeout: 600, releaseTimeout: 100 })
-    cleanup.push(() => g.force('cleanup'))
+    afterTest(() => g.force('cleanup'))
     const server = http2.createServer(g.handler((_req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => { res.writeHead(200); res.write('start') }))
     g.attach(server)
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    cleanup.push(() => new Promise((resolve) => server.close(resolve)))
+    afterTest(() => new Promise((resolve) => server.close(resolve)))
     const client = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)
-    cleanup.push(() => client.destroy())
+    afterTest(() => client.destroy())
     client.on('error', () => {})
     // The response started before the drain and never ends; the client ignores GOAWAY and holds its session open.
     client.on('goaway', () => {})

@@ -1,7 +1,7 @@
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { describe, expect, it } from 'vitest'
-import { within } from '../../../test/helpers/deferred.js'
+import { within } from '@graceful/test-kit'
 import { canReadCurrentResponse, currentResponse, loopTime, msSinceActivity } from './node-internals.js'
 
 // These fail the day a Node release changes the private fields graceful reads

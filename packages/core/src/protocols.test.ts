@@ -5,7 +5,8 @@ import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { connect, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import { afterTest, deferred, inProcessGraceful, patience, within } from '@graceful/test-kit'
 import { createGraceful, type Graceful } from './graceful.js'
 import { adapterView } from './adapter-view.js'
 
@@ -13,57 +14,25 @@ const tls = {
   key: readFileSync(new URL('./test-fixtures/key.pem', import.meta.url)),
   cert: readFileSync(new URL('./test-fixtures/cert.pem', import.meta.url)),
 }
-const cleanup: (() => unknown)[] = []
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn()
-})
-
-function bounded<T> (promise: Promise<T>, what: string, ms = 5000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  return Promise.race([
-    promise,
-    new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms) }),
-  ]).finally(() => clearTimeout(timer))
-}
-
-function gate () {
-  let open!: () => void
-  const promise = new Promise<void>((resolve) => { open = resolve })
-  return { promise, open }
-}
-
-async function until (check: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + 5000
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`)
-    await new Promise((resolve) => setImmediate(resolve))
-  }
-}
 
 function listen (server: { listen: (port: number, host: string, cb: () => void) => unknown, address: () => unknown }): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)))
 }
 
-function make (options = {}): Graceful {
-  const g = createGraceful({ signals: false, exit: false, ...options })
-  cleanup.push(() => g.force('cleanup'))
-  return g
-}
-
 describe('HTTP/2', () => {
   it('sends GOAWAY and lets the open stream complete', async () => {
-    const g = make()
-    const held = gate()
+    const g = inProcessGraceful()
+    const held = deferred()
     const server = http2.createServer(g.handler((req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
       if (req.url === '/slow') void held.promise.then(() => res.end('slow'))
       else res.end('fast')
     }))
     g.attach(server)
     const port = await listen(server)
-    cleanup.push(() => server.close())
+    afterTest(() => server.close())
 
     const client = http2.connect(`http://127.0.0.1:${port}`)
-    cleanup.push(() => client.destroy())
+    afterTest(() => client.destroy())
     const goaway = new Promise<void>((resolve) => client.once('goaway', () => resolve()))
     const stream = client.request({ ':path': '/slow' })
     let body = ''
@@ -71,23 +40,23 @@ describe('HTTP/2', () => {
     stream.on('response', (headers) => { status = Number(headers[':status']) })
     stream.on('data', (chunk: Buffer) => { body += chunk.toString() })
     const ended = new Promise<void>((resolve) => stream.on('end', resolve))
-    await until(() => g.stats().inFlight === 1 && g.stats().sessions === 1, 'the stream to arrive')
+    await vi.waitFor(() => expect(g.stats().inFlight === 1 && g.stats().sessions === 1, 'the stream to arrive').toBe(true), patience)
 
     const summary = g.shutdown()
-    await bounded(goaway, 'GOAWAY')
+    await within(goaway, 5000, 'GOAWAY')
     expect(g.stats().inFlight).toBe(1)
-    held.open()
-    await bounded(ended, 'the stream to end')
+    held.resolve()
+    await within(ended, 5000, 'the stream to end')
     expect(status).toBe(200)
     expect(body).toBe('slow')
-    const result = await bounded(summary, 'the summary')
+    const result = await within(summary, 5000, 'the summary')
     expect(result.outcome).toBe('clean')
     expect(result.requests.completed).toBe(1)
     expect(g.stats().sessions).toBe(0)
   })
 
   it('answers the draining 503 without a Connection header on HTTP/2', async () => {
-    const g = make({ readinessDelay: 0 })
+    const g = inProcessGraceful({ readinessDelay: 0 })
     const server = http2.createServer()
     g.attach(server)
     server.on('request', (req, res) => {
@@ -95,17 +64,17 @@ describe('HTTP/2', () => {
       adapterView(g).reject(req, res)
     })
     const port = await listen(server)
-    cleanup.push(() => server.close())
+    afterTest(() => server.close())
     const client = http2.connect(`http://127.0.0.1:${port}`)
-    cleanup.push(() => client.destroy())
+    afterTest(() => client.destroy())
     await new Promise<void>((resolve) => client.once('connect', () => resolve()))
     // Draining, but the session stays open until its streams end: simulate a stream racing the GOAWAY.
     const summary = g.shutdown()
     const stream = client.request({ ':path': '/late' })
-    const headers: Record<string, unknown> = await bounded(new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+    const headers: Record<string, unknown> = await within(new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
       stream.on('response', resolve)
       stream.on('error', reject)
-    }), 'the response').catch((error: NodeJS.ErrnoException) => ({ ':status': error.code }))
+    }), 5000, 'the response').catch((error: NodeJS.ErrnoException) => ({ ':status': error.code }))
     // Either the stream was refused by the GOAWAY (the client may retry), or it got a clean 503.
     expect(['503', 'ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_GOAWAY_SESSION']).toContain(String(headers[':status']))
     if (headers[':status'] === 503) {
@@ -113,25 +82,25 @@ describe('HTTP/2', () => {
       expect(headers['retry-after']).toBe('1')
     }
     stream.destroy()
-    await bounded(summary, 'the summary')
+    await within(summary, 5000, 'the summary')
   })
 })
 
 describe('HTTPS', () => {
   it('ends idle TLS keep-alive sockets and completes the in-flight request', async () => {
-    const g = make()
-    const held = gate()
+    const g = inProcessGraceful()
+    const held = deferred()
     const server = https.createServer(tls, g.handler((req, res) => {
       if (req.url === '/slow') void held.promise.then(() => res.end('slow'))
       else res.end('fast')
     }))
     g.attach(server)
     const port = await listen(server)
-    cleanup.push(() => server.close())
+    afterTest(() => server.close())
     // Two agents, so the idle connection and the busy one are different sockets.
     const idleAgent = new https.Agent({ keepAlive: true, rejectUnauthorized: false })
     const busyAgent = new https.Agent({ keepAlive: true, rejectUnauthorized: false })
-    cleanup.push(() => idleAgent.destroy(), () => busyAgent.destroy())
+    afterTest(() => idleAgent.destroy(), () => busyAgent.destroy())
     const get = (path: string, agent: https.Agent) => new Promise<{ status: number, connection?: string, body: string, socket: Socket }>((resolve, reject) => {
       https.get({ host: '127.0.0.1', port, path, agent }, (res) => {
         const socket = res.socket
@@ -143,14 +112,14 @@ describe('HTTPS', () => {
     const fast = await get('/fast', idleAgent)
     const idleClosed = new Promise<void>((resolve) => fast.socket.once('close', () => resolve()))
     const slow = get('/slow', busyAgent)
-    await until(() => g.stats().inFlight === 1, 'the request')
+    await vi.waitFor(() => expect(g.stats().inFlight, 'the request').toBe(1), patience)
 
     const summary = g.shutdown()
-    await bounded(idleClosed, 'the idle TLS socket to close')
-    held.open()
+    await within(idleClosed, 5000, 'the idle TLS socket to close')
+    held.resolve()
     const res = await slow
     expect(res).toMatchObject({ status: 200, body: 'slow', connection: 'close' })
-    expect((await bounded(summary, 'summary')).outcome).toBe('clean')
+    expect((await within(summary, 5000, 'summary')).outcome).toBe('clean')
   })
 })
 
@@ -165,33 +134,33 @@ describe('upgraded sockets', () => {
       socket.on('data', (data) => socket.write(data))
     })
     const port = await listen(server)
-    cleanup.push(() => server.close())
+    afterTest(() => server.close())
     const client = connect({ port, host: '127.0.0.1' })
-    cleanup.push(() => client.destroy())
+    afterTest(() => client.destroy())
     client.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n')
-    await bounded(new Promise((resolve) => client.once('data', resolve)), '101')
-    await until(() => g.stats().upgraded === 1, 'the upgrade to be tracked')
+    await within(new Promise((resolve) => client.once('data', resolve)), 5000, '101')
+    await vi.waitFor(() => expect(g.stats().upgraded, 'the upgrade to be tracked').toBe(1), patience)
     return client
   }
 
   it('waits for upgraded sockets that the notify hook closes', async () => {
-    const g = make()
+    const g = inProcessGraceful()
     const sockets: Duplex[] = []
     // What a WebSocket server does here: send close 1001 "going away", the peer closes.
     g.onDraining(() => { for (const socket of sockets) socket.end() }, { name: 'close websockets' })
     const client = await upgradeServer(g, sockets)
     client.on('end', () => client.end())
-    const summary = await bounded(g.shutdown(), 'summary')
+    const summary = await within(g.shutdown(), 5000, 'summary')
     expect(summary.outcome).toBe('clean')
     expect(summary.hooks).toEqual([expect.objectContaining({ name: 'close websockets', kind: 'notify', status: 'ok' })])
   })
 
   it('destroys upgraded sockets at the deadline and says they held the drain', async () => {
-    const g = make({ timeout: 500, releaseTimeout: 100 })
+    const g = inProcessGraceful({ timeout: 500, releaseTimeout: 100 })
     const client = await upgradeServer(g)
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()))
-    const summary = await bounded(g.shutdown(), 'summary')
-    await bounded(closed, 'the upgraded socket to be destroyed')
+    const summary = await within(g.shutdown(), 5000, 'summary')
+    await within(closed, 5000, 'the upgraded socket to be destroyed')
     expect(summary.outcome).toBe('cut')
     expect(summary.holding).toEqual(['1 upgraded socket(s) (WebSocket?)'])
   })
@@ -199,7 +168,7 @@ describe('upgraded sockets', () => {
 
 describe('several servers and readiness', () => {
   it('is ready only when every attached server listens, and closes them all', async () => {
-    const g = make()
+    const g = inProcessGraceful()
     const app = http.createServer(g.handler((_req, res) => res.end('app')))
     const metrics = http.createServer(g.handler((_req, res) => res.end('metrics')))
     g.attach(app)
@@ -211,7 +180,7 @@ describe('several servers and readiness', () => {
     await listen(metrics)
     expect(g.ready).toBe(true)
     expect(JSON.parse((await g.readiness()).body)).toEqual({ status: 'ready' })
-    await bounded(g.shutdown(), 'summary')
+    await within(g.shutdown(), 5000, 'summary')
     expect(app.listening).toBe(false)
     expect(metrics.listening).toBe(false)
     expect(g.ready).toBe(false)
@@ -219,11 +188,11 @@ describe('several servers and readiness', () => {
   })
 
   it("with readyWhen: 'manual', waits for markReady()", async () => {
-    const g = make({ readyWhen: 'manual' })
+    const g = inProcessGraceful({ readyWhen: 'manual' })
     const server = http.createServer()
     g.attach(server)
     await listen(server)
-    cleanup.push(() => server.close())
+    afterTest(() => server.close())
     expect(g.ready).toBe(false)
     expect(JSON.parse((await g.readiness()).body)).toEqual({ status: 'starting' })
     g.markReady()
@@ -236,15 +205,15 @@ describe('several servers and readiness', () => {
       cache: () => new Promise(() => {}),
       queue: () => true,
     }
-    const quiet = make({ readyWhen: 'manual', health: { checks, checkTimeout: 50 } })
+    const quiet = inProcessGraceful({ readyWhen: 'manual', health: { checks, checkTimeout: 50 } })
     quiet.markReady()
-    const answer = await bounded(quiet.readiness(), 'readiness')
+    const answer = await within(quiet.readiness(), 5000, 'readiness')
     expect(answer.statusCode).toBe(503)
     expect(answer.body).toBe('{"status":"unavailable"}')
 
-    const detailed = make({ readyWhen: 'manual', health: { checks, checkTimeout: 50, detail: true } })
+    const detailed = inProcessGraceful({ readyWhen: 'manual', health: { checks, checkTimeout: 50, detail: true } })
     detailed.markReady()
-    expect(JSON.parse((await bounded(detailed.readiness(), 'readiness')).body)).toEqual({
+    expect(JSON.parse((await within(detailed.readiness(), 5000, 'readiness')).body)).toEqual({
       status: 'unavailable',
       checks: { db: 'error: password authentication failed for user "app"', cache: 'timeout after 50 ms', queue: 'ok' },
     })
@@ -266,9 +235,9 @@ describe('signal ownership', () => {
 
 describe('readinessDelay', () => {
   it('is skipped when no attached server listens: nothing could route traffic here', async () => {
-    const g = make({ readinessDelay: 60_000, timeout: 120_000 })
+    const g = inProcessGraceful({ readinessDelay: 60_000, timeout: 120_000 })
     g.attach(http.createServer())
-    const summary = await bounded(g.shutdown(), 'summary')
+    const summary = await within(g.shutdown(), 5000, 'summary')
     expect(summary.durations.readinessDelay).toBeLessThan(1000)
   })
 })

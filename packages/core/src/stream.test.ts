@@ -1,20 +1,10 @@
 import { once } from 'node:events'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createGraceful, type Graceful } from './graceful.js'
+import { describe, expect, it, vi } from 'vitest'
+import { afterTest, inProcessGraceful } from '@graceful/test-kit'
+import type { Graceful } from './graceful.js'
 import type { StreamOptions } from './stream.js'
-
-const cleanup: (() => unknown)[] = []
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn()
-})
-
-function make (options = {}): Graceful {
-  const g = createGraceful({ signals: false, exit: false, ...options })
-  cleanup.push(() => g.force('cleanup'))
-  return g
-}
 
 /** A server whose one route registers its response with `graceful.stream()` after `prepare`. */
 async function serve (g: Graceful, prepare: (res: http.ServerResponse) => void, options?: StreamOptions) {
@@ -26,7 +16,7 @@ async function serve (g: Graceful, prepare: (res: http.ServerResponse) => void, 
   g.attach(server)
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
-  cleanup.push(() => {
+  afterTest(() => {
     server.closeAllConnections()
     server.close()
   })
@@ -47,7 +37,7 @@ function get (port: number): Promise<{ status: number, body: string, headers: ht
 
 describe('graceful.stream()', () => {
   it('ends a plain streaming body at the drain start (no retry: line) and aborts the signal it returned', async () => {
-    const g = make()
+    const g = inProcessGraceful()
     const { port, signals } = await serve(g, (res) => {
       res.writeHead(200, { 'content-type': 'application/x-ndjson' })
       res.write('{"token":1}\n')
@@ -61,7 +51,7 @@ describe('graceful.stream()', () => {
   })
 
   it('runs onDrain for the last words, then writes the retry: the caller chose', async () => {
-    const g = make()
+    const g = inProcessGraceful()
     const { port } = await serve(g, (res) => {
       res.setHeader('content-type', 'text/event-stream')
       res.write('data: 1\n\n')
@@ -73,7 +63,7 @@ describe('graceful.stream()', () => {
   })
 
   it('answers with the draining 503 a stream registered before its headers went out', async () => {
-    const g = make({ retryAfter: 4 })
+    const g = inProcessGraceful({ retryAfter: 4 })
     const { port, signals } = await serve(g, () => {})
     const response = get(port)
     await vi.waitFor(() => expect(signals).toHaveLength(1))
@@ -84,7 +74,7 @@ describe('graceful.stream()', () => {
   })
 
   it('ends a stream registered after the drain started (accepted during the readiness delay) once its headers are out', async () => {
-    const g = make({ readinessDelay: 200, timeout: 5000 })
+    const g = inProcessGraceful({ readinessDelay: 200, timeout: 5000 })
     let release!: () => void
     const held = new Promise<void>((resolve) => { release = resolve })
     const server = http.createServer((_req, res) => {
@@ -97,7 +87,7 @@ describe('graceful.stream()', () => {
     g.attach(server)
     server.listen(0, '127.0.0.1')
     await once(server, 'listening')
-    cleanup.push(() => { server.closeAllConnections(); server.close() })
+    afterTest(() => { server.closeAllConnections(); server.close() })
     const response = get((server.address() as AddressInfo).port)
     await vi.waitFor(() => expect(g.stats().inFlight).toBe(1))
     const summary = g.shutdown()
@@ -108,7 +98,7 @@ describe('graceful.stream()', () => {
   })
 
   it('rejects bad options naming them', () => {
-    const g = make()
+    const g = inProcessGraceful()
     const res = new http.ServerResponse(new http.IncomingMessage(null as never))
     expect(() => g.stream(res, { retry: -1 })).toThrow(expect.objectContaining({ code: 'ERR_GRACEFUL_INVALID_OPTION', option: 'stream.retry' }))
     expect(() => g.stream(res, { onDrain: 'no' as never })).toThrow(expect.objectContaining({ option: 'stream.onDrain' }))

@@ -2,25 +2,14 @@ import { once } from 'node:events'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { connect, type Socket } from 'node:net'
-import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest'
+import { describe, expect, expectTypeOf, it, vi } from 'vitest'
+import { afterTest, inProcessGraceful } from '@graceful/test-kit'
 import { WebSocket, WebSocketServer } from 'ws'
-import { createGraceful, type Graceful } from './graceful.js'
 import type { WebSocketServerLike } from './websockets.js'
-
-const cleanup: (() => unknown)[] = []
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn()
-})
-
-function make (options = {}): Graceful {
-  const g = createGraceful({ signals: false, exit: false, ...options })
-  cleanup.push(() => g.force('cleanup'))
-  return g
-}
 
 async function listening (server: http.Server): Promise<number> {
   if (!server.listening) await once(server, 'listening')
-  cleanup.push(() => {
+  afterTest(() => {
     server.closeAllConnections()
     server.close()
   })
@@ -30,7 +19,7 @@ async function listening (server: http.Server): Promise<number> {
 /** A WebSocket client that completes the opening handshake and then never answers anything: no close frame back. */
 async function deafClient (port: number): Promise<Socket> {
   const socket = connect({ port, host: '127.0.0.1' })
-  cleanup.push(() => socket.destroy())
+  afterTest(() => socket.destroy())
   socket.on('error', () => {})
   socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
     'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n')
@@ -41,7 +30,7 @@ async function deafClient (port: number): Promise<Socket> {
 
 describe('graceful.websockets()', () => {
   it('terminates a client that never completes the close handshake at the drain deadline, and says so', async () => {
-    const g = make({ timeout: 900, releaseTimeout: 200 })
+    const g = inProcessGraceful({ timeout: 900, releaseTimeout: 200 })
     const server = http.createServer()
     g.attach(server)
     const wss = new WebSocketServer({ server })
@@ -61,9 +50,9 @@ describe('graceful.websockets()', () => {
   })
 
   it('refuses upgrades with the 503 on a ws server with its own port, which no attach() sees', async () => {
-    const g = make()
+    const g = inProcessGraceful()
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' })
-    cleanup.push(() => new Promise((resolve) => wss.close(resolve)))
+    afterTest(() => new Promise((resolve) => wss.close(resolve)))
     await once(wss, 'listening')
     g.websockets(wss)
     const { port } = wss.address() as AddressInfo
@@ -77,7 +66,7 @@ describe('graceful.websockets()', () => {
   })
 
   it('closes the clients of a server created with clientTracking: false (noServer mode)', async () => {
-    const g = make()
+    const g = inProcessGraceful()
     const server = http.createServer()
     g.attach(server)
     const wss = new WebSocketServer({ noServer: true, clientTracking: false })
@@ -96,7 +85,7 @@ describe('graceful.websockets()', () => {
   })
 
   it('takes a custom close code and reason, and rejects bad ones naming the option', () => {
-    const g = make()
+    const g = inProcessGraceful()
     const wss = new WebSocketServer({ noServer: true })
     expect(() => g.websockets(wss, { code: 999 })).toThrow(expect.objectContaining({ code: 'ERR_GRACEFUL_INVALID_OPTION', option: 'websockets.code' }))
     expect(() => g.websockets(wss, { reason: 'x'.repeat(124) })).toThrow(expect.objectContaining({ option: 'websockets.reason' }))

@@ -1,13 +1,11 @@
-import http, { type Server } from 'node:http'
-import { connect, type AddressInfo, type Socket } from 'node:net'
+import http from 'node:http'
 import express5, { type ErrorRequestHandler, type Express } from 'express'
 import express4 from 'express4'
-import { adapterView } from '@graceful/core/adapter'
 import request from 'supertest'
-import { afterEach, describe, expect, test, vi } from 'vitest'
-import { deferred, within, type Deferred } from '../../../test/helpers/deferred.js'
-import { sendRequest } from '../../../test/helpers/http-request.js'
+import { describe, expect, onTestFinished, test, vi } from 'vitest'
+import { deferred, inProcess, listening, sendRequest, within } from '@graceful/test-kit'
 import { graceful, type GracefulExpressOptions, type GracefulMiddleware } from './index.js'
+import { adapterView } from '@graceful/core/adapter'
 
 // Both majors run the same spec; it uses only the API they share, so Express 5's typings describe both.
 type ExpressFactory = typeof express5
@@ -16,137 +14,39 @@ const majors = [
   { name: 'express@5', express: express5, major: 5 },
 ]
 
-/** In-process: never touch the test worker's signals or exit it. */
-const inProcess = { signals: false, exit: false } as const
-
-/** One HTTP/1.1 connection driven by hand, for pipelining: Node's client never pipelines. */
-async function rawConnection (port: number) {
-  const socket: Socket = connect({ port, host: '127.0.0.1' })
-  await within(new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject)), 5000, 'connect')
-  let text = ''
-  const waiters = new Set<() => void>()
-  socket.setEncoding('utf8')
-  socket.on('data', (chunk: string) => {
-    text += chunk
-    for (const wake of waiters) wake()
-  })
-  const closed = new Promise<string>((resolve) => socket.once('close', () => resolve(text)))
-  socket.on('error', () => {})
-  return {
-    socket,
-    send: (path: string) => socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`),
-    /** Resolves once the bytes received so far contain `needle`. */
-    received: (needle: string) => within(new Promise<void>((resolve) => {
-      const check = () => {
-        if (!text.includes(needle)) return
-        waiters.delete(check)
-        resolve()
-      }
-      waiters.add(check)
-      check()
-    }), 5000, `"${needle}" on the raw connection`),
-    /** Everything the server sent, once it closed the connection. */
-    closed: within(closed, 5000, 'the server to close the raw connection'),
-  }
-}
-
-/** Splits what a raw connection received into responses; enough for the small bodies used here. */
-function responses (text: string): { head: string, body: string }[] {
-  return text.split(/(?=HTTP\/1\.1 \d{3} )/).map((part) => {
-    const end = part.indexOf('\r\n\r\n')
-    return { head: part.slice(0, end).toLowerCase(), body: part.slice(end + 4) }
-  })
-}
-
-describe.each(majors)('$name', ({ express, major }) => {
-  const teardown: (() => unknown)[] = []
-  afterEach(async () => {
-    for (const step of teardown.splice(0).reverse()) await step()
-  })
-
-  function keepAliveAgent (): http.Agent {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-    teardown.push(() => agent.destroy())
-    return agent
-  }
-
-  interface Started {
-    g: GracefulMiddleware
-    app: Express
-    server: Server
-    port: number
-    errors: unknown[]
-    /** Opens held `/slow` and `/fail-later` requests. */
-    release: Deferred
-    /** Resolves when a `/slow` or `/fail-later` request reached its route. */
-    arrived: Deferred
-    /** Ends held `/stream` responses. */
-    endStream: Deferred
-    closeEvents: () => number
-  }
-
-  /** The app a user writes: `g` first, routes, a 4-argument error handler last. */
+describe.each(majors)('$name', ({ express }) => {
+  /** The app a user writes: `g` first, routes, a 4-argument error handler last. `await using` forces it down. */
   function build (options: GracefulExpressOptions = {}, between?: (app: Express, g: GracefulMiddleware) => void) {
     const g = graceful({ ...inProcess, ...options })
-    teardown.push(() => g.graceful.force('teardown'))
-    const errors: unknown[] = []
-    const release = deferred()
-    const arrived = deferred()
-    const endStream = deferred()
     const app = express()
     app.use(g)
     between?.(app, g)
     app.get('/fast', (_req, res) => { res.type('text/plain').send('fast') })
-    app.get('/slow', (_req, res, next) => {
-      arrived.resolve()
-      release.promise.then(() => res.type('text/plain').send('slow')).catch(next)
-    })
-    app.get('/stream', (_req, res, next) => {
-      res.type('text/plain').status(200)
-      res.write('start\n')
-      endStream.promise.then(() => res.end('end\n')).catch(next)
-    })
     app.get('/boom', () => { throw new Error('boom') })
-    if (major === 5) {
-      // Express 5 forwards the rejection of an async handler to the error handler.
-      app.get('/fail-later', async () => {
-        arrived.resolve()
-        await release.promise
-        throw new Error('late')
-      })
-    } else {
-      app.get('/fail-later', (_req, _res, next) => {
-        arrived.resolve()
-        release.promise.then(() => { throw new Error('late') }).catch(next)
-      })
-    }
-    const onError: ErrorRequestHandler = (error, _req, res, _next) => {
-      errors.push(error)
+    const onError: ErrorRequestHandler = (_error, _req, res, _next) => {
       res.status(500).type('text/plain').send('error')
     }
     app.use(onError)
-    return { g, app, errors, release, arrived, endStream }
+    return { g, app, [Symbol.asyncDispose]: async () => { await g.graceful.force('teardown') } }
   }
 
-  function track (server: Server): Server {
-    teardown.push(async () => {
-      server.closeAllConnections()
-      if (server.listening) await new Promise((resolve) => server.close(resolve))
-    })
-    return server
-  }
-
-  async function start (options: GracefulExpressOptions = {}, between?: (app: Express, g: GracefulMiddleware) => void): Promise<Started> {
+  /** `build()`, listening through `g.listen()` on 127.0.0.1:0. */
+  async function start (options: GracefulExpressOptions = {}, between?: (app: Express, g: GracefulMiddleware) => void) {
     const built = build(options, between)
-    let closes = 0
-    const server = track(built.g.listen(built.app, 0, '127.0.0.1'))
-    server.on('close', () => closes++)
-    await within(new Promise((resolve) => server.once('listening', resolve)), 5000, 'listening')
-    return { ...built, server, port: (server.address() as AddressInfo).port, closeEvents: () => closes }
+    const server = await listening(built.g.listen(built.app, 0, '127.0.0.1'))
+    return {
+      ...built,
+      port: server.port,
+      [Symbol.asyncDispose]: async () => {
+        await server[Symbol.asyncDispose]()
+        await built[Symbol.asyncDispose]()
+      },
+    }
   }
 
   test('is a named 3-argument middleware carrying the core handle', async () => {
-    const { g } = await start()
+    await using started = await start()
+    const { g } = started
     expect(g.name).toBe('gracefulMiddleware')
     expect(g.length).toBe(3)
     expect(g.state).toBe('accepting')
@@ -154,174 +54,16 @@ describe.each(majors)('$name', ({ express, major }) => {
     expect(g.signal.aborted).toBe(false)
   })
 
-  test('answers liveness and readiness itself: GET, HEAD, query strings; other methods pass on', async () => {
-    const { port } = await start()
-    const live = await sendRequest(port, '/livez')
-    expect(live.status).toBe(200)
-    expect(JSON.parse(live.body)).toEqual({ status: 'ok' })
-    expect(live.headers['cache-control']).toBe('no-store')
-    const ready = await sendRequest(port, '/readyz?probe=kubelet')
-    expect(ready.status).toBe(200)
-    expect(JSON.parse(ready.body)).toEqual({ status: 'ready' })
-    const head = await sendRequest(port, '/readyz', { method: 'HEAD' })
-    expect(head.status).toBe(200)
-    expect(head.body).toBe('')
-    expect((await sendRequest(port, '/readyz', { method: 'POST' })).status).toBe(404)
-    expect((await sendRequest(port, '/fast')).body).toBe('fast')
-  })
-
-  test('an in-flight request completes with Connection: close on its keep-alive connection', async () => {
-    const { g, port, release, arrived, closeEvents } = await start()
-    const agent = keepAliveAgent()
-    expect((await sendRequest(port, '/fast', { agent })).headers.connection).toBe('keep-alive')
-    const slow = sendRequest(port, '/slow', { agent })
-    await within(arrived.promise, 5000, '/slow to arrive')
-    const summary = g.shutdown()
-    expect(g.state).toBe('draining')
-    expect(g.signal.aborted).toBe(true)
-    release.resolve()
-    const reply = await slow
-    expect(reply.status).toBe(200)
-    expect(reply.body).toBe('slow')
-    expect(reply.headers.connection).toBe('close')
-    const result = await within(summary, 5000, 'the shutdown')
-    expect(result.outcome).toBe('clean')
-    expect(result.requests).toEqual({ completed: 1, rejected: 0, cut: 0 })
-    expect(g.state).toBe('closed')
-    expect(closeEvents()).toBe(1)
-  })
-
-  test('a new request on a kept-alive connection gets the draining 503, not the error handler', async () => {
-    const { g, port, server, endStream, errors } = await start()
-    const raw = await rawConnection(port)
-    const pipelined = { fast: deferred() }
-    server.on('request', (req: http.IncomingMessage) => {
-      if (req.url === '/fast') pipelined.fast.resolve()
-    })
-    raw.send('/stream')
-    await raw.received('start\n')
-    const summary = g.shutdown()
-    // Pipelined behind the stream, on the connection that was open before the drain.
-    raw.send('/fast')
-    await within(pipelined.fast.promise, 5000, 'the pipelined request to arrive')
-    endStream.resolve()
-    const [stream, rejected] = responses(await raw.closed)
-    expect(stream?.head).toMatch(/^http\/1\.1 200 /)
-    expect(rejected?.head).toMatch(/^http\/1\.1 503 /)
-    expect(rejected?.head).toContain('connection: close')
-    expect(rejected?.head).toContain('retry-after: 1')
-    expect(rejected?.head).toContain('content-type: application/json')
-    expect(JSON.parse(rejected?.body ?? '')).toMatchObject({ statusCode: 503, code: 'ERR_GRACEFUL_DRAINING' })
-    expect(errors).toEqual([])
-    expect((await within(summary, 5000, 'the shutdown')).requests.rejected).toBe(1)
-  })
-
-  test('while draining, health probes on an open connection are still answered, not rejected', async () => {
-    const { g, port, server, endStream } = await start()
-    const [first, second] = [await rawConnection(port), await rawConnection(port)]
-    const arrivals = { '/readyz': deferred(), '/livez': deferred() }
-    server.on('request', (req: http.IncomingMessage) => arrivals[req.url as keyof typeof arrivals]?.resolve())
-    first.send('/stream')
-    second.send('/stream')
-    await first.received('start\n')
-    await second.received('start\n')
-    const summary = g.shutdown()
-    first.send('/readyz')
-    second.send('/livez')
-    await within(Promise.all([arrivals['/readyz'].promise, arrivals['/livez'].promise]), 5000, 'the probes to arrive')
-    endStream.resolve()
-    const readiness = responses(await first.closed)[1]
-    const liveness = responses(await second.closed)[1]
-    expect(readiness?.head).toMatch(/^http\/1\.1 503 /)
-    expect(JSON.parse(readiness?.body ?? '')).toEqual({ status: 'draining' })
-    expect(liveness?.head).toMatch(/^http\/1\.1 200 /)
-    expect(liveness?.head).toContain('connection: close')
-    expect((await within(summary, 5000, 'the shutdown')).requests.rejected).toBe(0)
-  })
-
-  test('during readinessDelay: readiness 503, requests served with Connection: close, errors reach the error handler', async () => {
-    // A delay far longer than the test: nothing here races it. force() ends it.
-    const { g, port, errors } = await start({ readinessDelay: 10_000, timeout: 20_000 })
-    const summary = g.shutdown()
-    const ready = await sendRequest(port, '/readyz')
-    expect(ready.status).toBe(503)
-    expect(JSON.parse(ready.body)).toEqual({ status: 'draining' })
-    expect((await sendRequest(port, '/livez')).status).toBe(200)
-    const fast = await sendRequest(port, '/fast', { agent: keepAliveAgent() })
-    expect(fast.body).toBe('fast')
-    expect(fast.headers.connection).toBe('close')
-    const boom = await sendRequest(port, '/boom')
-    expect(boom.status).toBe(500)
-    expect(boom.headers.connection).toBe('close')
-    expect(errors).toMatchObject([{ message: 'boom' }])
-    expect(g.state).toBe('draining')
-    expect(g.signal.aborted).toBe(false)
-    void g.graceful.force('test')
-    expect((await within(summary, 5000, 'the shutdown')).outcome).toBe('forced')
-  })
-
-  test(`a route failing during the drain reaches the 4-argument error handler (${major === 5 ? 'rejected promise' : 'next(err)'})`, async () => {
-    const { g, port, release, arrived, errors } = await start()
-    const failing = sendRequest(port, '/fail-later', { agent: keepAliveAgent() })
-    await within(arrived.promise, 5000, '/fail-later to arrive')
-    const summary = g.shutdown()
-    release.resolve()
-    const reply = await failing
-    expect(reply.status).toBe(500)
-    expect(reply.body).toBe('error')
-    expect(reply.headers.connection).toBe('close')
-    expect(errors).toMatchObject([{ message: 'late' }])
-    expect((await within(summary, 5000, 'the shutdown')).outcome).toBe('clean')
-  })
-
-  test('mounted in a sub-app, the gate matches health paths on req.originalUrl, as the health answer does', async () => {
-    // Requests held before g across the trigger reach g's gate only once the drain has begun.
-    async function probeWhileDraining (health: GracefulExpressOptions['health'], path: string) {
-      const g = graceful({ ...inProcess, health })
-      teardown.push(() => g.graceful.force('teardown'))
-      const arrived = deferred()
-      const release = deferred()
-      const app = express()
-      app.use((_req, _res, next) => {
-        arrived.resolve()
-        release.promise.then(() => next(), next)
-      })
-      const admin = express()
-      admin.use(g)
-      // What a request the gate wrongly took for a probe would reach.
-      admin.get('/livez', (_req, res) => { res.type('text/plain').send('route') })
-      app.use('/admin', admin)
-      const server = track(g.listen(app, 0, '127.0.0.1'))
-      await within(new Promise((resolve) => server.once('listening', resolve)), 5000, 'listening')
-      const reply = sendRequest((server.address() as AddressInfo).port, path)
-      await within(arrived.promise, 5000, 'the request to arrive')
-      const summary = g.shutdown()
-      expect(g.state).toBe('draining')
-      release.resolve()
-      const answer = await reply
-      await within(summary, 5000, 'the shutdown')
-      return answer
-    }
-    // Inside /admin, req.url is /livez; the client asked for /admin/livez, the configured probe: served.
-    const probe = await probeWhileDraining({ liveness: '/admin/livez', readiness: false }, '/admin/livez')
-    expect(probe.status).toBe(200)
-    expect(JSON.parse(probe.body)).toEqual({ status: 'ok' })
-    expect(probe.headers.connection).toBe('close')
-    // With the default /livez, /admin/livez is no probe, though its req.url reads /livez: the draining 503.
-    const late = await probeWhileDraining(undefined, '/admin/livez')
-    expect(late.status).toBe(503)
-    expect(JSON.parse(late.body)).toMatchObject({ code: 'ERR_GRACEFUL_DRAINING' })
-  })
-
   test('listen() passes its arguments to app.listen() and attaches the server', async () => {
-    const { g, app } = build()
-    const listening = deferred()
-    const server = track(g.listen(app, { port: 0, host: '127.0.0.1' }, () => listening.resolve()))
+    await using built = build()
+    const { g, app } = built
+    const called = deferred()
+    const server = g.listen(app, { port: 0, host: '127.0.0.1' }, () => called.resolve())
+    await using listener = await listening(server)
     expect(adapterView(g.graceful).attached).toBe(1)
-    await within(listening.promise, 5000, 'the listen callback')
+    await within(called.promise, 5000, 'the listen callback')
     expect(g.graceful.ready).toBe(true)
-    const port = (server.address() as AddressInfo).port
-    expect((await sendRequest(port, '/readyz')).status).toBe(200)
+    expect((await sendRequest(listener.port, '/readyz')).status).toBe(200)
     let closes = 0
     server.on('close', () => closes++)
     await within(g.shutdown(), 5000, 'the shutdown')
@@ -333,12 +75,13 @@ describe.each(majors)('$name', ({ express, major }) => {
     const warnings: Error[] = []
     const onWarning = (warning: Error) => { if ((warning as { code?: string }).code === 'ERR_GRACEFUL_NOT_ATTACHED') warnings.push(warning) }
     process.on('warning', onWarning)
-    teardown.push(() => process.off('warning', onWarning))
+    onTestFinished(() => { process.off('warning', onWarning) })
     const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() }
-    const { g, app } = build({ logger })
-    const server = track(http.createServer(app))
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    const port = (server.address() as AddressInfo).port
+    await using built = build({ logger })
+    const { g, app } = built
+    const server = http.createServer(app).listen(0, '127.0.0.1')
+    await using listener = await listening(server)
+    const { port } = listener
 
     expect((await sendRequest(port, '/fast')).body).toBe('fast')
     const notReady = await sendRequest(port, '/readyz')
@@ -356,9 +99,10 @@ describe.each(majors)('$name', ({ express, major }) => {
   })
 
   test('supertest works on the bare app (it creates its own server)', async () => {
-    const { g, app } = build()
+    await using built = build()
+    const { g, app } = built
     const noWarnings = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
-    teardown.push(() => noWarnings.mockRestore())
+    onTestFinished(() => { noWarnings.mockRestore() })
     await request(app).get('/fast').expect(200, 'fast')
     await request(app).get('/livez').expect(200, { status: 'ok' })
     // No attached server is listening: not ready, unless the app says so.
@@ -371,7 +115,7 @@ describe.each(majors)('$name', ({ express, major }) => {
 
   test('answerHealth: false lets health requests through your middleware to g.health, g.liveness, g.readiness', async () => {
     const seen: string[] = []
-    const { port } = await start({ answerHealth: false, health: { liveness: '/internal/livez', readiness: '/internal/readyz' } }, (app, g) => {
+    await using started = await start({ answerHealth: false, health: { liveness: '/internal/livez', readiness: '/internal/readyz' } }, (app, g) => {
       app.use((req, res, next) => {
         seen.push(req.originalUrl)
         if (req.headers.authorization !== 'secret') return void res.status(401).send('no')
@@ -382,7 +126,7 @@ describe.each(majors)('$name', ({ express, major }) => {
       app.get('/live-too', g.liveness)
     })
     const auth = { Authorization: 'secret' }
-    const get = (path: string, headers: Record<string, string> = {}) => sendRequest(port, path, { headers })
+    const get = (path: string, headers: Record<string, string> = {}) => sendRequest(started.port, path, { headers })
     expect((await get('/internal/livez')).status).toBe(401)
     expect((await get('/internal/livez', auth)).body).toBe('{"status":"ok"}')
     expect((await get('/internal/readyz?full=1', auth)).body).toBe('{"status":"ready"}')
@@ -394,19 +138,10 @@ describe.each(majors)('$name', ({ express, major }) => {
     expect(seen).toContain('/internal/readyz?full=1')
   })
 
-  test('readiness checks decide readiness, without leaking errors', async () => {
-    let healthy = true
-    const { port } = await start({ health: { checks: { db: () => { if (!healthy) throw new Error('ECONNREFUSED 10.0.0.7') } } } })
-    expect((await sendRequest(port, '/readyz')).status).toBe(200)
-    healthy = false
-    const failing = await sendRequest(port, '/readyz')
-    expect(failing.status).toBe(503)
-    expect(failing.body).not.toContain('ECONNREFUSED')
-  })
-
   test('hooks and tasks go through the delegates', async () => {
     const order: string[] = []
-    const { g, port } = await start()
+    await using started = await start()
+    const { g, port } = started
     const task = deferred()
     void g.track(task.promise, { name: 'job' })
     g.onDraining(() => { order.push('draining') }, { name: 'notify' })

@@ -1,8 +1,7 @@
 import express5 from 'express'
 import express4 from 'express4'
-import { describe, expect, it } from 'vitest'
-import { within } from '../../../test/helpers/deferred.js'
-import { openConnection } from '../../../test/helpers/raw-connection.js'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { inProcess, listening, openConnection, within } from '@graceful/test-kit'
 import { graceful } from './index.js'
 
 type ExpressFactory = typeof express5
@@ -13,28 +12,23 @@ const majors = [
 
 describe.each(majors)('the gate does not depend on where g is mounted — $name', ({ express }) => {
   it('mounted last, after app.set() and routes: settings hold, and a late request still gets the draining 503', async () => {
-    const g = graceful({ signals: false, exit: false })
+    const g = graceful(inProcess)
     const app = express()
     app.set('strict routing', true)
     app.get('/fast', (_req, res) => { res.type('text/plain').send('fast') })
     app.use(g)
-    const server = g.listen(app, 0, '127.0.0.1')
-    await new Promise((resolve) => server.once('listening', resolve))
-    try {
-      const port = (server.address() as { port: number }).port
-      await using conn = await openConnection(port)
-      expect((await conn.request('/fast')).status).toBe(200)
-      // Strict routing, set before the first use(), still applies.
-      expect((await conn.request('/fast/')).status).toBe(404)
-      expect((await conn.request('/livez')).status).toBe(200)
-      const summary = g.shutdown()
-      const late = await conn.request('/fast')
-      expect(late.status).toBe(503)
-      expect(JSON.parse(late.body)).toMatchObject({ code: 'ERR_GRACEFUL_DRAINING' })
-      expect((await within(summary, 5000, 'the summary')).requests.rejected).toBe(1)
-    } finally {
-      await g.graceful.force('teardown')
-      server.closeAllConnections()
-    }
+    onTestFinished(async () => { await g.graceful.force('teardown') })
+    await using server = await listening(g.listen(app, 0, '127.0.0.1'))
+    const port = server.port
+    await using conn = await openConnection(port)
+    expect((await conn.request('/fast')).status).toBe(200)
+    // Strict routing, set before the first use(), still applies.
+    expect((await conn.request('/fast/')).status).toBe(404)
+    expect((await conn.request('/livez')).status).toBe(200)
+    const summary = g.shutdown()
+    const late = await conn.request('/fast')
+    expect(late.status).toBe(503)
+    expect(JSON.parse(late.body)).toMatchObject({ code: 'ERR_GRACEFUL_DRAINING' })
+    expect((await within(summary, 5000, 'the summary')).requests.rejected).toBe(1)
   })
 })

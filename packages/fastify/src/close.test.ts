@@ -1,16 +1,10 @@
 import Fastify, { type FastifyInstance, type RawServerBase } from 'fastify'
 import fp from 'fastify-plugin'
 import type { ShutdownSummary } from '@graceful/core'
-import { afterEach, describe, expect, it } from 'vitest'
-import { deferred, within, type Deferred } from '../../../test/helpers/deferred.js'
-import { openConnection, type RawConnection } from '../../../test/helpers/raw-connection.js'
+import { describe, expect, it } from 'vitest'
+import { deferred, type Deferred, disposeAfterTest, openConnection, type RawConnection, tryConnect, within } from '@graceful/test-kit'
 import graceful from './index.js'
-import { nextEvent, startApp, tryConnect, type TestApp } from './test-helpers.js'
-
-const open: AsyncDisposable[] = []
-afterEach(async () => {
-  for (const resource of open.splice(0).reverse()) await resource[Symbol.asyncDispose]()
-})
+import { nextEvent, startApp, type TestApp } from './test-helpers.js'
 
 type OrderedApp = TestApp & { order: string[], slow: Deferred }
 
@@ -27,7 +21,7 @@ async function orderedApp (options: Parameters<typeof startApp>[0] = {}): Promis
     }))
     app.addHook('onClose', async () => { order.push('root onClose') })
   })
-  open.push(t)
+  disposeAfterTest(t)
   return { ...t, order, slow }
 }
 
@@ -38,7 +32,7 @@ const closedInOrder = ['release db (closed, in flight 0)', 'plugin onClose (clos
 async function drainingOnSignal (): Promise<{ t: OrderedApp, busy: RawConnection, shutdown: Promise<ShutdownSummary> }> {
   const t = await orderedApp()
   const busy = await openConnection(t.port)
-  open.push(busy)
+  disposeAfterTest(busy)
   busy.send('/slow')
   await t.received(1)
   const drain = nextEvent(t.app.graceful, 'drain')
@@ -167,7 +161,7 @@ describe('a signal (core-triggered shutdown)', () => {
     const t = await startApp({ timeout: 600, releaseTimeout: 150 }, (app) => {
       app.addHook('onClose', async () => { await hang.promise })
     })
-    open.push(t)
+    disposeAfterTest(t)
     const summary = await within(t.app.graceful.shutdown('SIGTERM'), 5000, 'shutdown')
     expect(summary.outcome).toBe('failed')
     expect(summary.exitCode).toBe(1)
@@ -194,7 +188,7 @@ describe('app.close() called from an app.graceful.onClose hook', () => {
   for (const via of ['a signal', 'app.close()'] as const) {
     it(`completes instead of deadlocking (shutdown via ${via})`, async () => {
       const t = await startApp({ timeout: 4000, releaseTimeout: 2000 })
-      open.push(t)
+      disposeAfterTest(t)
       const order: string[] = []
       t.app.graceful.onClose(() => { order.push('db') }, { name: 'db' })
       t.app.graceful.onClose(async () => {

@@ -1,14 +1,9 @@
 import http2, { type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2'
 import Fastify, { type FastifyInstance, type RawServerBase } from 'fastify'
-import { afterEach, describe, expect, it } from 'vitest'
-import { deferred, until, within } from '../../../test/helpers/deferred.js'
+import { describe, expect, it, vi } from 'vitest'
+import { deferred, disposeAfterTest, patience, within } from '@graceful/test-kit'
 import graceful from './index.js'
 import { nextEvent, startApp } from './test-helpers.js'
-
-const open: AsyncDisposable[] = []
-afterEach(async () => {
-  for (const resource of open.splice(0).reverse()) await resource[Symbol.asyncDispose]()
-})
 
 /** An h2c client session; `goaway` resolves when the server sends GOAWAY. */
 async function connectH2 (port: number): Promise<{ session: ClientHttp2Session, goaway: Promise<void> }> {
@@ -19,7 +14,7 @@ async function connectH2 (port: number): Promise<{ session: ClientHttp2Session, 
     session.once('error', reject)
   }), 5000, 'the h2c session')
   const goaway = new Promise<void>((resolve) => session.once('goaway', () => resolve()))
-  open.push({ [Symbol.asyncDispose]: async () => { session.destroy() } })
+  disposeAfterTest({ [Symbol.asyncDispose]: async () => { session.destroy() } })
   return { session, goaway }
 }
 
@@ -56,7 +51,7 @@ describe('HTTP/2 (h2c)', () => {
         return 'slow'
       })
     }, { http2: true, forceCloseConnections })
-    open.push(t)
+    disposeAfterTest(t)
     const { session, goaway } = await connectH2(t.port)
     const ready = get(session, '/readyz')
     expect((await ready.headers)[':status']).toBe(200)
@@ -86,11 +81,11 @@ describe('HTTP/2 (h2c)', () => {
     await app.register(graceful, { signals: false, exit: false, retryAfter: 3 })
     app.get('/fast', async () => 'fast')
     await app.listen({ port: 0, host: '127.0.0.1' })
-    open.push({ [Symbol.asyncDispose]: () => app.close() })
+    disposeAfterTest({ [Symbol.asyncDispose]: () => app.close() })
     const { session } = await connectH2((app.server.address() as { port: number }).port)
 
     const late = get(session, '/fast')
-    await until(() => app.graceful.stats().inFlight === 1, 'the held stream')
+    await vi.waitFor(() => expect(app.graceful.stats().inFlight, 'the held stream').toBe(1), patience)
     const shutdown = app.graceful.shutdown()
     hold.resolve()
     const headers = await late.headers

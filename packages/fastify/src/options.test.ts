@@ -1,8 +1,7 @@
 import type { ShutdownSummary } from '@graceful/core'
-import { afterEach, describe, expect, it } from 'vitest'
-import { until, within } from '../../../test/helpers/deferred.js'
-import { openConnection } from '../../../test/helpers/raw-connection.js'
-import { heldRoutes, nextEvent, startApp, tryConnect } from './test-helpers.js'
+import { describe, expect, it, vi } from 'vitest'
+import { disposeAfterTest, openConnection, patience, tryConnect, within } from '@graceful/test-kit'
+import { heldRoutes, nextEvent, startApp } from './test-helpers.js'
 
 // Fastify's own close behaviour, in every combination: whatever it would do on
 // its own, the drain runs first and Fastify's close finds nothing left to do.
@@ -14,16 +13,11 @@ const matrix = [true, false].flatMap((return503OnClosing) =>
   ([true, false, 'idle'] as const).flatMap((forceCloseConnections) =>
     (['app.close()', 'a signal'] as const).map((path) => ({ return503OnClosing, forceCloseConnections, path }))))
 
-const open: AsyncDisposable[] = []
-afterEach(async () => {
-  for (const resource of open.splice(0).reverse()) await resource[Symbol.asyncDispose]()
-})
-
 describe('Fastify close options', () => {
   it.each(matrix)('return503OnClosing: $return503OnClosing, forceCloseConnections: $forceCloseConnections, via $path', async ({ return503OnClosing, forceCloseConnections, path }) => {
     const held = heldRoutes()
     const t = await startApp({ readinessDelay: 250, retryAfter: 2 }, held.routes, { return503OnClosing, forceCloseConnections })
-    open.push(t)
+    disposeAfterTest(t)
     const g = t.app.graceful
 
     await using busy = await openConnection(t.port)
@@ -35,7 +29,7 @@ describe('Fastify close options', () => {
     busy.send('/slow')
     piped.send('/stream')
     await t.received(4)
-    await until(() => piped.bytesReceived > 0, 'the stream to start')
+    await vi.waitFor(() => expect(piped.bytesReceived, 'the stream to start').toBeGreaterThan(0), patience)
 
     const draining = nextEvent(g, 'draining')
     const drain = nextEvent(g, 'drain')

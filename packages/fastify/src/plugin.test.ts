@@ -3,24 +3,14 @@ import { Writable } from 'node:stream'
 import dns from 'node:dns'
 import { adapterView } from '@graceful/core/adapter'
 import Fastify from 'fastify'
-import { afterEach, describe, expect, it } from 'vitest'
-import { deferred, until, within } from '../../../test/helpers/deferred.js'
-import { openConnection } from '../../../test/helpers/raw-connection.js'
+import { describe, expect, it, vi } from 'vitest'
+import { deferred, disposeAfterTest, openConnection, patience, tryConnect, within } from '@graceful/test-kit'
 import graceful from './index.js'
-import { heldRoutes, nextEvent, startApp, tryConnect } from './test-helpers.js'
-
-const open: AsyncDisposable[] = []
-afterEach(async () => {
-  for (const resource of open.splice(0).reverse()) await resource[Symbol.asyncDispose]()
-})
-function track<T extends AsyncDisposable> (resource: T): T {
-  open.push(resource)
-  return resource
-}
+import { startApp } from './test-helpers.js'
 
 describe('registration', () => {
   it('decorates app.graceful with the core handle and attaches app.server', async () => {
-    const t = track(await startApp())
+    const t = disposeAfterTest(await startApp())
     const g = t.app.graceful
     expect(g.state).toBe('accepting')
     expect(adapterView(g).attached).toBe(1)
@@ -59,7 +49,7 @@ describe('registration', () => {
   it('never mutates the options object', async () => {
     const options = Object.freeze({ signals: false as const, exit: false, timeout: 2000, health: Object.freeze({ liveness: '/live' }) })
     const copy = structuredClone(options)
-    const t = track(await startApp(options))
+    const t = disposeAfterTest(await startApp(options))
     expect(options).toEqual(copy)
     expect(t.app.graceful.options.health.liveness).toBe('/live')
   })
@@ -106,7 +96,7 @@ describe('registration', () => {
     } finally {
       dns.lookup = original
     }
-    track({ [Symbol.asyncDispose]: () => app.close() })
+    disposeAfterTest({ [Symbol.asyncDispose]: () => app.close() })
     expect(app.addresses().map((a) => (a as AddressInfo).address).sort()).toEqual(['127.0.0.1', '127.0.0.2'])
     expect(adapterView(app.graceful).attached).toBe(2)
     const port = (app.addresses()[0] as AddressInfo).port
@@ -119,129 +109,16 @@ describe('registration', () => {
 })
 
 describe('health routes', () => {
-  it('answers liveness and readiness on GET and HEAD, with a query string', async () => {
-    const t = track(await startApp())
-    await using c = await openConnection(t.port)
-    const live = await c.request('/livez')
-    expect(live).toMatchObject({ status: 200, body: '{"status":"ok"}' })
-    expect(live.headers['content-type']).toBe('application/json; charset=utf-8')
-    expect(live.headers['cache-control']).toBe('no-store')
-    expect(await c.request('/readyz?probe=kubelet')).toMatchObject({ status: 200, body: '{"status":"ready"}' })
-    const head = await c.request('/readyz', { method: 'HEAD' })
-    expect(head.status).toBe(200)
-    expect(head.headers['content-length']).toBe('18')
-  })
-
-  it('answers readiness 503 and liveness 200 while draining, on an open connection', async () => {
-    const slow = deferred()
-    const t = track(await startApp({ readinessDelay: 300 }, (app) => {
-      app.get('/slow', async () => { await slow.promise; return 'slow' })
-    }))
-    await using busy = await openConnection(t.port)
-    await using probe = await openConnection(t.port)
-    await using live = await openConnection(t.port)
-    busy.send('/slow')
-    const shutdown = t.app.graceful.shutdown()
-    const ready = await probe.request('/readyz')
-    expect(ready).toMatchObject({ status: 503, body: '{"status":"draining"}' })
-    expect(ready.headers.connection).toBe('close')
-    expect(await live.request('/livez')).toMatchObject({ status: 200, body: '{"status":"ok"}' })
-    slow.resolve()
-    await busy.response()
-    await within(shutdown, 5000, 'shutdown')
-  })
-
   it('answers HEAD even with exposeHeadRoutes: false', async () => {
-    const t = track(await startApp({}, () => {}, { exposeHeadRoutes: false }))
+    const t = disposeAfterTest(await startApp({}, () => {}, { exposeHeadRoutes: false }))
     await using c = await openConnection(t.port)
     expect((await c.request('/livez', { method: 'HEAD' })).status).toBe(200)
     expect((await c.request('/readyz', { method: 'HEAD' })).status).toBe(200)
   })
 
-  it('moves to configured paths; `false` turns one or both off', async () => {
-    const t = track(await startApp({ health: { liveness: '/healthz', readiness: false } }))
-    await using c = await openConnection(t.port)
-    expect((await c.request('/healthz')).status).toBe(200)
-    expect((await c.request('/livez')).status).toBe(404)
-    expect((await c.request('/readyz')).status).toBe(404)
-
-    const off = track(await startApp({ health: false }))
-    await using d = await openConnection(off.port)
-    expect((await d.request('/livez')).status).toBe(404)
-    expect((await d.request('/readyz')).status).toBe(404)
-  })
-
-  it('runs readiness checks, hiding their errors unless asked', async () => {
-    const t = track(await startApp({ health: { checks: { db: () => { throw new Error('secret') } } } }))
-    await using c = await openConnection(t.port)
-    const answer = await c.request('/readyz')
-    expect(answer.status).toBe(503)
-    expect(answer.body).not.toContain('secret')
-  })
 })
 
 describe('the gate', () => {
-  it('answers a request arriving on a kept-alive connection during the drain with a 503, not through the error handler', async () => {
-    const held = heldRoutes()
-    const t = track(await startApp({ retryAfter: 7 }, held.routes))
-    await using c = await openConnection(t.port)
-    expect((await c.request('/fast')).headers.connection).toBe('keep-alive')
-    // A response already streaming keeps the connection alive; a request pipelined behind it arrives during the drain.
-    const before = c.bytesReceived
-    c.send('/stream')
-    await until(() => c.bytesReceived > before, 'the stream to start')
-    const shutdown = t.app.graceful.shutdown()
-    expect(t.app.graceful.stats().state).toBe('draining')
-    c.send('/fast')
-    await t.received(3)
-    held.stream.resolve()
-    expect(await c.response()).toMatchObject({ status: 200, body: 'start\nend\n' })
-    const rejected = await c.response()
-    expect(rejected.status).toBe(503)
-    expect(rejected.headers).toMatchObject({ connection: 'close', 'retry-after': '7', 'content-type': 'application/json; charset=utf-8' })
-    expect(JSON.parse(rejected.body)).toMatchObject({ statusCode: 503, code: 'ERR_GRACEFUL_DRAINING' })
-    await within(c.ended, 5000, 'the FIN after the 503')
-    const summary = await within(shutdown, 5000, 'shutdown')
-    expect(summary.requests).toMatchObject({ rejected: 1, cut: 0 })
-    expect(t.errors).toEqual([])
-  })
-
-  it('lets an in-flight request complete with Connection: close, and ends idle sockets at once', async () => {
-    const held = heldRoutes()
-    const t = track(await startApp({}, held.routes))
-    await using busy = await openConnection(t.port)
-    await using idle = await openConnection(t.port)
-    await idle.request('/fast')
-    busy.send('/slow')
-    await t.received(2)
-    const drain = nextEvent(t.app.graceful, 'drain')
-    const shutdown = t.app.graceful.shutdown()
-    await drain
-    await within(idle.ended, 5000, 'the FIN on the idle socket')
-    held.slow.resolve()
-    const answer = await busy.response()
-    expect(answer).toMatchObject({ status: 200, body: 'slow' })
-    expect(answer.headers.connection).toBe('close')
-    await within(busy.ended, 5000, 'the FIN after the last response')
-    expect((await within(shutdown, 5000, 'shutdown')).outcome).toBe('clean')
-  })
-
-  it('still routes errors thrown by routes during the drain to Fastify\'s error handler', async () => {
-    const held = heldRoutes()
-    const t = track(await startApp({}, held.routes))
-    await using c = await openConnection(t.port)
-    c.send('/boom-later')
-    await t.received(1)
-    const shutdown = t.app.graceful.shutdown()
-    held.slow.resolve()
-    const answer = await c.response()
-    expect(answer).toMatchObject({ status: 500, body: 'error' })
-    expect(answer.headers.connection).toBe('close')
-    expect(t.errors).toHaveLength(1)
-    expect((t.errors[0] as Error).message).toBe('boom')
-    await within(shutdown, 5000, 'shutdown')
-  })
-
   it('answers through the reply: onSend and onResponse hooks see the 503, the error handler does not', async () => {
     const hold = deferred()
     const seen: number[] = []
@@ -254,10 +131,10 @@ describe('the gate', () => {
     app.setErrorHandler(async (error) => { errors.push(error) })
     app.get('/fast', async () => 'fast')
     await app.listen({ port: 0, host: '127.0.0.1' })
-    track({ [Symbol.asyncDispose]: () => app.close() })
+    disposeAfterTest({ [Symbol.asyncDispose]: () => app.close() })
     await using c = await openConnection((app.server.address() as { port: number }).port)
     c.send('/fast')
-    await until(() => app.graceful.stats().inFlight === 1, 'the request')
+    await vi.waitFor(() => expect(app.graceful.stats().inFlight, 'the request').toBe(1), patience)
     const shutdown = app.graceful.shutdown()
     hold.resolve()
     const answer = await c.response()

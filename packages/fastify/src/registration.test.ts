@@ -1,18 +1,12 @@
-// Issue 9, items 12–14: a failed registration leaves nothing behind; prefixes
+// A failed registration leaves nothing behind; prefixes
 // move the health routes and the gate with them; a server Fastify did not create.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyInstance, type RawServerBase } from 'fastify'
-import { afterEach, describe, expect, it } from 'vitest'
-import { deferred, until, within } from '../../../test/helpers/deferred.js'
-import { openConnection } from '../../../test/helpers/raw-connection.js'
+import { describe, expect, it, vi } from 'vitest'
+import { deferred, disposeAfterTest, openConnection, patience, tryConnect, within } from '@graceful/test-kit'
 import graceful from './index.js'
-import { heldRoutes, startApp, tryConnect } from './test-helpers.js'
-
-const open: AsyncDisposable[] = []
-afterEach(async () => {
-  for (const resource of open.splice(0).reverse()) await resource[Symbol.asyncDispose]()
-})
+import { heldRoutes, startApp } from './test-helpers.js'
 
 /** Every process listener graceful could own. */
 function listeners (): Record<string, number> {
@@ -60,11 +54,11 @@ describe('prefixes: the health routes and the gate agree', () => {
     await using c = await openConnection(port)
     const before = c.bytesReceived
     c.send(stream)
-    await until(() => c.bytesReceived > before, 'the stream to start')
+    await vi.waitFor(() => expect(c.bytesReceived, 'the stream to start').toBeGreaterThan(before), patience)
     const shutdown = app.graceful.shutdown()
-    await until(() => app.graceful.stats().state === 'draining', 'draining')
+    await vi.waitFor(() => expect(app.graceful.stats().state, 'draining').toBe('draining'), patience)
     c.send(path)
-    await until(() => app.graceful.stats().inFlight === 2, 'the pipelined request to reach the server')
+    await vi.waitFor(() => expect(app.graceful.stats().inFlight, 'the pipelined request to reach the server').toBe(2), patience)
     held.stream.resolve()
     expect((await c.response()).status).toBe(200)
     const answer = await c.response()
@@ -75,7 +69,7 @@ describe('prefixes: the health routes and the gate agree', () => {
   it('register(graceful, { prefix }) serves /v1/livez and /v1/readyz, and lets them through the drain', async () => {
     const held = heldRoutes()
     const t = await startApp({ prefix: '/v1' } as never, held.routes)
-    open.push(t)
+    disposeAfterTest(t)
     expect(t.app.graceful.options.health).toMatchObject({ liveness: '/v1/livez', readiness: '/v1/readyz' })
     await using c = await openConnection(t.port)
     expect(await c.request('/v1/livez')).toMatchObject({ status: 200, body: '{"status":"ok"}' })
@@ -88,7 +82,7 @@ describe('prefixes: the health routes and the gate agree', () => {
   it('follows the prefix of the encapsulated context it is registered in, plus its own', async () => {
     const held = heldRoutes()
     const app = Fastify()
-    open.push({ [Symbol.asyncDispose]: async () => { await inner?.graceful.force('dispose'); await app.close() } })
+    disposeAfterTest({ [Symbol.asyncDispose]: async () => { await inner?.graceful.force('dispose'); await app.close() } })
     let inner: FastifyInstance<RawServerBase> | undefined
     await app.register(async (child) => {
       await child.register(graceful, { signals: false, exit: false, prefix: '/ops', health: { readiness: '/ready' } })
@@ -129,13 +123,13 @@ describe('serverFactory: a server Fastify did not create', () => {
       // The user listens on the server themselves, not through app.listen().
       await new Promise<void>((resolve) => server().listen(0, '127.0.0.1', resolve))
       const port = (server().address() as AddressInfo).port
-      open.push({ [Symbol.asyncDispose]: async () => { server().close(); await app.close() } })
+      disposeAfterTest({ [Symbol.asyncDispose]: async () => { server().close(); await app.close() } })
 
       await using c = await openConnection(port)
       expect((await c.request('/readyz')).status).toBe(200)
       await using busy = await openConnection(port)
       busy.send('/slow')
-      await until(() => app.graceful.stats().inFlight === 1, 'the request in flight')
+      await vi.waitFor(() => expect(app.graceful.stats().inFlight, 'the request in flight').toBe(1), patience)
       const closing = trigger === 'app.close()' ? app.close() : app.graceful.shutdown()
       await within(c.ended, 5000, 'the FIN on the idle connection')
       expect(await tryConnect(port)).toBe('ECONNREFUSED')

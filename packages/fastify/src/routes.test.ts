@@ -1,4 +1,4 @@
-// Issue 11, "Fastify conventions": the health routes take route options like
+// Fastify conventions: the health routes take route options like
 // @fastify/under-pressure's status route, and document their 200 and 503.
 import { Writable } from 'node:stream'
 import swagger from '@fastify/swagger'

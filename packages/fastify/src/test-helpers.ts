@@ -1,10 +1,9 @@
 // Test helpers for this package's tests; excluded from the build and the tarball.
-export { tryConnect } from '../../../test/helpers/raw-connection.js'
-// Gates, bounded waits and raw keep-alive connections are the shared ones in test/helpers.
+// Gates, bounded waits and raw keep-alive connections are the shared ones in @graceful/test-kit.
 import type { ServerResponse } from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type RawServerBase } from 'fastify'
 import type { Graceful, GracefulEvents } from '@graceful/core'
-import { deferred, within, type Deferred } from '../../../test/helpers/deferred.js'
+import { deferred, type Deferred, within } from '@graceful/test-kit'
 import graceful, { type FastifyGracefulOptions } from './index.js'
 
 /** The next `event` of a graceful instance, bounded. */

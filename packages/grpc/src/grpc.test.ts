@@ -4,14 +4,10 @@ import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
 import { createGraceful, type Graceful, type GracefulOptions } from '@graceful/core'
 import { service as healthDefinition } from 'grpc-health-check'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import { afterTest } from '@graceful/test-kit'
 import { attach, type GrpcOptions } from './index.js'
 import { bind, Echo, echoServer, type Msg } from './test-fixtures/echo.js'
-
-const cleanup: (() => unknown)[] = []
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn()
-})
 
 const HealthClient = grpc.makeClientConstructor(healthDefinition as unknown as grpc.ServiceDefinition, 'grpc.health.v1.Health')
 type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>
@@ -26,7 +22,7 @@ async function start (options: GracefulOptions = {}, grpcOptions: GrpcOptions = 
   const port = await bind(server)
   const client = new Echo(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as Client
   const health = new HealthClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as Client
-  cleanup.push(() => {
+  afterTest(() => {
     open()
     client.close()
     health.close()
@@ -155,7 +151,7 @@ describe('@graceful/grpc', () => {
     graceful.attach(httpServer)
     httpServer.listen(0, '127.0.0.1')
     await once(httpServer, 'listening')
-    cleanup.push(() => { httpServer.closeAllConnections(); httpServer.close() })
+    afterTest(() => { httpServer.closeAllConnections(); httpServer.close() })
     const held = unary(client, 'hold')
     await vi.waitFor(() => expect(attachment.calls).toHaveLength(1))
     const summary = graceful.shutdown()
@@ -167,7 +163,7 @@ describe('@graceful/grpc', () => {
 
   it('rejects bad input naming the option', () => {
     const graceful = createGraceful({ signals: false, exit: false })
-    cleanup.push(() => graceful.force('cleanup'))
+    afterTest(() => graceful.force('cleanup'))
     const server = new grpc.Server()
     expect(() => attach(graceful, {} as grpc.Server)).toThrow(expect.objectContaining({ code: 'ERR_GRACEFUL_INVALID_OPTION', option: 'server' }))
     expect(() => attach(graceful, server, { onDrain: 1 as never })).toThrow(expect.objectContaining({ option: 'onDrain' }))
@@ -187,14 +183,14 @@ describe('@graceful/grpc in a process that gets SIGTERM', () => {
       env: { ...process.env, TIMEOUT: '1500', NODE_OPTIONS: '' },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     })
-    cleanup.push(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+    afterTest(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
     const [{ port }] = await Promise.race([
       once(child, 'message') as Promise<[{ port: number }]>,
       exited.then(() => { throw new Error('child exited before binding') }),
     ])
     const client = new Echo(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as Client
-    cleanup.push(() => client.close())
+    afterTest(() => client.close())
     const stuck = unary(client, 'stuck')
     // The call has reached the child once the channel is READY and a moment has passed: wait for READY.
     await new Promise<void>((resolve, reject) => client.waitForReady(deadline(), (error) => error ? reject(error) : resolve()))

@@ -1,13 +1,10 @@
 import { createServer, Agent, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { PassThrough } from 'node:stream'
 import Koa3 from 'koa'
 import Koa2 from 'koa2'
 import request from 'supertest'
-import { afterEach, describe, expect, it, vi } from 'vitest'
-import { deferred, until, within, type Deferred } from '../../../test/helpers/deferred.js'
-import { sendRequest } from '../../../test/helpers/http-request.js'
-import { openConnection } from '../../../test/helpers/raw-connection.js'
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest'
+import { deferred, type Deferred, inProcess, listening, openConnection, patience, sendRequest, within } from '@graceful/test-kit'
 import { graceful, type GracefulKoaOptions, type GracefulMiddleware, type KoaContextLike } from './index.js'
 import type { GracefulOptions } from '@graceful/core'
 import { adapterView } from '@graceful/core/adapter'
@@ -15,8 +12,6 @@ import { adapterView } from '@graceful/core/adapter'
 // Koa 2 and 3 share every API these tests use; the type test checks both typings.
 type AnyKoa = typeof Koa3
 type App = Koa3
-
-const inProcess: GracefulOptions = { signals: false, exit: false }
 
 interface Running {
   app: App
@@ -30,9 +25,7 @@ interface Running {
   stream: Deferred
 }
 
-const cleanups: (() => Promise<void> | void)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+afterEach(() => {
   vi.restoreAllMocks()
 })
 
@@ -64,7 +57,7 @@ function routes (app: App, run: Pick<Running, 'slow' | 'stream'>): void {
 }
 
 /** A Koa app as a user writes it: `graceful()` first, routes after, `g.listen()`. */
-async function start (Koa: AnyKoa, options: GracefulKoaOptions = {}, before?: (app: App, g: GracefulMiddleware) => void): Promise<Running> {
+async function start (Koa: AnyKoa, options: GracefulKoaOptions = {}, before?: (app: App, g: GracefulMiddleware) => void): Promise<Running & AsyncDisposable> {
   const app = new Koa()
   const g = graceful({ ...inProcess, ...options })
   const errors: unknown[] = []
@@ -73,22 +66,26 @@ async function start (Koa: AnyKoa, options: GracefulKoaOptions = {}, before?: (a
   const run = { slow: deferred(), stream: deferred() }
   before?.(app, g)
   routes(app, run)
-  const server = await new Promise<Server>((resolve) => {
-    const listening: Server = g.listen(app, 0, '127.0.0.1', () => resolve(listening))
-  })
-  cleanups.push(async () => {
-    run.slow.resolve()
-    run.stream.resolve()
-    server.closeAllConnections()
-    if (server.listening) await new Promise((resolve) => server.close(resolve))
-    await within(g.graceful.force('test teardown'), 5000, 'teardown')
-  })
-  return { app, g, server, port: (server.address() as AddressInfo).port, errors, ...run }
+  const server = await listening(g.listen(app, 0, '127.0.0.1'))
+  return {
+    app,
+    g,
+    server: server.server,
+    port: server.port,
+    errors,
+    ...run,
+    [Symbol.asyncDispose]: async () => {
+      run.slow.resolve()
+      run.stream.resolve()
+      await server[Symbol.asyncDispose]()
+      await within(g.graceful.force('test teardown'), 5000, 'teardown')
+    },
+  }
 }
 
 function keepAliveAgent (): Agent {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 })
-  cleanups.push(() => agent.destroy())
+  onTestFinished(() => { agent.destroy() })
   return agent
 }
 
@@ -96,126 +93,9 @@ describe.each([
   { name: 'koa@2', Koa: Koa2 as unknown as AnyKoa },
   { name: 'koa@3', Koa: Koa3 },
 ])('@graceful/koa — $name', ({ Koa }) => {
-  it('serves normally, on keep-alive, with no warning', async () => {
-    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
-    const { port, g } = await start(Koa)
-    const agent = keepAliveAgent()
-    const first = await sendRequest(port, '/fast', { agent })
-    const second = await sendRequest(port, '/fast', { agent })
-    expect(first).toMatchObject({ status: 200, body: 'fast' })
-    expect(second.headers.connection).toBe('keep-alive')
-    expect(g.state).toBe('accepting')
-    expect(g.graceful.stats().sockets).toBe(1)
-    expect(warn).not.toHaveBeenCalled()
-  })
-
-  it('answers GET and HEAD on the health paths, ignoring the query string', async () => {
-    const { port } = await start(Koa)
-    const agent = keepAliveAgent()
-    const live = await sendRequest(port, '/livez', { agent })
-    expect(live.status).toBe(200)
-    expect(JSON.parse(live.body)).toEqual({ status: 'ok' })
-    expect(live.headers['content-type']).toBe('application/json; charset=utf-8')
-    expect(live.headers['cache-control']).toBe('no-store')
-    const ready = await sendRequest(port, '/readyz?probe=kubelet', { agent })
-    expect(ready.status).toBe(200)
-    expect(JSON.parse(ready.body)).toEqual({ status: 'ready' })
-    const head = await sendRequest(port, '/readyz', { agent, method: 'HEAD' })
-    expect(head.status).toBe(200)
-    expect(head.body).toBe('')
-    // Other methods are the app's business.
-    expect((await sendRequest(port, '/readyz', { agent, method: 'POST' })).status).toBe(404)
-  })
-
-  it('reports not-ready from the first moment of draining, serving with Connection: close during readinessDelay', async () => {
-    const { port, g } = await start(Koa, { readinessDelay: 1000, timeout: 5000 })
-    await using conn = await openConnection(port)
-    expect((await conn.request('/readyz')).status).toBe(200)
-
-    const summary = g.shutdown()
-    const ready = await conn.request('/readyz')
-    expect(ready.status).toBe(503)
-    expect(JSON.parse(ready.body)).toEqual({ status: 'draining' })
-    expect(ready.headers.connection).toBe('close')
-    await within(conn.ended, 5000, 'FIN after the probe')
-
-    await using other = await openConnection(port)
-    const fast = await other.request('/fast')
-    expect(fast).toMatchObject({ status: 200, body: 'fast' })
-    expect(fast.headers.connection).toBe('close')
-    const live = await (await openConnection(port)).request('/livez')
-    expect(live.status).toBe(200)
-    await g.graceful.force('skip the delay')
-    await summary
-  })
-
-  it('lets the in-flight request finish with Connection: close, then ends its socket', async () => {
-    const { port, g, slow } = await start(Koa)
-    const agent = keepAliveAgent()
-    const response = sendRequest(port, '/slow', { agent })
-    await until(() => g.graceful.stats().inFlight === 1, 'the request to arrive')
-
-    const summary = g.shutdown()
-    expect(g.state).toBe('draining')
-    expect(g.signal.aborted).toBe(true)
-    slow.resolve()
-
-    const res = await response
-    expect(res).toMatchObject({ status: 200, body: 'slow' })
-    expect(res.headers.connection).toBe('close')
-    const result = await within(summary, 5000, 'the summary')
-    expect(result.outcome).toBe('clean')
-    expect(result.requests).toEqual({ completed: 1, rejected: 0, cut: 0 })
-    expect(g.state).toBe('closed')
-  })
-
-  it('answers a new request on a kept-alive connection with the draining 503, never through Koa\'s error handling', async () => {
-    const { port, g, stream, errors } = await start(Koa)
-    await using conn = await openConnection(port)
-    // A streaming response whose headers left before the drain keeps this connection open.
-    conn.send('/stream')
-    await until(() => conn.bytesReceived > 0, 'the stream to start')
-
-    const summary = g.shutdown()
-    conn.send('/fast')
-    await until(() => g.graceful.stats().inFlight === 2, 'the pipelined request to arrive')
-    stream.resolve()
-
-    const streamed = await conn.response()
-    expect(streamed).toMatchObject({ status: 200, body: 'start\nend\n' })
-    const rejected = await conn.response()
-    expect(rejected.status).toBe(503)
-    expect(rejected.headers.connection).toBe('close')
-    expect(rejected.headers['retry-after']).toBe('1')
-    expect(rejected.headers['content-type']).toBe('application/json; charset=utf-8')
-    expect(JSON.parse(rejected.body)).toMatchObject({ statusCode: 503, code: 'ERR_GRACEFUL_DRAINING' })
-    await within(conn.ended, 5000, 'FIN after the 503')
-
-    const result = await within(summary, 5000, 'the summary')
-    expect(result.requests).toEqual({ completed: 1, rejected: 1, cut: 0 })
-    expect(errors).toEqual([])
-  })
-
-  it('still hands errors thrown during the drain to app.on(\'error\'), keeping Connection: close', async () => {
-    const { port, g, slow, errors } = await start(Koa)
-    await using conn = await openConnection(port)
-    const response = conn.request('/slow-boom')
-    await until(() => g.graceful.stats().inFlight === 1, 'the request to arrive')
-
-    const summary = g.shutdown()
-    slow.resolve()
-    const res = await response
-    expect(res.status).toBe(500)
-    expect(res.headers.connection).toBe('close')
-    expect(errors).toHaveLength(1)
-    expect((errors[0] as Error).message).toBe('boom during the drain')
-    await within(conn.ended, 5000, 'FIN after the 500')
-    expect((await within(summary, 5000, 'the summary')).outcome).toBe('clean')
-  })
-
   it('still hands errors thrown during the drain to an error-handling middleware after the gate', async () => {
     const handled: unknown[] = []
-    const { port, g, slow, errors } = await start(Koa, {}, (app) => {
+    await using started = await start(Koa, {}, (app) => {
       app.use(async (ctx, next) => {
         try {
           await next()
@@ -226,10 +106,11 @@ describe.each([
         }
       })
     })
+    const { port, g, slow, errors } = started
     await using conn = await openConnection(port)
     expect((await conn.request('/boom')).body).toBe('handled')
     const response = conn.request('/slow-boom')
-    await until(() => g.graceful.stats().inFlight === 1, 'the request to arrive')
+    await vi.waitFor(() => expect(g.graceful.stats().inFlight, 'the request to arrive').toBe(1), patience)
 
     const summary = g.shutdown()
     slow.resolve()
@@ -249,14 +130,10 @@ describe.each([
     app.use(g)
     app.use((ctx) => { ctx.body = 'ok' })
     const callback = app.callback()
-    const server = createServer((req, res) => { void callback(req, res) })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    cleanups.push(async () => {
-      server.closeAllConnections()
-      await new Promise((resolve) => server.close(resolve))
-      await g.graceful.force('test teardown')
-    })
-    const { port } = server.address() as AddressInfo
+    onTestFinished(async () => { await g.graceful.force('test teardown') })
+    const server = createServer((req, res) => { void callback(req, res) }).listen(0, '127.0.0.1')
+    await using listener = await listening(server)
+    const { port } = listener
     const agent = keepAliveAgent()
 
     expect((await sendRequest(port, '/', { agent })).body).toBe('ok')
@@ -290,8 +167,9 @@ describe.each([
     const server = await new Promise<Server>((resolve) => {
       const returned: Server = g.listen(app, 0, '127.0.0.1', () => resolve(returned))
     })
-    cleanups.push(async () => { await g.graceful.force('test teardown') })
-    const reply = sendRequest((server.address() as AddressInfo).port, '/admin/livez')
+    await using listener = await listening(server)
+    onTestFinished(async () => { await g.graceful.force('test teardown') })
+    const reply = sendRequest(listener.port, '/admin/livez')
     await within(arrived.promise, 5000, 'the probe to arrive')
     const summary = g.shutdown()
     release.resolve()
@@ -310,7 +188,7 @@ describe.each([
     const server = await new Promise<Server>((resolve) => {
       const returned: Server = g.listen(app, { port: 0, host: '127.0.0.1' }, () => resolve(returned))
     })
-    cleanups.push(async () => { await g.graceful.force('test teardown') })
+    onTestFinished(async () => { await g.graceful.force('test teardown') })
     expect(listen).toHaveBeenCalledTimes(1)
     expect(listen.mock.results[0]?.value).toBe(server)
     expect(adapterView(g.graceful).attached).toBe(1)
@@ -326,7 +204,7 @@ describe.each([
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
     const app = new Koa()
     const g = graceful(inProcess)
-    cleanups.push(async () => { await g.graceful.force('test teardown') })
+    onTestFinished(async () => { await g.graceful.force('test teardown') })
     app.use(g)
     app.use((ctx) => { ctx.body = { hello: 'world' } })
     await request(app.callback()).get('/hello').expect(200, { hello: 'world' })
@@ -336,16 +214,9 @@ describe.each([
     expect(warn).toHaveBeenCalledTimes(1)
   })
 
-  it('leaves the health paths to the app when they are off', async () => {
-    const { port } = await start(Koa, { health: { liveness: false, readiness: false } })
-    await using conn = await openConnection(port)
-    expect((await conn.request('/livez')).status).toBe(404)
-    expect((await conn.request('/readyz')).status).toBe(404)
-  })
-
   it('with answerHealth: false, answers probes where g.health, g.liveness and g.readiness are mounted, even while draining', async () => {
     const seen: string[] = []
-    const { port, g, stream } = await start(Koa, { answerHealth: false, health: { liveness: '/livez', readiness: '/ops/ready' } }, (app, g) => {
+    await using started = await start(Koa, { answerHealth: false, health: { liveness: '/livez', readiness: '/ops/ready' } }, (app, g) => {
       // A logger and a router, as a user mounts them after the gate.
       app.use(async (ctx, next) => {
         seen.push(ctx.path)
@@ -357,6 +228,7 @@ describe.each([
         return g.health(ctx, next)
       })
     })
+    const { port, g, stream } = started
     await using conn = await openConnection(port)
     expect(await conn.request('/livez')).toMatchObject({ status: 200, body: '{"status":"ok"}' })
     expect(await conn.request('/ops/live')).toMatchObject({ status: 200, body: '{"status":"ok"}' })
@@ -368,11 +240,11 @@ describe.each([
     await using other = await openConnection(port)
     conn.send('/stream')
     other.send('/stream')
-    await until(() => conn.bytesReceived > 0 && other.bytesReceived > 0, 'the streams to start')
+    await vi.waitFor(() => expect(conn.bytesReceived > 0 && other.bytesReceived > 0, 'the streams to start').toBe(true), patience)
     const summary = g.shutdown()
     conn.send('/livez')
     other.send('/ops/ready')
-    await until(() => g.graceful.stats().inFlight === 4, 'the pipelined probes to arrive')
+    await vi.waitFor(() => expect(g.graceful.stats().inFlight, 'the pipelined probes to arrive').toBe(4), patience)
     stream.resolve()
     expect((await conn.response()).body).toBe('start\nend\n')
     expect((await other.response()).body).toBe('start\nend\n')

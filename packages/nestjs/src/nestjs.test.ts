@@ -2,15 +2,12 @@ import { Injectable, Module, type Provider } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
 import { ExpressAdapter } from '@nestjs/platform-express'
 import { FastifyAdapter } from '@nestjs/platform-fastify'
-import { afterEach, describe, expect, it, vi } from 'vitest'
-import { deferred, until, within } from '../../../test/helpers/deferred.js'
-import { sendRequest } from '../../../test/helpers/http-request.js'
-import { openConnection, tryConnect } from '../../../test/helpers/raw-connection.js'
+import { describe, expect, it, vi } from 'vitest'
+import { afterTest, deferred, inProcess, openConnection, patience, sendRequest, tryConnect, within } from '@graceful/test-kit'
 import { startNestApp, type NestAppSpec, type NestPlatform } from '../../../test/targets/nestjs-app.js'
 import { enableGracefulShutdown, GRACEFUL, GracefulModule, InjectGraceful, type Graceful, type GracefulModuleOptions } from './index.js'
 
 /** In-process: never touch the test worker's signals or exit it. */
-const inProcess = { signals: false, exit: false } as const
 
 const platforms: NestPlatform[] = ['express', 'fastify']
 
@@ -30,67 +27,17 @@ function recorder (events: string[], graceful: () => Graceful, hooks: { onModule
 }
 
 describe.each(platforms)('@graceful/nestjs on %s', (platform) => {
-  const teardown: (() => Promise<void>)[] = []
-  afterEach(async () => {
-    for (const step of teardown.splice(0).reverse()) await step()
-  })
   async function start (options: GracefulModuleOptions = {}, spec: NestAppSpec = {}) {
     const slow = deferred()
     const stream = deferred()
     const app = await startNestApp(platform, { slow: () => slow.promise, stream: () => stream.promise, ...spec, options: { ...inProcess, ...options } })
-    teardown.push(async () => {
+    afterTest(async () => {
       slow.resolve()
       stream.resolve()
       await app[Symbol.asyncDispose]()
     })
     return { ...app, slow, stream }
   }
-
-  it('an in-flight request completes; a new request on an open connection gets the 503 with Connection: close', async () => {
-    const h = await start()
-    await using busy = await openConnection(h.port)
-    await using other = await openConnection(h.port)
-    const held = busy.request('/slow')
-    const streaming = other.request('/stream')
-    await until(() => h.graceful.stats().inFlight === 2, 'both requests to arrive')
-    const summary = h.graceful.shutdown()
-    // Pipelined behind the stream, on a connection open before the drain.
-    other.send('/fast')
-    await until(() => h.graceful.stats().inFlight === 3, 'the pipelined request to arrive')
-    h.slow.resolve()
-    const res = await held
-    expect(res.status).toBe(200)
-    expect(res.body).toBe('slow')
-    expect(res.headers.connection).toBe('close')
-    h.stream.resolve()
-    expect((await streaming).body).toBe('start\nend\n')
-    const rejected = await other.response()
-    expect(rejected.status).toBe(503)
-    expect(rejected.headers.connection).toBe('close')
-    expect(rejected.headers['retry-after']).toBe('1')
-    expect(JSON.parse(rejected.body)).toMatchObject({ code: 'ERR_GRACEFUL_DRAINING' })
-    const result = await within(summary, 5000, 'the summary')
-    expect(result.requests).toEqual({ completed: 2, rejected: 1, cut: 0 })
-    // The 503 never reached Nest: no exception filter saw it.
-    expect(h.errors).toEqual([])
-  })
-
-  it('during readinessDelay: readiness 503, new connections accepted and served with Connection: close', async () => {
-    // A delay far longer than the test: nothing races it; force() ends it.
-    const h = await start({ readinessDelay: 10_000, timeout: 20_000 })
-    const summary = h.graceful.shutdown()
-    const ready = await sendRequest(h.port, '/readyz')
-    expect(ready.status).toBe(503)
-    expect(JSON.parse(ready.body)).toEqual({ status: 'draining' })
-    expect((await sendRequest(h.port, '/livez')).status).toBe(200)
-    expect(await tryConnect(h.port)).toBe('connected')
-    const fast = await sendRequest(h.port, '/fast')
-    expect(fast.status).toBe(200)
-    expect(fast.headers.connection).toBe('close')
-    expect(h.closeHookRuns()).toBe(0)
-    void h.graceful.force('test')
-    expect((await within(summary, 5000, 'the summary')).outcome).toBe('forced')
-  })
 
   it("runs Nest's hooks after the drain and the graceful.onClose hooks, in Nest's order, with the signal", async () => {
     const events: string[] = []
@@ -100,7 +47,7 @@ describe.each(platforms)('@graceful/nestjs on %s', (platform) => {
     graceful.onClose(() => { events.push('graceful.onClose') }, { name: 'queue' })
     await using conn = await openConnection(h.port)
     const held = conn.request('/slow')
-    await until(() => graceful.stats().inFlight === 1, 'the request to arrive')
+    await vi.waitFor(() => expect(graceful.stats().inFlight, 'the request to arrive').toBe(1), patience)
     // The trigger a SIGTERM gives (the child-process test sends a real one).
     const summary = graceful.shutdown('SIGTERM')
     h.slow.resolve()
@@ -124,7 +71,7 @@ describe.each(platforms)('@graceful/nestjs on %s', (platform) => {
       providers: [recorder(events, () => h.graceful, { onModuleDestroy: () => hang.promise })],
     })
     // Teardown's app.close() waits for Nest's close, still stuck in the hook: let it go then.
-    teardown.push(async () => { hang.resolve() })
+    afterTest(async () => { hang.resolve() })
     const graceful = h.graceful
     const errors: string[] = []
     graceful.on('hookError', (hook) => errors.push(`${hook.name}:${hook.status}`))
@@ -143,13 +90,13 @@ describe.each(platforms)('@graceful/nestjs on %s', (platform) => {
     const graceful = h.graceful
     await using conn = await openConnection(h.port)
     const held = conn.request('/slow')
-    await until(() => graceful.stats().inFlight === 1, 'the request to arrive')
+    await vi.waitFor(() => expect(graceful.stats().inFlight, 'the request to arrive').toBe(1), patience)
     let closed = false
     const first = h.app.close().then(() => { closed = true })
     const second = h.app.close()
     expect(graceful.state).toBe('draining')
     // The listener is closed, not before: Nest's own close would refuse it during a readiness delay.
-    await until(() => graceful.stats().inFlight === 1 && events.length === 0, 'the drain to hold the request')
+    await vi.waitFor(() => expect(graceful.stats().inFlight === 1 && events.length === 0, 'the drain to hold the request').toBe(true), patience)
     expect(closed).toBe(false)
     h.slow.resolve()
     expect((await held).body).toBe('slow')
@@ -203,7 +150,7 @@ describe.each(platforms)('@graceful/nestjs on %s', (platform) => {
     expect(h.app.get(GRACEFUL)).toBe(h.graceful)
     const rendered = service.render()
     const summary = h.graceful.shutdown()
-    await until(() => h.graceful.signal.aborted, 'the drain to start')
+    await vi.waitFor(() => expect(h.graceful.signal.aborted, 'the drain to start').toBe(true), patience)
     expect(h.graceful.stats().tasks).toBe(1)
     expect(h.closeHookRuns()).toBe(0)
     work.resolve()
@@ -240,7 +187,7 @@ describe.each(platforms)('@graceful/nestjs on %s', (platform) => {
     const app = platform === 'express'
       ? await NestFactory.create(Bare, new ExpressAdapter(), options)
       : await NestFactory.create(Bare, new FastifyAdapter(), options)
-    teardown.push(() => app.close())
+    afterTest(() => app.close())
     expect(() => enableGracefulShutdown(app)).toThrow(/GracefulModule\.forRoot\(\)/)
   })
 
@@ -309,7 +256,7 @@ describe('GracefulModule options', () => {
     const job = deferred()
     void graceful.track(job.promise.then(() => { events.push('job done') }), { name: 'job' })
     const closing = app.close()
-    await until(() => graceful.signal.aborted, 'the drain to start')
+    await vi.waitFor(() => expect(graceful.signal.aborted, 'the drain to start').toBe(true), patience)
     expect(events).toEqual([])
     job.resolve()
     await within(closing, 5000, 'app.close()')

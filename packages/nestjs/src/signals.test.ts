@@ -1,8 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { startChild } from '../../../test/helpers/child.js'
-import { until, within } from '../../../test/helpers/deferred.js'
-import { sendRequest } from '../../../test/helpers/http-request.js'
-import { openConnection, tryConnect } from '../../../test/helpers/raw-connection.js'
+import { openConnection, patience, sendRequest, startChild, tryConnect, within } from '@graceful/test-kit'
 
 // A real SIGTERM to a forked Nest app (test/fixtures/serve.ts running test/targets/nestjs.ts),
 // which reports Nest's hooks as log lines. Bounds keep a wide margin for busy machines.
@@ -13,7 +10,7 @@ describe.each(['express', 'fastify'])('SIGTERM to a Nest app on %s', (platform) 
     await using app = await startChild(`nestjs-${platform}`, { timeout: 6000, readinessDelay: 2000 })
     await using busy = await openConnection(app.port)
     const held = busy.request('/slow')
-    await until(() => app.held.length === 1, 'the request to reach the child')
+    await vi.waitFor(() => expect(app.held.length, 'the request to reach the child').toBe(1), patience)
 
     app.kill('SIGTERM')
     await vi.waitFor(async () => { expect((await sendRequest(app.port, '/readyz')).status).toBe(503) }, { timeout: 5000, interval: 20 })

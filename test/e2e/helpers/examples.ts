@@ -1,28 +1,7 @@
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
-import type { Processes, Started } from './processes.js'
+import type { Example } from '@graceful/test-kit/examples'
+import type { Processes, Started } from '@graceful/test-kit/processes'
 
-/** An example app (see examples/*): same routes and environment contract for every framework. */
-export interface Example {
-  name: string
-  /** The example's folder: its own dependencies resolve from there. */
-  dir: string
-  entry: string
-}
-
-const examplesDir = fileURLToPath(new URL('../../../examples/', import.meta.url))
-
-export const examples: readonly Example[] = [
-  { name: 'node:http', dir: `${examplesDir}node-http`, entry: 'server.ts' },
-  { name: 'fastify', dir: `${examplesDir}fastify`, entry: 'server.ts' },
-  { name: 'express', dir: `${examplesDir}express`, entry: 'server.ts' },
-  { name: 'koa', dir: `${examplesDir}koa`, entry: 'server.ts' },
-  { name: 'nestjs', dir: `${examplesDir}nestjs`, entry: 'server.ts' },
-]
-
-export function exampleExists (example: Example): boolean {
-  return existsSync(`${example.dir}/${example.entry}`)
-}
+export { examples, exampleExists, type Example } from '@graceful/test-kit/examples'
 
 export interface Instance { process: Started, port: number }
 

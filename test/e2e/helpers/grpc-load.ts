@@ -1,7 +1,8 @@
 import * as grpc from '@grpc/grpc-js'
 import { setTimeout as delay } from 'node:timers/promises'
 import { Echo, type Msg } from '../../../packages/grpc/src/test-fixtures/echo.js'
-import { within } from '../../helpers/deferred.js'
+import { within } from '@graceful/test-kit'
+import { emptyCounts } from '@graceful/test-kit/client'
 import type { Load, LoadReport } from './load.js'
 
 export interface GrpcLoadOptions {
@@ -32,7 +33,7 @@ type EchoClient = grpc.Client & { Unary: (message: Msg, options: grpc.CallOption
  */
 export function startGrpcLoad (options: GrpcLoadOptions): Load {
   const client = new Echo(options.target, grpc.credentials.createInsecure(), options.retries ? {} : { 'grpc.enable_retries': 0 }) as unknown as EchoClient
-  const report: LoadReport = { requests: 0, ok: 0, failures: {}, failed: 0 }
+  const report: LoadReport = { requests: 0, ok: 0, failures: {}, failed: 0, outcomes: emptyCounts() }
   const progress = new Set<() => void>()
   const deadlineMs = options.deadlineMs ?? 10_000
   let stopping = false

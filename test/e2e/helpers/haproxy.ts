@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import { join } from 'node:path'
-import { within } from '../../helpers/deferred.js'
-import type { Processes, Started } from './processes.js'
+import { within } from '@graceful/test-kit'
+import type { Processes, Started } from '@graceful/test-kit/processes'
 
 /**
  * Health-check timings, as a user would set them, and the rule they imply for

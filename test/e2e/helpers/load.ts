@@ -1,6 +1,7 @@
 import http from 'node:http'
 import { setTimeout as delay } from 'node:timers/promises'
-import { within } from '../../helpers/deferred.js'
+import { within } from '@graceful/test-kit'
+import { classify, emptyCounts, send, type Counts } from '@graceful/test-kit/client'
 
 export interface LoadReport {
   requests: number
@@ -8,6 +9,8 @@ export interface LoadReport {
   /** Every request that did not end in a complete 2xx: `status 502`, `ECONNRESET`, … → count. */
   failures: Record<string, number>
   failed: number
+  /** Every request in the bench's outcome classes (completed, 503 + close, refused, lost, …). */
+  outcomes: Counts
 }
 
 export interface Load {
@@ -38,41 +41,27 @@ export interface LoadOptions {
  */
 export function startLoad (options: LoadOptions): Load {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.fast + options.slow })
-  const report: LoadReport = { requests: 0, ok: 0, failures: {}, failed: 0 }
+  const report: LoadReport = { requests: 0, ok: 0, failures: {}, failed: 0, outcomes: emptyCounts() }
   const progress = new Set<() => void>()
   let stopping = false
-  const where = 'port' in options.target ? { host: '127.0.0.1', port: options.target.port } : { socketPath: options.target.socketPath }
+  let id = 0
+  const where = 'port' in options.target ? { port: options.target.port } : { socketPath: options.target.socketPath }
 
-  const fail = (reason: string) => {
-    report.failed++
-    report.failures[reason] = (report.failures[reason] ?? 0) + 1
-  }
-
-  const once = (path: string) => new Promise<void>((resolve) => {
-    let settled = false
-    const finish = (reason: string | null) => {
-      if (settled) return
-      settled = true
-      report.requests++
-      if (reason === null) report.ok++
-      else fail(reason)
-      for (const listener of progress) listener()
-      resolve()
+  // The bench's client and classifier: the same request, the same outcome classes.
+  const once = async (path: string) => {
+    const attempt = await send({ agent, ...where, path, id: id++, kind: path, timeout: options.requestTimeoutMs ?? 10_000, headers: { host: 'app' } })
+    report.requests++
+    report.outcomes[classify(attempt)]++
+    const status = attempt.status
+    if (status !== null && status >= 200 && status < 300) {
+      report.ok++
+    } else {
+      const reason = status !== null ? `status ${status}` : attempt.error ?? 'unknown'
+      report.failed++
+      report.failures[reason] = (report.failures[reason] ?? 0) + 1
     }
-    const req = http.request({ agent, ...where, path, headers: { host: 'app' } }, (res) => {
-      res.resume()
-      // An aborted body is reported by 'close' below (res.complete is false).
-      res.on('error', () => {})
-      res.on('close', () => {
-        const status = res.statusCode ?? 0
-        if (!res.complete) finish(`aborted after status ${status}`)
-        else finish(status >= 200 && status < 300 ? null : `status ${status}`)
-      })
-    })
-    req.setTimeout(options.requestTimeoutMs ?? 10_000, () => req.destroy(new Error('request timeout')))
-    req.on('error', (error: NodeJS.ErrnoException) => finish(error.code ?? error.message))
-    req.end()
-  })
+    for (const listener of progress) listener()
+  }
 
   const loop = async (path: string, pauseMs: number) => {
     while (!stopping) {
@@ -103,7 +92,7 @@ export function startLoad (options: LoadOptions): Load {
       stopping = true
       await within(Promise.all(loops), (options.requestTimeoutMs ?? 10_000) + 1000, 'the load to stop')
       agent.destroy()
-      return { ...report, failures: { ...report.failures } }
+      return { ...report, failures: { ...report.failures }, outcomes: { ...report.outcomes } }
     },
   }
 }

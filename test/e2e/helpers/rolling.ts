@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { within } from '../../helpers/deferred.js'
+import { within } from '@graceful/test-kit'
 import { startInstance, type Example, type Instance, type InstanceEnv } from './examples.js'
 import { startHaproxy } from './haproxy.js'
 import { startLoad, type LoadReport } from './load.js'
-import type { Exit, Processes } from './processes.js'
+import type { Exit, Processes } from '@graceful/test-kit/processes'
 
 export interface RollingOptions {
   example: Example
@@ -31,7 +31,7 @@ export interface RollingReport {
 }
 
 /**
- * The rolling restart of issue 5: `instances` copies behind HAProxy, keep-alive
+ * A rolling restart: `instances` copies behind HAProxy, keep-alive
  * load the whole time; each instance in turn gets SIGTERM, exits, is replaced
  * by a new one (new port, moved in through HAProxy's runtime API), and the
  * next one is stopped only once HAProxy's check says the new one is up.

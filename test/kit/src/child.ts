@@ -2,7 +2,8 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { within } from './deferred.js'
 
-const fixture = fileURLToPath(new URL('../fixtures/serve.ts', import.meta.url))
+// The fixture app lives with the conformance targets it serves (test/fixtures, test/targets).
+const fixture = fileURLToPath(new URL('../../fixtures/serve.ts', import.meta.url))
 
 export interface LogLine { level: string, msg: string, fields: Record<string, unknown> }
 

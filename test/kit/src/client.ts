@@ -90,8 +90,13 @@ export function createAgent (maxSockets: number): http.Agent {
 
 export interface SendOptions {
   agent: http.Agent
-  port: number
+  /** A port on 127.0.0.1… */
+  port?: number
+  /** …or a Unix socket (a load balancer's frontend). */
+  socketPath?: string
   path: string
+  /** Extra request headers (`x-bench-id` is always sent). */
+  headers?: Record<string, string>
   id: number
   kind: string
   /** Give up (and count `ETIMEDOUT`) after this long. */
@@ -102,7 +107,7 @@ export interface SendOptions {
   onSent?: () => void
 }
 
-/** Sends one GET to 127.0.0.1 and resolves (never rejects) with what happened. */
+/** Sends one GET to 127.0.0.1 (or `socketPath`) and resolves (never rejects) with what happened. */
 export function send (options: SendOptions): Promise<Attempt> {
   const attempt: Attempt = {
     id: options.id,
@@ -127,11 +132,10 @@ export function send (options: SendOptions): Promise<Attempt> {
       resolve(attempt)
     }
     const req = http.request({
-      host: '127.0.0.1',
-      port: options.port,
+      ...(options.socketPath === undefined ? { host: '127.0.0.1', port: options.port } : { socketPath: options.socketPath }),
       path: options.path,
       agent: options.agent,
-      headers: { 'x-bench-id': String(options.id) },
+      headers: { ...options.headers, 'x-bench-id': String(options.id) },
     })
     req.setTimeout(options.timeout, () => req.destroy(Object.assign(new Error('client timeout'), { code: 'ETIMEDOUT' })))
     req.on('socket', (socket) => options.onSocket?.(socket))

@@ -24,11 +24,9 @@ export function within<T> (promise: Promise<T>, ms: number, what: string): Promi
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
-/** Resolves once `check()` is true, re-checking on each event-loop turn; bounded. */
-export async function until (check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise((resolve) => setImmediate(resolve))
-  }
-}
+/**
+ * Options for `vi.waitFor` in these tests: wait for a state the test cannot get an event for
+ * (a request reaching the server, a log line in a child), re-checking every 5 ms, for up to
+ * 5 s, roomy on a busy two-core machine. Use as `await vi.waitFor(() => expect(…).toBe(…), patience)`.
+ */
+export const patience = { timeout: 5000, interval: 5 } as const

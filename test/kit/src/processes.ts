@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
-import { within } from '../../helpers/deferred.js'
+import { within } from './deferred.js'
 
 export interface Exit { code: number | null, signal: NodeJS.Signals | null }
 
@@ -19,8 +19,8 @@ export interface Started {
 }
 
 /**
- * Every process a test starts, ended by PID in teardown whatever happened.
- * `killAll()` belongs in `afterEach`/`afterAll`.
+ * Every process a test (or the bench) starts, ended by PID in teardown whatever happened.
+ * `killAll()` belongs in `afterEach`/`afterAll`; `killAllNow()` in an `exit` handler.
  */
 export class Processes {
   readonly #started = new Set<Started>()
@@ -87,6 +87,12 @@ export class Processes {
 
   /** SIGKILL, by PID, every process still running; waits (bounded) for each to be gone. */
   async killAll (): Promise<void> {
+    const running = this.killAllNow()
+    await within(Promise.all(running.map((started) => started.exited)), 5000, 'started processes to exit')
+  }
+
+  /** SIGKILL, by PID, every process still running, without waiting: synchronous, so it works in an `exit` handler. */
+  killAllNow (): Started[] {
     const running = [...this.#started].filter((started) => started.alive())
     for (const started of running) {
       try {
@@ -95,7 +101,7 @@ export class Processes {
         // Already gone between the check and the kill.
       }
     }
-    await within(Promise.all(running.map((started) => started.exited)), 5000, 'started processes to exit')
+    return running
   }
 
   /**
