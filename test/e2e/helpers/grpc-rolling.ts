@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { within } from '@graceful/test-kit'
-import { grpcHaproxyConfig, type GrpcBackend } from './grpc-haproxy.js'
 import { startGrpcLoad } from './grpc-load.js'
-import { startHaproxy } from './haproxy.js'
+import { startHaproxy, type Backend } from './haproxy.js'
 import type { LoadReport } from './load.js'
 import type { Exit, Processes, Started } from '@graceful/test-kit/processes'
 import type { RollingReport } from './rolling.js'
@@ -73,8 +72,8 @@ export async function grpcRollingRestart (options: GrpcRollingOptions): Promise<
     const instances = await Promise.all(Array.from({ length: options.instances }, () => startGrpcInstance(env, processes)))
     const everyInstance = instances.map((instance) => instance.process)
     const names = instances.map((_, index) => `s${index + 1}`)
-    const backends: GrpcBackend[] = instances.map((instance, index) => ({ name: names[index] ?? '', port: instance.port, checkPort: instance.httpPort }))
-    const lb = await startHaproxy(options.haproxy, dir, backends, processes, (config) => grpcHaproxyConfig({ ...config, backends }))
+    const backends: Backend[] = instances.map((instance, index) => ({ name: names[index] ?? '', port: instance.port, checkPort: instance.httpPort }))
+    const lb = await startHaproxy(options.haproxy, dir, backends, processes)
     await lb.waitFor(names, 'UP')
 
     const load = startGrpcLoad({ target: `unix:${lb.socketPath}`, ...options.load })

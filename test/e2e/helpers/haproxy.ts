@@ -30,7 +30,15 @@ export function findHaproxy (): string | null {
   return null
 }
 
-export interface Backend { name: string, port: number }
+/**
+ * A backend. With `checkPort` it is a gRPC backend: calls go to `port` over h2c,
+ * HAProxy's health check to the app's HTTP `/readyz` on `checkPort` (HAProxy 2.6
+ * has no gRPC check, and a `grpc.health.v1` request is a protobuf body that
+ * `http-check send` cannot write; both flip at graceful's trigger). `check-proto
+ * h1` must be on the `server` line after `proto h2`: on `default-server`,
+ * HAProxy 2.6 runs the check over h2 ("Socket error" against an HTTP/1 port).
+ */
+export interface Backend { name: string, port: number, checkPort?: number }
 
 /**
  * The configuration under test. Everything a careful operator would write, and
@@ -43,7 +51,9 @@ export interface Backend { name: string, port: number }
  * - No `retry-on` beyond HAProxy's default (`conn-failure`): replaying a request the
  *   server may have started (a POST, a payment) is not safe, so we do not count on it.
  */
-export function haproxyConfig (options: { frontend: string, admin: string, backends: readonly Backend[] }): string {
+export function haproxyConfig (options: { frontend: string, admin: string, backends: readonly Backend[], h2?: boolean }): string {
+  // gRPC: HTTP/2 end to end (prior knowledge on the frontend, as gRPC clients speak it).
+  const h2 = options.h2 ?? options.backends.some((backend) => backend.checkPort !== undefined)
   return `global
   stats socket ${options.admin} mode 600 level admin
   log stderr format raw local0 info
@@ -61,7 +71,7 @@ defaults
   option redispatch
 
 frontend lb
-  bind unix@${options.frontend}
+  bind unix@${options.frontend}${h2 ? ' proto h2' : ''}
   default_backend app
 
 backend app
@@ -71,7 +81,7 @@ backend app
   http-check send meth GET uri /readyz
   http-check expect status 200
   default-server check inter ${checks.interMs}ms fall ${checks.fall} rise ${checks.rise}
-${options.backends.map((backend) => `  server ${backend.name} 127.0.0.1:${backend.port}`).join('\n')}
+${options.backends.map((backend) => `  server ${backend.name} 127.0.0.1:${backend.port}${h2 ? ' proto h2' : ''}${backend.checkPort === undefined ? '' : ` check-proto h1 port ${backend.checkPort}`}`).join('\n')}
 `
 }
 
@@ -92,12 +102,11 @@ export interface Haproxy {
   errors: () => string[]
 }
 
-/** `configure`: the configuration to run (default {@link haproxyConfig}); its backend must be named `app`. */
-export async function startHaproxy (binary: string, dir: string, backends: readonly Backend[], processes: Processes, configure: typeof haproxyConfig = haproxyConfig): Promise<Haproxy> {
+export async function startHaproxy (binary: string, dir: string, backends: readonly Backend[], processes: Processes): Promise<Haproxy> {
   const socketPath = join(dir, 'lb.sock')
   const admin = join(dir, 'admin.sock')
   const config = join(dir, 'haproxy.cfg')
-  await writeFile(config, configure({ frontend: socketPath, admin, backends }))
+  await writeFile(config, haproxyConfig({ frontend: socketPath, admin, backends }))
   // -db: stay in the foreground, so the PID we hold is the one serving.
   const started = processes.spawn('haproxy', binary, ['-db', '-f', config])
 
