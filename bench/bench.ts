@@ -4,7 +4,8 @@
 // BENCH_QUICK=1 runs a smaller version (for working on the bench itself).
 // BENCH_ONLY=overhead,idle,drain,second-signal,scale,heap,protocols,reload runs only those
 // sections (with BENCH_QUICK, or written to bench/.tmp/RESULTS.only.md); BENCH_FAMILIES=koa,node:http
-// limits the overhead section to those families. `--only protocols` replaces that section of RESULTS.md.
+// limits the overhead section to those families and the other sections to the servers of those
+// frameworks. `--only protocols` replaces that section of RESULTS.md.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { guardChildren, killAll, tmpDir } from './lib/children.js'
@@ -31,8 +32,8 @@ const runs = (section: typeof sections[number]) => only === null || only.has(sec
 /** Every count of the bench, sized for ~15 minutes on two cores. */
 const config = {
   overhead: quick
-    ? { rounds: 2, warmupSeconds: 0.5, rpsSeconds: 1, cpuRequests: 5_000, orderRequests: 1_500, connections: 32 }
-    : { rounds: 5, warmupSeconds: 1, rpsSeconds: 1, cpuRequests: 15_000, orderRequests: 5_000, connections: 32 },
+    ? { rounds: 2, warmupSeconds: 0.5, rpsSeconds: 1, cpuSeconds: 1, orderSeconds: 1, connections: 32 }
+    : { rounds: 5, warmupSeconds: 1, rpsSeconds: 1, cpuSeconds: 3, orderSeconds: 2, connections: 32 },
   idle: { sizes: quick ? [1_000] : [1_000, 10_000], trials: { small: quick ? 1 : 3, large: 1 } },
   drain: { fast: 16, slow: 16, slowMs: [100, 600] as const, warmupMs: 1500, tailMs: 250, timeout: 10_000 },
   scale: { size: quick ? 2_000 : 10_000 },
@@ -100,7 +101,8 @@ async function main (): Promise<void> {
   const missing = ['fastify', 'express', 'koa'].filter((f) => !availableFrameworks().includes(f as never))
   if (missing.length > 0) notes.push(`No example app for ${missing.join(', ')}: left out.`)
 
-  const targets = shutdownTargets()
+  const familyFilter = process.env.BENCH_FAMILIES ? new Set(process.env.BENCH_FAMILIES.split(',').map((s) => s.trim())) : null
+  const targets = shutdownTargets().filter((t) => familyFilter === null || familyFilter.has(t.framework))
   const results: BenchResults = {
     machine: info,
     config,
@@ -135,7 +137,6 @@ async function main (): Promise<void> {
   }
 
   log('1/8 hot-path overhead')
-  const familyFilter = process.env.BENCH_FAMILIES ? new Set(process.env.BENCH_FAMILIES.split(',').map((s) => s.trim())) : null
   if (runs('overhead')) for (const family of families().filter((f) => familyFilter === null || familyFilter.has(f.name))) push(results.overhead, await attempt(`overhead ${family.name}`, () => overhead(family, config.overhead, log)))
 
   log('2/8 idle shutdown')

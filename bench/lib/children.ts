@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { constants } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -39,6 +39,17 @@ export interface Exit {
   signal: NodeJS.Signals | null
   /** `now()` (client.ts) when this process saw the exit. */
   at: number
+  /**
+   * `now()` in the child when its `'exit'` event began (written by the probe):
+   * what comes after is the kernel tearing the process down, which a kill at
+   * that moment would cost as well. Null when a signal killed it.
+   */
+  exitEventAt: number | null
+}
+
+/** ms from the child's `'exit'` event to the exit seen here: the kernel's teardown (null if killed by a signal). */
+export function teardownMs (exit: Exit): number | null {
+  return exit.exitEventAt === null ? null : Math.max(0, exit.at - exit.exitEventAt)
 }
 
 /** A number to print for an exit: the code, or 128 + signal number. */
@@ -159,6 +170,9 @@ export async function startServer (spec: ServerSpec, options: StartOptions = {})
     NODE_ENV: 'production',
     ...spec.env,
   }
+  const exitFile = join(tmpDir, `exit-${process.pid}-${++serverCount}.txt`)
+  mkdirSync(tmpDir, { recursive: true })
+  env.BENCH_EXIT_FILE = exitFile
   if (options.idsFile) {
     mkdirSync(dirname(options.idsFile), { recursive: true })
     env.BENCH_IDS_FILE = options.idsFile
@@ -175,7 +189,7 @@ export async function startServer (spec: ServerSpec, options: StartOptions = {})
     child.once('exit', (code, signal) => {
       const at = now()
       alive = false
-      resolve({ code, signal, at })
+      resolve({ code, signal, at, exitEventAt: readExitEvent(exitFile) })
     })
   })
   // Replies of the probe, answered in order.
@@ -225,6 +239,19 @@ export async function startServer (spec: ServerSpec, options: StartOptions = {})
     },
   }
   return server
+}
+
+let serverCount = 0
+
+function readExitEvent (file: string): number | null {
+  try {
+    const at = Number(readFileSync(file, 'utf8'))
+    return Number.isFinite(at) && at > 0 ? at : null
+  } catch {
+    return null
+  } finally {
+    rmSync(file, { force: true })
+  }
 }
 
 /** Starts several servers at once; if one fails, the others are stopped. */

@@ -2,7 +2,7 @@ import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { classify, countOutcomes, now, type Attempt, type Counts, type Outcome } from '@graceful/test-kit/client'
-import { exitStatus, startServer, tmpDir, type Exit, type ServerGroup, type ServerSpec } from './children.js'
+import { exitStatus, startServer, teardownMs, tmpDir, type Exit, type ServerGroup, type ServerSpec } from './children.js'
 import { startLoad } from './load.js'
 
 export interface DrainOptions {
@@ -47,6 +47,8 @@ export interface DrainResult {
   exitCode: number
   /** From the last response received to the exit (how long the process lingered once drained). */
   lastResponseToExitMs: number | null
+  /** The part of it after the `'exit'` event: the kernel tearing the process down. */
+  teardownMs: number | null
   /** The process did not exit within TIMEOUT + 5 s and was killed. */
   hung: boolean
   signalAt: number
@@ -120,6 +122,7 @@ export async function runDrain (spec: ServerSpec, options: DrainOptions = {}): P
       exit,
       exitCode: exitStatus(exit),
       lastResponseToExitMs: lastResponse > signalAt ? exit.at - lastResponse : null,
+      teardownMs: teardownMs(exit),
       hung,
       signalAt,
       attempts: counted,

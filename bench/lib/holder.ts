@@ -2,11 +2,12 @@
 // under test, driven over IPC by hold.ts. It runs apart from the process that
 // sends SIGTERM and watches for the exit, so that 10,000 sockets closing at
 // once here cannot delay the moment the exit is seen there.
-import type { Socket } from 'node:net'
+import { connect, type Socket } from 'node:net'
 import { createAgent, now, send, type Attempt } from '@graceful/test-kit/client'
 
 export type HolderCommand =
-  | { type: 'open', port: number, count: number, path: string, batch: number, timeout: number, wait: 'response' | 'sent', finishAt?: number }
+  | { type: 'open', port: number, count: number, path: string, batch: number, timeout: number, wait: 'response' | 'sent' }
+  | { type: 'open-timed', port: number, count: number, batch: number, timeout: number, finishIn: number, spreadMs: number }
   | { type: 'count' }
   | { type: 'report', settleMs: number }
   | { type: 'exit' }
@@ -46,10 +47,9 @@ async function open (command: Extract<HolderCommand, { type: 'open' }>): Promise
     const attempt = send({
       agent,
       port: command.port,
-      // With finishAt, every slow request is timed to end at that moment.
-      path: command.finishAt === undefined ? command.path : `/slow?ms=${Math.max(0, Math.round(command.finishAt - now()))}`,
+      path: command.path,
       id: nextId++,
-      kind: command.path === '/' && command.finishAt === undefined ? 'fast' : 'slow',
+      kind: command.path === '/' ? 'fast' : 'slow',
       timeout: command.timeout,
       onSocket: watch,
       onSent: command.wait === 'sent' ? resolve : undefined,
@@ -70,6 +70,53 @@ async function open (command: Extract<HolderCommand, { type: 'open' }>): Promise
   await Promise.all(Array.from({ length: Math.min(command.batch, command.count) }, lane))
   if (command.wait === 'sent') ok = command.count - failed
   return { type: 'opened', ok, failed, ms: now() - started }
+}
+
+/**
+ * Opens `count` connections first, then sends one slow request on each, timed
+ * to end from `finishIn` ms after the first is sent, evenly over `spreadMs`
+ * (0: all at once). Sending each request as
+ * its connection opens would tie the finish to how fast the server accepts:
+ * a busy server's accept queue overflows, SYNs are retried a second or more
+ * later, and the requests sent last would already be due.
+ */
+async function openTimed (command: Extract<HolderCommand, { type: 'open-timed' }>): Promise<HolderReply> {
+  const started = now()
+  const connected: Socket[] = []
+  let failed = 0
+  let opened = 0
+  const lane = async () => {
+    while (opened < command.count) {
+      opened++
+      const socket = connect({ host: '127.0.0.1', port: command.port })
+      const ok = await new Promise<boolean>((resolve) => {
+        socket.once('connect', () => resolve(true))
+        socket.once('error', () => resolve(false))
+      })
+      if (ok) connected.push(socket)
+      else failed++
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(command.batch, command.count) }, lane))
+  const finishAt = now() + command.finishIn
+  await Promise.all(connected.map((socket, index) => new Promise<void>((resolve) => {
+    const agent = createAgent(1)
+    // The agent's one connection is the one opened above.
+    ;(agent as unknown as { createConnection: () => Socket }).createConnection = () => socket
+    const attempt = send({
+      agent,
+      port: command.port,
+      path: `/slow?ms=${Math.max(0, Math.round(finishAt + command.spreadMs * index / connected.length - now()))}`,
+      id: nextId++,
+      kind: 'slow',
+      timeout: command.timeout,
+      onSocket: watch,
+      onSent: resolve,
+    })
+    attempts.push(attempt)
+    void attempt.then(() => resolve())
+  })))
+  return { type: 'opened', ok: connected.length, failed, ms: now() - started }
 }
 
 async function report (settleMs: number): Promise<HolderReply> {
@@ -94,6 +141,9 @@ process.on('message', (command: HolderCommand) => {
   switch (command.type) {
     case 'open':
       void open(command).then(reply)
+      break
+    case 'open-timed':
+      void openTimed(command).then(reply)
       break
     case 'count':
       reply({ type: 'count', open: sockets.size })

@@ -7,10 +7,12 @@
 //    on the client was "accepted" only if its id is in the file. A regular file
 //    survives SIGKILL and never blocks. Only the drain scenarios and the demo
 //    turn it on; the overhead runs don't pay for it.
-// 2. Over the IPC channel it answers `{ type: 'memory' }` with the heap after a
+// 2. With BENCH_EXIT_FILE set, it writes there when the `'exit'` event began,
+//    so the bench can tell the process's own exit from the kernel's teardown.
+// 3. Over the IPC channel it answers `{ type: 'memory' }` with the heap after a
 //    full GC (when run with --expose-gc).
 import { subscribe } from 'node:diagnostics_channel'
-import { closeSync, openSync, writeSync } from 'node:fs'
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 
 const idsFile = process.env.BENCH_IDS_FILE
@@ -23,6 +25,9 @@ if (idsFile) {
   })
   process.once('exit', () => closeSync(fd))
 }
+
+const exitFile = process.env.BENCH_EXIT_FILE
+if (exitFile) process.once('exit', () => writeFileSync(exitFile, String(performance.timeOrigin + performance.now())))
 
 if (process.send) {
   const gc = (globalThis as { gc?: () => void }).gc

@@ -2,9 +2,11 @@
 // a second bare server (the A/A twin) and every contender.
 // 1. req/s: autocannon on one server at a time, in an order rotated each round.
 // 2. CPU time per request: every server of the round loaded at the same time
-//    with the same fixed request count, its CPU time read from /proc before
-//    and after. Sharing the machine at the same moment, the servers see the
-//    same frequency, cache and neighbour noise, which req/s in turn cannot.
+//    for the same seconds, its CPU time read from /proc before and after.
+//    Sharing the machine at the same moment, the servers see the same
+//    frequency, cache and neighbour noise, which req/s in turn cannot. A
+//    fixed request count each would not: the first server done leaves the
+//    others a quieter machine, and the order decides who gets it.
 import { cannon } from '../lib/cannon.js'
 import { startServers, stopAll, type CpuSample, type ServerGroup, type ServerSpec } from '../lib/children.js'
 import type { Family } from '../lib/targets.js'
@@ -14,10 +16,10 @@ export interface OverheadConfig {
   rounds: number
   warmupSeconds: number
   rpsSeconds: number
-  /** Requests per server in the CPU run. */
-  cpuRequests: number
-  /** Requests per server in the CPU run of the realistic route (`POST /order`). */
-  orderRequests: number
+  /** Seconds of the CPU run (all servers at once). */
+  cpuSeconds: number
+  /** Seconds of the CPU run of the realistic route (`POST /order`). */
+  orderSeconds: number
   connections: number
 }
 
@@ -89,21 +91,21 @@ export async function overhead (family: Family, config: OverheadConfig, log: (li
       }
 
       const perServer = Math.max(4, Math.floor(config.connections / servers.length))
-      /** Every server loaded at once with the same request count; CPU per request of each. */
-      const cpuRun = async (what: string, amount: number, request: Partial<typeof orderRequest>) => {
+      /** Every server loaded at once for the same seconds; CPU per request of each. */
+      const cpuRun = async (what: string, duration: number, request: Partial<typeof orderRequest>) => {
         const before = servers.map((server) => server.cpu())
         const cpu: { us: number, usTicks: number }[] = []
         await Promise.all(order.map(async (i) => {
           const server = servers[i]!
-          const result = await cannon(server.origin, { amount, connections: perServer, ...request })
+          const result = await cannon(server.origin, { duration, connections: perServer, ...request })
           const after = server.cpu()
           if (result.errors + result.non2xx > 0) invalid.push(`round ${round + 1} ${what} ${specs[i]!.name}: ${result.errors} errors, ${result.non2xx} non-2xx`)
           cpu[i] = perRequest(before[i]!, after, result.total, tick)
         }))
         return cpu
       }
-      const cpu = await cpuRun('CPU', config.cpuRequests, {})
-      const orderCpu = await cpuRun('CPU /order', config.orderRequests, orderRequest)
+      const cpu = await cpuRun('CPU', config.cpuSeconds, {})
+      const orderCpu = await cpuRun('CPU /order', config.orderSeconds, orderRequest)
 
       servers.forEach((_, i) => {
         all[i]!.rps.push(rps[i]!)

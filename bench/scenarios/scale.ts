@@ -1,11 +1,14 @@
-// Scale: N keep-alive connections, each with one request in flight, all timed
-// to finish together a few seconds after SIGTERM. Every one must complete; the
-// exit should follow the last response closely.
+// Scale: N keep-alive connections, each with one request in flight, timed to
+// finish over one second a few seconds after SIGTERM. Every one must complete;
+// the exit should follow the last response closely. Spread, because 10,000
+// responses written in the same millisecond are followed by the kernel closing
+// 10,000 sockets (~10 µs each here, whoever closes them, at exit or before):
+// that would measure the kernel, not what a shutdown library adds.
 import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { countOutcomes, now, type Counts } from '@graceful/test-kit/client'
-import { describeExit, startServer, tmpDir, type ServerGroup, type ServerSpec } from '../lib/children.js'
+import { countOutcomes, type Counts } from '@graceful/test-kit/client'
+import { describeExit, startServer, teardownMs, tmpDir, type ServerGroup, type ServerSpec } from '../lib/children.js'
 import { startHolder } from '../lib/hold.js'
 
 export interface ScaleResult {
@@ -21,6 +24,8 @@ export interface ScaleResult {
   exit: string
   /** Last response → exit, as seen here and in the holder (one clock). */
   lastResponseToExitMs: number | null
+  /** The part of it after the `'exit'` event: the kernel tearing the process down. */
+  teardownMs: number | null
   hung: boolean
 }
 
@@ -31,10 +36,11 @@ export async function scale (spec: ServerSpec, size: number, maxFiles: number | 
   const server = await startServer(spec, { timeout, idsFile, maxFiles })
   const holder = await startHolder(maxFiles)
   try {
-    // Opening runs at a few thousand connections a second here: aim the
-    // common finish a little after the last one should be sent.
-    const finishAt = now() + 2_000 + size * 0.4
-    const opened = await holder.open({ port: server.port, count: size, batch: 128, wait: 'sent', finishAt, timeout: timeout + 10_000 })
+    // The requests are all sent at once on open connections: the finish
+    // leaves the server time to read them all (a few thousand a second here).
+    const opened = await holder.openTimed({ port: server.port, count: size, batch: 128, finishIn: 2_000 + size * 0.4, spreadMs: 1_000, timeout: timeout + 10_000 })
+    // SIGTERM once the server has read every request, not while it is still busy reading them.
+    await linesIn(idsFile, size, 10_000)
     const signalAt = server.signal('SIGTERM')
     const hung = (await Promise.race([server.exited, sleep(timeout + 5_000, 'hung' as const)])) === 'hung'
     const exit = await server.stop()
@@ -52,6 +58,7 @@ export async function scale (spec: ServerSpec, size: number, maxFiles: number | 
       exitMs: exit.at - signalAt,
       exit: describeExit(exit),
       lastResponseToExitMs: lastResponse > signalAt ? exit.at - lastResponse : null,
+      teardownMs: teardownMs(exit),
       hung,
     }
     log(`scale ${size} ${spec.name}: ${result.inFlightAtSignal} in flight at SIGTERM, ${counts.completed} completed, ${counts.lost} lost, exit ${result.exit} ${result.exitMs.toFixed(0)} ms after SIGTERM`)
@@ -61,4 +68,17 @@ export async function scale (spec: ServerSpec, size: number, maxFiles: number | 
     await server.stop()
     rmSync(idsFile, { force: true })
   }
+}
+
+/** Waits (at most `limitMs`) until `file` has `count` lines. */
+async function linesIn (file: string, count: number, limitMs: number): Promise<void> {
+  const end = Date.now() + limitMs
+  const lines = () => {
+    try {
+      return readFileSync(file, 'utf8').split('\n').length - 1
+    } catch {
+      return 0
+    }
+  }
+  while (lines() < count && Date.now() < end) await sleep(20)
 }

@@ -122,6 +122,13 @@ export interface MiddlewareAdapter {
   decorate: <M extends object, X extends object>(middleware: M, extra: X) => M & AdapterHandle & X
 }
 
+export interface MiddlewareAdapterHints {
+  /** How the framework's tests reach an app without a server, for the not-attached warning. */
+  supertest: string
+  /** Called after `g.listen(app, …)` or `g.attach(server)` attached a server: `app` when `g.listen` was given it. */
+  attached?: (server: AttachableServer, app?: unknown) => void
+}
+
 /**
  * The shared half of a middleware adapter. Validates the adapter's own option
  * before the core registers signal listeners: nothing starts half-configured.
@@ -129,7 +136,7 @@ export interface MiddlewareAdapter {
  * @example
  * const { view, checkAttached, decorate } = createMiddlewareAdapter(options, { supertest: 'request(app)' })
  */
-export function createMiddlewareAdapter (options: MiddlewareAdapterOptions = {}, hints: { supertest: string }): MiddlewareAdapter {
+export function createMiddlewareAdapter (options: MiddlewareAdapterOptions = {}, hints: MiddlewareAdapterHints): MiddlewareAdapter {
   const answerHealth = (options as MiddlewareAdapterOptions | null)?.answerHealth ?? true
   if (typeof answerHealth !== 'boolean') throw invalidOption('answerHealth', 'a boolean', answerHealth)
   const view = createInstance(options, { extraKeys: ['answerHealth'] })
@@ -152,7 +159,14 @@ export function createMiddlewareAdapter (options: MiddlewareAdapterOptions = {},
     decorate: (middleware, extra) => {
       const handle: PropertyDescriptorMap = {
         graceful: { value: core, enumerable: true },
-        attach: { value: core.attach, enumerable: true },
+        attach: {
+          value: function attach (server: AttachableServer) {
+            const result = core.attach(server)
+            hints.attached?.(server)
+            return result
+          },
+          enumerable: true,
+        },
         listen: {
           value: function listen (app: { listen: (...args: unknown[]) => AttachableServer }, ...args: unknown[]) {
             // app.listen() calls server.listen() synchronously; 'listening' comes a
@@ -162,6 +176,7 @@ export function createMiddlewareAdapter (options: MiddlewareAdapterOptions = {},
             const server = app.listen(...(inherited?.args ?? args))
             if (inherited) claimed(server)
             core.attach(server)
+            hints.attached?.(server, app)
             return server
           },
           enumerable: true,

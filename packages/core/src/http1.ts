@@ -228,6 +228,7 @@ export function createHttp1Connections (events: Http1Events) {
       clearTimeout(reuseTimer)
       reuseTimer = undefined
       reusing.clear()
+      if (leaveIdle && count === 0 && discarding.size === 0) return
       for (const socket of sockets) {
         if (leaveIdle && !inFlight.has(socket) && !discarding.has(socket)) continue
         socket.destroy()

@@ -138,6 +138,65 @@ describe.each(majors)('$name', ({ express }) => {
     expect(seen).toContain('/internal/readyz?full=1')
   })
 
+  /** The app's own router stack: `app.router` in Express 5, `app._router` in 4. */
+  const stackOf = (app: Express) => ((app as unknown as { _router?: { stack: unknown[] } })._router ?? (app as unknown as { router: { stack: unknown[] } }).router).stack as { handle: unknown, route?: { path: unknown } }[]
+
+  test('once attached, g\'s layer is a route for the health paths at the same place: answered after the middleware before it, exactly as before', async () => {
+    const seen: string[] = []
+    const g = graceful({ ...inProcess })
+    onTestFinished(async () => { await g.graceful.force('teardown') })
+    const app = express()
+    // A logger before g: health requests still pass through it.
+    app.use((req, _res, next) => { seen.push(`${req.method} ${req.originalUrl}`); next() })
+    app.use(g)
+    app.get('/fast', (_req, res) => { res.type('text/plain').send('fast') })
+    const index = stackOf(app).findIndex((layer) => layer.handle === g)
+    expect(index).toBeGreaterThanOrEqual(0)
+    const length = stackOf(app).length
+    await using server = await listening(g.listen(app, 0, '127.0.0.1'))
+    const stack = stackOf(app)
+    expect(stack.some((layer) => layer.handle === g)).toBe(false)
+    expect(stack).toHaveLength(length)
+    expect(stack[index]!.route?.path).toEqual(['/livez', '/readyz'])
+
+    const port = server.port
+    expect(await sendRequest(port, '/readyz?probe=1')).toMatchObject({ status: 200, body: '{"status":"ready"}' })
+    expect(await sendRequest(port, '/livez', { method: 'HEAD' })).toMatchObject({ status: 200, body: '' })
+    expect((await sendRequest(port, '/fast')).body).toBe('fast')
+    // Exact paths, GET and HEAD only, as the middleware matched: the rest is the app's.
+    expect((await sendRequest(port, '/READYZ')).status).toBe(404)
+    expect((await sendRequest(port, '/readyz/')).status).toBe(404)
+    expect((await sendRequest(port, '/readyz', { method: 'POST' })).status).toBe(404)
+    expect(seen).toEqual(['GET /readyz?probe=1', 'HEAD /livez', 'GET /fast', 'GET /READYZ', 'GET /readyz/', 'POST /readyz'])
+  })
+
+  test('g.attach(app.listen()) replaces the layer too; under a path, or with answerHealth: false, g stays a middleware', async () => {
+    await using built = build()
+    const server = built.app.listen(0, '127.0.0.1')
+    built.g.attach(server)
+    await using listener = await listening(server)
+    expect(stackOf(built.app).some((layer) => layer.handle === built.g)).toBe(false)
+    expect((await sendRequest(listener.port, '/readyz')).status).toBe(200)
+
+    const mounted = graceful({ ...inProcess, health: { liveness: '/ops/livez', readiness: '/ops/readyz' } })
+    const app = express()
+    app.use('/ops', mounted)
+    app.get('/ops/other', (_req, res) => { res.send('other') })
+    await using mountedServer = await listening(mounted.listen(app, 0, '127.0.0.1'))
+    onTestFinished(async () => { await mounted.graceful.force('teardown') })
+    expect(stackOf(app).some((layer) => layer.handle === mounted)).toBe(true)
+    expect((await sendRequest(mountedServer.port, '/ops/readyz')).status).toBe(200)
+    expect((await sendRequest(mountedServer.port, '/ops/other')).body).toBe('other')
+
+    const manual = graceful({ ...inProcess, answerHealth: false })
+    const manualApp = express()
+    manualApp.use(manual)
+    await using manualServer = await listening(manual.listen(manualApp, 0, '127.0.0.1'))
+    onTestFinished(async () => { await manual.graceful.force('teardown') })
+    expect(stackOf(manualApp).some((layer) => layer.handle === manual)).toBe(true)
+    expect((await sendRequest(manualServer.port, '/readyz')).status).toBe(404)
+  })
+
   test('hooks and tasks go through the delegates', async () => {
     const order: string[] = []
     await using started = await start()

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createMiddlewareAdapter, requestUrl } from '@graceful/core/adapter'
 import { createHealth } from './health.js'
+import { appOf, routeHealth } from './route-health.js'
 import type { GracefulExpressOptions, GracefulMiddleware, NextFunction } from './types.js'
 
 /**
@@ -23,7 +24,16 @@ import type { GracefulExpressOptions, GracefulMiddleware, NextFunction } from '.
  * g.onClose(() => db.end(), { name: 'db' })
  */
 export function graceful (options: GracefulExpressOptions = {}): GracefulMiddleware {
-  const { view, answerHealth, checkAttached, decorate } = createMiddlewareAdapter(options, { supertest: 'request(app)' })
+  const { view, answerHealth, checkAttached, decorate } = createMiddlewareAdapter(options, {
+    supertest: 'request(app)',
+    // Served through an attached server, g's layer becomes a route for the health paths (route-health.ts).
+    attached: (server, app) => {
+      if (!answerHealth) return
+      const { liveness, readiness } = view.graceful.options.health
+      const paths = [liveness, readiness].filter((path): path is string => path !== false)
+      routeHealth(app ?? appOf(server.listeners('request')), gracefulMiddleware, health.health, paths)
+    },
+  })
   const health = createHealth(view)
 
   function gracefulMiddleware (req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
