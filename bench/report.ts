@@ -86,7 +86,7 @@ export function renderResults (r: BenchResults): string {
   }
 
   out.push('## 1. Hot-path overhead', '')
-  out.push('Per round, fresh processes of the bare server, an identical second bare server (A/A: the noise floor) and each contender. req/s: autocannon, 32 keep-alive connections, one server at a time, order rotated each round. CPU: every server of the round loaded at the same time for the same seconds; CPU time (all threads) from /proc, as requests per CPU-second relative to the bare server. Ratios are contender ÷ bare, 1.000 = no overhead, higher is better; each cell is the median over the rounds and (min–max).', '')
+  out.push('In pairs: per round and contender, fresh processes of the bare server and the contender (or an identical second bare server: A/A, the noise floor), both loaded at the same time for the same seconds by autocannon, 16 keep-alive connections each; CPU time (all threads) from /proc, as requests per CPU-second relative to the bare server of the pair; req/s under that same concurrent load. Ratios are contender ÷ bare, 1.000 = no overhead, higher is better; each cell is the median over the rounds and (min–max).', '')
   out.push(markdownTable(overheadTable(r.overhead)), '')
   const invalid = r.overhead.flatMap((o) => o.invalid)
   if (invalid.length > 0) out.push(`Runs with errors (kept, listed for honesty): ${invalid.join('; ')}`, '')

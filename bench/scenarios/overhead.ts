@@ -1,12 +1,13 @@
-// Hot-path overhead. Per family and round, fresh processes: the bare server,
-// a second bare server (the A/A twin) and every contender.
-// 1. req/s: autocannon on one server at a time, in an order rotated each round.
-// 2. CPU time per request: every server of the round loaded at the same time
-//    for the same seconds, its CPU time read from /proc before and after.
-//    Sharing the machine at the same moment, the servers see the same
-//    frequency, cache and neighbour noise, which req/s in turn cannot. A
-//    fixed request count each would not: the first server done leaves the
-//    others a quieter machine, and the order decides who gets it.
+// Hot-path overhead, in pairs: per round and contender (the A/A twin, a
+// second bare server, first), fresh processes of the bare server and the
+// contender, both loaded at the same time for the same seconds, each one's CPU
+// time read from /proc before and after. Sharing the machine at the same
+// moments, the two see the same frequency, cache and neighbour noise, which
+// req/s one after the other cannot. Two at a time, not the whole family: with
+// seven servers and one load generator on two cores, how the load happened to
+// spread decided each server's batch sizes, and so its CPU per request, more
+// than the code did (A/A ratios of 0.83–1.15). A fixed request count each
+// would not do either: the first done leaves the other a quieter machine.
 import { cannon } from '../lib/cannon.js'
 import { startServers, stopAll, type CpuSample, type ServerGroup, type ServerSpec } from '../lib/children.js'
 import type { Family } from '../lib/targets.js'
@@ -15,8 +16,7 @@ import { twin } from '../lib/targets.js'
 export interface OverheadConfig {
   rounds: number
   warmupSeconds: number
-  rpsSeconds: number
-  /** Seconds of the CPU run (all servers at once). */
+  /** Seconds of the CPU run (both servers at once). */
   cpuSeconds: number
   /** Seconds of the CPU run of the realistic route (`POST /order`). */
   orderSeconds: number
@@ -28,7 +28,7 @@ export interface OverheadSeries {
   name: string
   /** Ours, the bare framework, or an alternative (from its ServerSpec). */
   group: ServerGroup
-  /** req/s of this server each round. */
+  /** req/s of this server each pair, under the same concurrent load as the other. */
   rps: number[]
   /** µs of CPU per request each round (schedstat, all threads). */
   cpuUs: number[]
@@ -68,64 +68,55 @@ export interface OverheadResult {
 const series = ({ name, group }: ServerSpec): OverheadSeries => ({ name, group, rps: [], cpuUs: [], cpuUsTicks: [], rpsRatio: [], cpuRatio: [], cpuRatioTicks: [], orderCpuUs: [], orderCpuRatio: [] })
 
 export async function overhead (family: Family, config: OverheadConfig, log: (line: string) => void): Promise<OverheadResult> {
-  const specs = [family.baseline, twin(family.baseline), ...family.contenders]
-  const all = specs.map(series)
+  const paired = [twin(family.baseline), ...family.contenders]
+  const baseline = series(family.baseline)
+  const others = paired.map(series)
   const invalid: string[] = []
   const tick = 1e6 / 100 // µs per clock tick (CLK_TCK is 100 on Linux)
+  const perServer = Math.max(4, Math.floor(config.connections / 2))
 
   for (let round = 0; round < config.rounds; round++) {
-    // Rotate which server is started, loaded and read first: position effects
-    // (start order, the order of the load generator's sockets) then land in
-    // the spread instead of biasing the median.
-    const order = specs.map((_, k) => (k + round) % specs.length)
-    const started = await startServers(order.map((i) => specs[i]!), { timeout: 10_000 })
-    const servers = specs.map((_, i) => started[order.indexOf(i)]!)
-    try {
-      await Promise.all(servers.map((server) => cannon(server.origin, { duration: config.warmupSeconds, connections: config.connections })))
-
-      const rps: number[] = new Array<number>(servers.length).fill(NaN)
-      for (const i of order) {
-        const result = await cannon(servers[i]!.origin, { duration: config.rpsSeconds, connections: config.connections })
-        if (result.errors + result.non2xx > 0) invalid.push(`round ${round + 1} req/s ${specs[i]!.name}: ${result.errors} errors, ${result.non2xx} non-2xx`)
-        rps[i] = result.rps
+    for (const [k, spec] of paired.entries()) {
+      // Which of the two starts and is loaded first alternates, so a position
+      // effect lands in the spread instead of the median.
+      const pair = (round + k) % 2 === 0 ? [family.baseline, spec] : [spec, family.baseline]
+      const started = await startServers(pair, { timeout: 10_000 })
+      const [bare, contender] = pair[0] === family.baseline ? started : [started[1]!, started[0]!]
+      const servers = [bare!, contender!]
+      try {
+        await Promise.all(started.map((server) => cannon(server.origin, { duration: config.warmupSeconds, connections: perServer })))
+        /** Both servers loaded at once for the same seconds; CPU per request and req/s of each. */
+        const cpuRun = async (what: string, duration: number, request: Partial<typeof orderRequest>) => {
+          const before = servers.map((server) => server.cpu())
+          return Promise.all(servers.map(async (server, i) => {
+            const result = await cannon(server.origin, { duration, connections: perServer, ...request })
+            const after = server.cpu()
+            if (result.errors + result.non2xx > 0) invalid.push(`round ${round + 1} ${what} ${server.name}: ${result.errors} errors, ${result.non2xx} non-2xx`)
+            return { ...perRequest(before[i]!, after, result.total, tick), rps: result.rps }
+          }))
+        }
+        const [bareCpu, cpu] = await cpuRun('CPU', config.cpuSeconds, {})
+        const [bareOrder, order] = await cpuRun('CPU /order', config.orderSeconds, orderRequest)
+        const entry = others[k]!
+        baseline.rps.push(bareCpu!.rps)
+        baseline.cpuUs.push(bareCpu!.us)
+        baseline.cpuUsTicks.push(bareCpu!.usTicks)
+        baseline.orderCpuUs.push(bareOrder!.us)
+        entry.rps.push(cpu!.rps)
+        entry.cpuUs.push(cpu!.us)
+        entry.cpuUsTicks.push(cpu!.usTicks)
+        entry.orderCpuUs.push(order!.us)
+        entry.rpsRatio.push(cpu!.rps / bareCpu!.rps)
+        entry.cpuRatio.push(bareCpu!.us / cpu!.us)
+        entry.cpuRatioTicks.push(bareCpu!.usTicks / cpu!.usTicks)
+        entry.orderCpuRatio.push(bareOrder!.us / order!.us)
+        log(`overhead ${family.name} round ${round + 1}/${config.rounds}: ${entry.name} CPU ×${entry.cpuRatio.at(-1)!.toFixed(3)} /order CPU ×${entry.orderCpuRatio.at(-1)!.toFixed(3)}`)
+      } finally {
+        await stopAll(started)
       }
-
-      const perServer = Math.max(4, Math.floor(config.connections / servers.length))
-      /** Every server loaded at once for the same seconds; CPU per request of each. */
-      const cpuRun = async (what: string, duration: number, request: Partial<typeof orderRequest>) => {
-        const before = servers.map((server) => server.cpu())
-        const cpu: { us: number, usTicks: number }[] = []
-        await Promise.all(order.map(async (i) => {
-          const server = servers[i]!
-          const result = await cannon(server.origin, { duration, connections: perServer, ...request })
-          const after = server.cpu()
-          if (result.errors + result.non2xx > 0) invalid.push(`round ${round + 1} ${what} ${specs[i]!.name}: ${result.errors} errors, ${result.non2xx} non-2xx`)
-          cpu[i] = perRequest(before[i]!, after, result.total, tick)
-        }))
-        return cpu
-      }
-      const cpu = await cpuRun('CPU', config.cpuSeconds, {})
-      const orderCpu = await cpuRun('CPU /order', config.orderSeconds, orderRequest)
-
-      servers.forEach((_, i) => {
-        all[i]!.rps.push(rps[i]!)
-        all[i]!.cpuUs.push(cpu[i]!.us)
-        all[i]!.cpuUsTicks.push(cpu[i]!.usTicks)
-        all[i]!.orderCpuUs.push(orderCpu[i]!.us)
-      })
-      for (const [i, entry] of all.entries()) {
-        if (i === 0) continue
-        entry.rpsRatio.push(rps[i]! / rps[0]!)
-        entry.cpuRatio.push(cpu[0]!.us / cpu[i]!.us)
-        entry.cpuRatioTicks.push(cpu[0]!.usTicks / cpu[i]!.usTicks)
-        entry.orderCpuRatio.push(orderCpu[0]!.us / orderCpu[i]!.us)
-      }
-      log(`overhead ${family.name} round ${round + 1}/${config.rounds}: ` + all.slice(1).map((s) => `${s.name} req/s ×${s.rpsRatio.at(-1)!.toFixed(3)} CPU ×${s.cpuRatio.at(-1)!.toFixed(3)} /order CPU ×${s.orderCpuRatio.at(-1)!.toFixed(3)}`).join(', '))
-    } finally {
-      await stopAll(started)
     }
   }
-  return { family: family.name, framework: family.framework, baseline: all[0]!, twin: all[1]!, contenders: all.slice(2), invalid }
+  return { family: family.name, framework: family.framework, baseline, twin: others[0]!, contenders: others.slice(1), invalid }
 }
 
 function perRequest (before: CpuSample, after: CpuSample, requests: number, tickUs: number) {
