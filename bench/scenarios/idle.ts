@@ -5,11 +5,13 @@
 // after opening them: the difference per connection, minus the bare server's,
 // is what tracking a connection costs.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { describeExit, startServer, type ServerGroup, type ServerSpec } from '../lib/children.js'
+import { describeExit, startServer, teardownMs, type ServerGroup, type ServerSpec } from '../lib/children.js'
 import { startHolder } from '../lib/hold.js'
 
 export interface IdleTrial {
   exitMs: number
+  /** The part of it after the `'exit'` event: the kernel tearing the process down (null when killed by the signal). */
+  teardownMs?: number | null
   exit: string
   /** Connections open when the signal was sent. */
   open: number
@@ -56,6 +58,7 @@ export async function idle (spec: ServerSpec & { baseline: string }, size: numbe
       const report = await holder.report(1_000)
       result.trials.push({
         exitMs: exit.at - signalAt,
+        teardownMs: teardownMs(exit),
         exit: describeExit(exit),
         open,
         closedByFin: report.closedByFin,

@@ -1,7 +1,7 @@
 // A second signal while draining: the process must go at once. Slow requests
 // (3 s) keep the drain busy; the second SIGTERM comes 200 ms after the first.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { describeExit, startServer, type ServerGroup, type ServerSpec } from '../lib/children.js'
+import { describeExit, startServer, teardownMs, type ServerGroup, type ServerSpec } from '../lib/children.js'
 import { startLoad } from '../lib/load.js'
 
 export interface SecondSignalResult {
@@ -12,6 +12,8 @@ export interface SecondSignalResult {
   exitMs: number
   /** First SIGTERM → exit. */
   totalMs: number
+  /** The part of `exitMs` after the `'exit'` event: the kernel tearing the process down. */
+  teardownMs: number | null
   exit: string
   hung: boolean
 }
@@ -26,7 +28,7 @@ export async function secondSignal (spec: ServerSpec, log: (line: string) => voi
     const second = server.alive ? server.signal('SIGTERM') : NaN
     const hung = (await Promise.race([server.exited, sleep(12_000, 'hung' as const)])) === 'hung'
     const exit = await server.stop()
-    const result = { name: spec.name, group: spec.group, exitMs: exit.at - second, totalMs: exit.at - first, exit: describeExit(exit), hung }
+    const result = { name: spec.name, group: spec.group, exitMs: exit.at - second, totalMs: exit.at - first, teardownMs: teardownMs(exit), exit: describeExit(exit), hung }
     log(`second signal ${spec.name}: exit ${result.exit} ${Number.isNaN(result.exitMs) ? 'before the second signal' : `${result.exitMs.toFixed(1)} ms after it`}`)
     return result
   } finally {

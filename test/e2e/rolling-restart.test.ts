@@ -4,7 +4,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { exampleExists, examples } from './helpers/examples.js'
 import { checks, detectionBoundMs, findHaproxy } from './helpers/haproxy.js'
 import { Processes } from '@graceful/test-kit/processes'
-import { rollingRestart, type RollingReport } from './helpers/rolling.js'
+import { httpRollingRestart, type RollingReport } from './helpers/rolling.js'
 
 const haproxy = findHaproxy()
 const required = process.env.CI === 'true' || process.env.CI === '1'
@@ -70,7 +70,7 @@ if (!haproxy && !required) {
       })
 
       it('with graceful: every request through HAProxy succeeds', { timeout: 60_000 }, async () => {
-        const report = await rollingRestart({ example, graceful: true, haproxy: haproxyBinary(), processes, ...settings })
+        const report = await httpRollingRestart({ example, graceful: true, haproxy: haproxyBinary(), processes, ...settings })
         results.push({ target: example.name, mode: 'graceful', report })
         expect(report.load.failures, report.haproxyErrors.join('\n')).toEqual({})
         // The load ran through every restart, not around them.
@@ -80,7 +80,7 @@ if (!haproxy && !required) {
       })
 
       it('bare (GRACEFUL=0), same HAProxy: requests fail', { timeout: 60_000 }, async () => {
-        const report = await rollingRestart({ example, graceful: false, haproxy: haproxyBinary(), processes, ...settings })
+        const report = await httpRollingRestart({ example, graceful: false, haproxy: haproxyBinary(), processes, ...settings })
         results.push({ target: example.name, mode: 'bare', report })
         expect(report.load.failed).toBeGreaterThan(0)
       })

@@ -12,6 +12,11 @@ export interface InstanceEnv {
   GRACEFUL_READINESS_DELAY: string
 }
 
+/** The environment of an instance: with or without graceful, its timeout and readiness delay. */
+export function instanceEnv (graceful: boolean, timeoutMs: number, readinessDelayMs: number): InstanceEnv {
+  return { GRACEFUL: graceful ? '1' : '0', GRACEFUL_TIMEOUT: String(timeoutMs), GRACEFUL_READINESS_DELAY: String(readinessDelayMs) }
+}
+
 /** Starts one instance on a free loopback port, the way the examples' README runs them. */
 export async function startInstance (example: Example, env: InstanceEnv, processes: Processes): Promise<Instance> {
   const started = processes.spawn(example.name, process.execPath, ['--conditions=@graceful/source', '--import', 'tsx', example.entry], {

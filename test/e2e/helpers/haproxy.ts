@@ -94,8 +94,8 @@ export interface Haproxy {
   /** One runtime API command on the admin socket; resolves with the answer. */
   command: (line: string) => Promise<string>
   servers: () => Promise<ServerState[]>
-  /** Points a server slot at a new instance (runtime API: `set server … addr`). */
-  setServer: (name: string, port: number) => Promise<void>
+  /** Points a server slot at a new instance (runtime API: `set server … check-port`, then `addr`). */
+  setServer: (name: string, port: number, checkPort?: number) => Promise<void>
   /** Bounded: resolves once every named server reports `status`. */
   waitFor: (names: readonly string[], status: 'UP' | 'DOWN', ms?: number) => Promise<void>
   /** HAProxy's log of abnormal requests (5xx, aborts), for the report. */
@@ -148,7 +148,12 @@ export async function startHaproxy (binary: string, dir: string, backends: reado
     socketPath,
     command,
     servers,
-    setServer: async (name, port) => {
+    setServer: async (name, port, checkPort) => {
+      if (checkPort !== undefined) {
+        // The check port first: once the address moves, the next check must ask the new instance.
+        const answer = await command(`set server app/${name} check-port ${checkPort}`)
+        if (answer.trim() !== '') throw new Error(`haproxy refused the check port of ${name}: ${answer}`)
+      }
       const answer = await command(`set server app/${name} addr 127.0.0.1 port ${port}`)
       if (!/changed/i.test(answer)) throw new Error(`haproxy refused to move ${name} to port ${port}: ${answer}`)
     },

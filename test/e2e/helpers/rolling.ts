@@ -2,12 +2,91 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { within } from '@graceful/test-kit'
-import { startInstance, type Example, type Instance, type InstanceEnv } from './examples.js'
+import { instanceEnv, startInstance, type Example } from './examples.js'
 import { startHaproxy } from './haproxy.js'
-import { startLoad, type LoadReport } from './load.js'
-import type { Exit, Processes } from '@graceful/test-kit/processes'
+import { startLoad, type Load, type LoadReport } from './load.js'
+import type { Exit, Processes, Started } from '@graceful/test-kit/processes'
 
-export interface RollingOptions {
+/** One copy of the app behind the load balancer; `checkPort` when its health check is on another port (gRPC). */
+export interface RollingInstance { process: Started, port: number, checkPort?: number }
+
+/** What a rolling restart needs to know of the app: how to start a copy, and its client load. */
+export interface RollingPlan {
+  /** Names the app in error messages. */
+  app: string
+  haproxy: string
+  processes: Processes
+  instances: number
+  /** The app's `GRACEFUL_TIMEOUT`: how long an instance may take to exit after SIGTERM (+ 2 s). */
+  timeoutMs: number
+  start: () => Promise<RollingInstance>
+  /** Starts the client load on HAProxy's frontend socket. */
+  load: (socketPath: string) => Load
+}
+
+export interface RollingReport {
+  load: LoadReport
+  /** Requests finished between the first SIGTERM and the last replacement being UP. */
+  duringRestart: number
+  /** How each replaced instance ended. */
+  exits: Exit[]
+  /** Every instance started, the first generation included (their output). */
+  started: Started[]
+  /** HAProxy's log lines for abnormal requests. */
+  haproxyErrors: string[]
+  ms: number
+}
+
+/**
+ * A rolling restart: `instances` copies behind HAProxy, the client load the
+ * whole time; each instance in turn gets SIGTERM, exits, is replaced by a new
+ * one (new ports, moved in through HAProxy's runtime API), and the next one is
+ * stopped only once HAProxy's check says the new one is up.
+ */
+export async function rollingRestart (plan: RollingPlan): Promise<RollingReport> {
+  const began = Date.now()
+  // Short: a Unix socket path must fit in 108 bytes.
+  const dir = await mkdtemp(join(tmpdir(), 'graceful-e2e-'))
+  try {
+    const instances = await Promise.all(Array.from({ length: plan.instances }, () => plan.start()))
+    const started = instances.map((instance) => instance.process)
+    const names = instances.map((_, index) => `s${index + 1}`)
+    const backends = instances.map((instance, index) => ({ name: names[index] ?? '', port: instance.port, checkPort: instance.checkPort }))
+    const lb = await startHaproxy(plan.haproxy, dir, backends, plan.processes)
+    await lb.waitFor(names, 'UP')
+
+    const load = plan.load(lb.socketPath)
+    const exits: Exit[] = []
+    let report: LoadReport
+    let duringRestart = 0
+    try {
+      await load.more(100)
+      const before = load.done
+      for (const [index, name] of names.entries()) {
+        const old = instances[index]
+        if (!old) throw new Error(`no instance ${name}`)
+        old.process.child.kill('SIGTERM')
+        exits.push(await within(old.process.exited, plan.timeoutMs + 2000, `${plan.app} ${name} to exit after SIGTERM`))
+        const fresh = await plan.start()
+        instances[index] = fresh
+        started.push(fresh.process)
+        await lb.setServer(name, fresh.port, fresh.checkPort)
+        await lb.waitFor([name], 'UP')
+      }
+      duringRestart = load.done - before
+      // A little traffic on the new generation before stopping.
+      await load.more(100)
+    } finally {
+      report = await load.stop()
+    }
+    return { load: report, duringRestart, exits, started, haproxyErrors: lb.errors(), ms: Date.now() - began }
+  } finally {
+    await plan.processes.killAll()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+export interface HttpRollingOptions {
   example: Example
   graceful: boolean
   haproxy: string
@@ -19,66 +98,16 @@ export interface RollingOptions {
   load: { fast: number, pauseMs: number, slow: number, slowMs: number }
 }
 
-export interface RollingReport {
-  load: LoadReport
-  /** Requests finished between the first SIGTERM and the last replacement being UP. */
-  duringRestart: number
-  /** How each replaced instance ended. */
-  exits: Exit[]
-  /** HAProxy's log lines for abnormal requests. */
-  haproxyErrors: string[]
-  ms: number
-}
-
-/**
- * A rolling restart: `instances` copies behind HAProxy, keep-alive
- * load the whole time; each instance in turn gets SIGTERM, exits, is replaced
- * by a new one (new port, moved in through HAProxy's runtime API), and the
- * next one is stopped only once HAProxy's check says the new one is up.
- */
-export async function rollingRestart (options: RollingOptions): Promise<RollingReport> {
-  const began = Date.now()
-  const { example, processes } = options
-  const env: InstanceEnv = {
-    GRACEFUL: options.graceful ? '1' : '0',
-    GRACEFUL_TIMEOUT: String(options.timeoutMs),
-    GRACEFUL_READINESS_DELAY: String(options.readinessDelayMs),
-  }
-  // Short: a Unix socket path must fit in 108 bytes.
-  const dir = await mkdtemp(join(tmpdir(), 'graceful-e2e-'))
-  try {
-    const instances: Instance[] = await Promise.all(Array.from({ length: options.instances }, () => startInstance(example, env, processes)))
-    const names = instances.map((_, index) => `s${index + 1}`)
-    const lb = await startHaproxy(options.haproxy, dir, instances.map((instance, index) => ({ name: names[index] ?? '', port: instance.port })), processes)
-    await lb.waitFor(names, 'UP')
-
-    const load = startLoad({ target: { socketPath: lb.socketPath }, ...options.load })
-    const exits: Exit[] = []
-    let report: LoadReport
-    let duringRestart = 0
-    try {
-      await load.more(100)
-      const before = load.done
-      for (const [index, name] of names.entries()) {
-        const old = instances[index]
-        if (!old) throw new Error(`no instance ${name}`)
-        old.process.child.kill('SIGTERM')
-        const exit = await within(old.process.exited, options.timeoutMs + 2000, `${example.name} ${name} to exit after SIGTERM`)
-        exits.push(exit)
-        const fresh = await startInstance(example, env, processes)
-        instances[index] = fresh
-        await lb.setServer(name, fresh.port)
-        await lb.waitFor([name], 'UP')
-      }
-      duringRestart = load.done - before
-      // A little traffic on the new generation before stopping.
-      await load.more(100)
-    } finally {
-      report = await load.stop()
-    }
-    return { load: report, duringRestart, exits, haproxyErrors: lb.errors(), ms: Date.now() - began }
-  } finally {
-    await processes.killAll()
-    await rm(dir, { recursive: true, force: true })
-  }
+/** {@link rollingRestart} of an example app under keep-alive HTTP load. */
+export function httpRollingRestart (options: HttpRollingOptions): Promise<RollingReport> {
+  const env = instanceEnv(options.graceful, options.timeoutMs, options.readinessDelayMs)
+  return rollingRestart({
+    app: options.example.name,
+    haproxy: options.haproxy,
+    processes: options.processes,
+    instances: options.instances,
+    timeoutMs: options.timeoutMs,
+    start: () => startInstance(options.example, env, options.processes),
+    load: (socketPath) => startLoad({ target: { socketPath }, ...options.load }),
+  })
 }
