@@ -45,6 +45,8 @@ export interface Exit {
    * that moment would cost as well. Null when a signal killed it.
    */
   exitEventAt: number | null
+  /** `now()` in the child when its last HTTP/1 response finished (drain scenarios only, else null). */
+  lastResponseAt: number | null
 }
 
 /** ms from the child's `'exit'` event to the exit seen here: the kernel's teardown (null if killed by a signal). */
@@ -189,7 +191,7 @@ export async function startServer (spec: ServerSpec, options: StartOptions = {})
     child.once('exit', (code, signal) => {
       const at = now()
       alive = false
-      resolve({ code, signal, at, exitEventAt: readExitEvent(exitFile) })
+      resolve({ code, signal, at, ...readExitEvent(exitFile) })
     })
   })
   // Replies of the probe, answered in order.
@@ -243,15 +245,27 @@ export async function startServer (spec: ServerSpec, options: StartOptions = {})
 
 let serverCount = 0
 
-function readExitEvent (file: string): number | null {
+function readExitEvent (file: string): Pick<Exit, 'exitEventAt' | 'lastResponseAt'> {
   try {
-    const at = Number(readFileSync(file, 'utf8'))
-    return Number.isFinite(at) && at > 0 ? at : null
+    const { exitAt, lastResponseAt } = JSON.parse(readFileSync(file, 'utf8')) as { exitAt?: unknown, lastResponseAt?: unknown }
+    const time = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : null
+    return { exitEventAt: time(exitAt), lastResponseAt: time(lastResponseAt) }
   } catch {
-    return null
+    return { exitEventAt: null, lastResponseAt: null }
   } finally {
     rmSync(file, { force: true })
   }
+}
+
+/**
+ * Last response → the `'exit'` event, both on the child's clock. Without the
+ * child's record: the last response a client read → the exit seen here, minus
+ * the teardown.
+ */
+export function lastResponseToExitMs (exit: Exit, clientLastResponse: number, since: number): number | null {
+  if (exit.lastResponseAt !== null && exit.exitEventAt !== null) return exit.lastResponseAt > since ? exit.exitEventAt - exit.lastResponseAt : null
+  if (!(clientLastResponse > since)) return null
+  return exit.at - clientLastResponse - (teardownMs(exit) ?? 0)
 }
 
 /** Starts several servers at once; if one fails, the others are stopped. */

@@ -2,7 +2,7 @@ import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { classify, countOutcomes, now, type Attempt, type Counts, type Outcome } from '@graceful/test-kit/client'
-import { exitStatus, startServer, teardownMs, tmpDir, type Exit, type ServerGroup, type ServerSpec } from './children.js'
+import { exitStatus, lastResponseToExitMs, startServer, teardownMs, tmpDir, type Exit, type ServerGroup, type ServerSpec } from './children.js'
 import { startLoad } from './load.js'
 
 export interface DrainOptions {
@@ -46,8 +46,9 @@ export interface DrainResult {
   exit: Exit
   exitCode: number
   /** From the last response received to the exit (how long the process lingered once drained). */
+  /** The last response → the `'exit'` event (the server's clock). */
   lastResponseToExitMs: number | null
-  /** The part of it after the `'exit'` event: the kernel tearing the process down. */
+  /** After the `'exit'` event: the kernel tearing the process down. */
   teardownMs: number | null
   /** The process did not exit within TIMEOUT + 5 s and was killed. */
   hung: boolean
@@ -110,8 +111,7 @@ export async function runDrain (spec: ServerSpec, options: DrainOptions = {}): P
     const parsed = readIds(idsFile)
     const counted = attempts.map((attempt) => ({ ...attempt, outcome: classify(attempt, (id) => parsed.has(id)) }))
     const atSignal = counted.filter((a) => a.start < signalAt && a.end > signalAt)
-    const responses = counted.filter((a) => a.status !== null && a.end <= exit.at)
-    const lastResponse = responses.reduce((max, a) => Math.max(max, a.end), -Infinity)
+    const lastResponse = counted.filter((a) => a.status !== null).reduce((max, a) => Math.max(max, a.end), -Infinity)
     return {
       name: spec.name,
       group: spec.group,
@@ -121,7 +121,7 @@ export async function runDrain (spec: ServerSpec, options: DrainOptions = {}): P
       exitMs: exit.at - signalAt,
       exit,
       exitCode: exitStatus(exit),
-      lastResponseToExitMs: lastResponse > signalAt ? exit.at - lastResponse : null,
+      lastResponseToExitMs: lastResponseToExitMs(exit, lastResponse, signalAt),
       teardownMs: teardownMs(exit),
       hung,
       signalAt,

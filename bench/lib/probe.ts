@@ -8,7 +8,9 @@
 //    survives SIGKILL and never blocks. Only the drain scenarios and the demo
 //    turn it on; the overhead runs don't pay for it.
 // 2. With BENCH_EXIT_FILE set, it writes there when the `'exit'` event began,
-//    so the bench can tell the process's own exit from the kernel's teardown.
+//    so the bench can tell the process's own exit from the kernel's teardown,
+//    and (with BENCH_IDS_FILE too) when the last response finished, on the
+//    same clock: a client reading late cannot blur the gap between the two.
 // 3. Over the IPC channel it answers `{ type: 'memory' }` with the heap after a
 //    full GC (when run with --expose-gc).
 import { subscribe } from 'node:diagnostics_channel'
@@ -27,7 +29,10 @@ if (idsFile) {
 }
 
 const exitFile = process.env.BENCH_EXIT_FILE
-if (exitFile) process.once('exit', () => writeFileSync(exitFile, String(performance.timeOrigin + performance.now())))
+let lastResponseAt: number | null = null
+// Published by node:http once a response is fully handed to the kernel.
+if (idsFile) subscribe('http.server.response.finish', () => { lastResponseAt = performance.timeOrigin + performance.now() })
+if (exitFile) process.once('exit', () => writeFileSync(exitFile, JSON.stringify({ exitAt: performance.timeOrigin + performance.now(), lastResponseAt })))
 
 if (process.send) {
   const gc = (globalThis as { gc?: () => void }).gc

@@ -8,7 +8,7 @@ import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { countOutcomes, type Counts } from '@graceful/test-kit/client'
-import { describeExit, startServer, teardownMs, tmpDir, type ServerGroup, type ServerSpec } from '../lib/children.js'
+import { describeExit, lastResponseToExitMs, startServer, teardownMs, tmpDir, type ServerGroup, type ServerSpec } from '../lib/children.js'
 import { startHolder } from '../lib/hold.js'
 
 export interface ScaleResult {
@@ -23,8 +23,9 @@ export interface ScaleResult {
   exitMs: number
   exit: string
   /** Last response → exit, as seen here and in the holder (one clock). */
+  /** The last response → the `'exit'` event (the server's clock). */
   lastResponseToExitMs: number | null
-  /** The part of it after the `'exit'` event: the kernel tearing the process down. */
+  /** After the `'exit'` event: the kernel tearing the process down. */
   teardownMs: number | null
   hung: boolean
 }
@@ -47,7 +48,7 @@ export async function scale (spec: ServerSpec, size: number, maxFiles: number | 
     const report = await holder.report(10_000)
     const parsed = new Set(readFileSync(idsFile, 'utf8').split('\n').filter(Boolean).map(Number))
     const counts = countOutcomes(report.attempts, (id) => parsed.has(id))
-    const lastResponse = Math.max(...report.attempts.filter((a) => a.status !== null && a.end <= exit.at).map((a) => a.end))
+    const lastResponse = Math.max(...report.attempts.filter((a) => a.status !== null).map((a) => a.end))
     const result: ScaleResult = {
       name: spec.name,
       group: spec.group,
@@ -57,7 +58,7 @@ export async function scale (spec: ServerSpec, size: number, maxFiles: number | 
       openMs: opened.ms,
       exitMs: exit.at - signalAt,
       exit: describeExit(exit),
-      lastResponseToExitMs: lastResponse > signalAt ? exit.at - lastResponse : null,
+      lastResponseToExitMs: lastResponseToExitMs(exit, lastResponse, signalAt),
       teardownMs: teardownMs(exit),
       hung,
     }
