@@ -39,17 +39,16 @@ const pm = (values: number[], format: (n: number) => string) => values.length > 
 const verdict = (ok: boolean) => ok ? 'met' : '**missed**'
 
 /**
- * "Exit follows the last response": the contract is on the time from the
- * server's last response to its exit (its `'exit'` event, both on its own
- * clock); what follows is the kernel freeing the process (~10 ms per 100 MB of
- * memory here, plus the sockets still open), which a SIGKILL at that moment
- * costs as well. Both are shown.
+ * The exit rows (after the last response, after a second signal): the
+ * contract is on the time to the process's exit (its `'exit'` event); what
+ * follows is the kernel freeing the process (~10 ms per 100 MB of memory here,
+ * plus the sockets still open), which a SIGKILL at that moment costs as well.
+ * Both are shown.
  */
-function exitRow (what: string, result: { lastResponseToExitMs: number | null, teardownMs?: number | null }): string[] {
-  const own = result.lastResponseToExitMs
-  const teardown = result.teardownMs ?? null
-  const measured = own === null ? '–' : `${ms(own)}; the process gone ${ms(own + (teardown ?? 0))} after it (kernel teardown ${ms(teardown)})`
-  return [`Exit follows the last response (${what})`, '≤ 10 ms to the exit', measured, verdict((own ?? Infinity) <= 10)]
+function exitRow (what: string, toExitMs: number | null, teardownMs: number | null | undefined): string[] {
+  const teardown = teardownMs ?? null
+  const measured = toExitMs === null ? '–' : `${ms(toExitMs)}; the process gone ${ms(toExitMs + (teardown ?? 0))} after it (kernel teardown ${ms(teardown)})`
+  return [what, '≤ 10 ms to the exit', measured, verdict((toExitMs ?? Infinity) <= 10)]
 }
 
 export function renderResults (r: BenchResults): string {
@@ -337,14 +336,9 @@ function contract (r: BenchResults): Table {
       ])
     }
   }
-  for (const result of r.drain.filter((d) => ours(d))) rows.push(exitRow(`${result.name}, drain under load`, result))
-  for (const result of r.scale.filter((s) => ours(s))) rows.push(exitRow(`${result.name}, ${int(result.size)} connections`, result))
-  for (const result of r.secondSignal.filter((s) => ours(s))) {
-    // As for the last response: the contract is on the exit; the kernel's teardown after it is shown.
-    const own = result.exitMs - (result.teardownMs ?? 0)
-    const measured = result.teardownMs === undefined || result.teardownMs === null ? ms(result.exitMs) : `${ms(own)}; the process gone ${ms(result.exitMs)} after it (kernel teardown ${ms(result.teardownMs)})`
-    rows.push([`Second signal (${result.name})`, '≤ 10 ms to the exit', measured, verdict(own <= 10)])
-  }
+  for (const result of r.drain.filter((d) => ours(d))) rows.push(exitRow(`Exit follows the last response (${result.name}, drain under load)`, result.lastResponseToExitMs, result.teardownMs))
+  for (const result of r.scale.filter((s) => ours(s))) rows.push(exitRow(`Exit follows the last response (${result.name}, ${int(result.size)} connections)`, result.lastResponseToExitMs, result.teardownMs))
+  for (const result of r.secondSignal.filter((s) => ours(s))) rows.push(exitRow(`Second signal (${result.name})`, result.exitMs - (result.teardownMs ?? 0), result.teardownMs))
   for (const result of r.drain.filter((d) => ours(d))) {
     rows.push([`Drain under load, zero resets of accepted requests (${result.name})`, '0 lost', `${result.counts.lost} lost, ${result.counts.unread} not read (keep-alive race), ${result.counts.rejected} clean 503`, verdict(result.counts.lost === 0)])
   }

@@ -6,8 +6,8 @@ import type { HolderCommand, HolderReply } from './holder.js'
 const entry = fileURLToPath(new URL('./holder.ts', import.meta.url))
 
 export interface Holder {
-  /** Opens `count` keep-alive connections, one request each; resolves when each got its response (`wait: 'response'`) or was sent. */
-  open: (options: { port: number, count: number, path?: string, batch?: number, timeout?: number, wait?: 'response' | 'sent' }) => Promise<Extract<HolderReply, { type: 'opened' }>>
+  /** Opens `count` keep-alive connections, one request each; resolves when each got its response. */
+  open: (options: { port: number, count: number, path?: string, batch?: number, timeout?: number }) => Promise<Extract<HolderReply, { type: 'opened' }>>
   /** Opens `count` connections, then sends a slow request on each, timed to end from `finishIn` ms after the first is sent, evenly over `spreadMs`; resolves once all are sent. */
   openTimed: (options: { port: number, count: number, finishIn: number, spreadMs?: number, batch?: number, timeout?: number }) => Promise<Extract<HolderReply, { type: 'opened' }>>
   /** Connections still open. */
@@ -64,8 +64,8 @@ export async function startHolder (maxFiles?: number): Promise<Holder> {
   await ask(null, 'count', 20_000)
 
   return {
-    open: ({ port, count, path = '/', batch = 250, timeout = 30_000, wait = 'response' }) =>
-      ask({ type: 'open', port, count, path, batch, timeout, wait }, 'opened', 60_000),
+    open: ({ port, count, path = '/', batch = 250, timeout = 30_000 }) =>
+      ask({ type: 'open', port, count, path, batch, timeout }, 'opened', 60_000),
     openTimed: ({ port, count, finishIn, spreadMs = 0, batch = 250, timeout = 30_000 }) =>
       ask({ type: 'open-timed', port, count, finishIn, spreadMs, batch, timeout }, 'opened', 60_000),
     count: async () => (await ask({ type: 'count' }, 'count', 10_000)).open,

@@ -6,7 +6,7 @@ import { connect, type Socket } from 'node:net'
 import { createAgent, now, send, type Attempt } from '@graceful/test-kit/client'
 
 export type HolderCommand =
-  | { type: 'open', port: number, count: number, path: string, batch: number, timeout: number, wait: 'response' | 'sent' }
+  | { type: 'open', port: number, count: number, path: string, batch: number, timeout: number }
   | { type: 'open-timed', port: number, count: number, batch: number, timeout: number, finishIn: number, spreadMs: number }
   | { type: 'count' }
   | { type: 'report', settleMs: number }
@@ -35,69 +35,62 @@ function watch (socket: Socket): void {
   })
 }
 
-/** Opens `count` connections, at most `batch` being set up at once, one request each, each on its own agent. */
+/** Runs `step` `count` times, at most `batch` at once. */
+async function inLanes (count: number, batch: number, step: () => Promise<void>): Promise<void> {
+  let started = 0
+  const lane = async () => {
+    while (started < count) {
+      started++
+      await step()
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(batch, count) }, lane))
+}
+
+/** Opens `count` connections, at most `batch` being set up at once, one request each, each on its own agent; resolves once every one got its answer. */
 async function open (command: Extract<HolderCommand, { type: 'open' }>): Promise<HolderReply> {
   const started = now()
   let ok = 0
   let failed = 0
-  let opened = 0
-  const one = () => new Promise<void>((resolve) => {
+  await inLanes(command.count, command.batch, async () => {
     // One agent per connection: a shared one would reuse the sockets.
-    const agent = createAgent(1)
     const attempt = send({
-      agent,
+      agent: createAgent(1),
       port: command.port,
       path: command.path,
       id: nextId++,
       kind: command.path === '/' ? 'fast' : 'slow',
       timeout: command.timeout,
       onSocket: watch,
-      onSent: command.wait === 'sent' ? resolve : undefined,
     })
     attempts.push(attempt)
-    void attempt.then((result) => {
-      if (result.status === 200) ok++
-      else failed++
-      resolve()
-    })
+    if ((await attempt).status === 200) ok++
+    else failed++
   })
-  const lane = async () => {
-    while (opened < command.count) {
-      opened++
-      await one()
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(command.batch, command.count) }, lane))
-  if (command.wait === 'sent') ok = command.count - failed
   return { type: 'opened', ok, failed, ms: now() - started }
 }
 
 /**
  * Opens `count` connections first, then sends one slow request on each, timed
  * to end from `finishIn` ms after the first is sent, evenly over `spreadMs`
- * (0: all at once). Sending each request as
- * its connection opens would tie the finish to how fast the server accepts:
- * a busy server's accept queue overflows, SYNs are retried a second or more
- * later, and the requests sent last would already be due.
+ * (0: all at once). Sending each request as its connection opens would tie the
+ * finish to how fast the server accepts: a busy server's accept queue
+ * overflows, SYNs are retried a second or more later, and the requests sent
+ * last would already be due.
  */
 async function openTimed (command: Extract<HolderCommand, { type: 'open-timed' }>): Promise<HolderReply> {
   const started = now()
   const connected: Socket[] = []
   let failed = 0
-  let opened = 0
-  const lane = async () => {
-    while (opened < command.count) {
-      opened++
-      const socket = connect({ host: '127.0.0.1', port: command.port })
-      const ok = await new Promise<boolean>((resolve) => {
-        socket.once('connect', () => resolve(true))
-        socket.once('error', () => resolve(false))
-      })
-      if (ok) connected.push(socket)
-      else failed++
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(command.batch, command.count) }, lane))
+  await inLanes(command.count, command.batch, async () => {
+    const socket = connect({ host: '127.0.0.1', port: command.port })
+    const ok = await new Promise<boolean>((resolve) => {
+      socket.once('connect', () => resolve(true))
+      socket.once('error', () => resolve(false))
+    })
+    if (ok) connected.push(socket)
+    else failed++
+  })
   const finishAt = now() + command.finishIn
   await Promise.all(connected.map((socket, index) => new Promise<void>((resolve) => {
     const agent = createAgent(1)

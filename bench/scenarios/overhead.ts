@@ -79,21 +79,21 @@ export async function overhead (family: Family, config: OverheadConfig, log: (li
     for (const [k, spec] of paired.entries()) {
       // Which of the two starts and is loaded first alternates, so a position
       // effect lands in the spread instead of the median.
-      const pair = (round + k) % 2 === 0 ? [family.baseline, spec] : [spec, family.baseline]
+      const bareAt = (round + k) % 2
+      const pair = bareAt === 0 ? [family.baseline, spec] : [spec, family.baseline]
       const started = await startServers(pair, { timeout: 10_000 })
-      const [bare, contender] = pair[0] === family.baseline ? started : [started[1]!, started[0]!]
-      const servers = [bare!, contender!]
       try {
         await Promise.all(started.map((server) => cannon(server.origin, { duration: config.warmupSeconds, connections: perServer })))
-        /** Both servers loaded at once for the same seconds; CPU per request and req/s of each. */
+        /** Both servers loaded at once (in start order) for the same seconds; CPU per request and req/s of [bare, contender]. */
         const cpuRun = async (what: string, duration: number, request: Partial<typeof orderRequest>) => {
-          const before = servers.map((server) => server.cpu())
-          return Promise.all(servers.map(async (server, i) => {
+          const before = started.map((server) => server.cpu())
+          const both = await Promise.all(started.map(async (server, i) => {
             const result = await cannon(server.origin, { duration, connections: perServer, ...request })
             const after = server.cpu()
             if (result.errors + result.non2xx > 0) invalid.push(`round ${round + 1} ${what} ${server.name}: ${result.errors} errors, ${result.non2xx} non-2xx`)
             return { ...perRequest(before[i]!, after, result.total, tick), rps: result.rps }
           }))
+          return [both[bareAt]!, both[1 - bareAt]!]
         }
         const [bareCpu, cpu] = await cpuRun('CPU', config.cpuSeconds, {})
         const [bareOrder, order] = await cpuRun('CPU /order', config.orderSeconds, orderRequest)

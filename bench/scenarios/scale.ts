@@ -22,7 +22,6 @@ export interface ScaleResult {
   openMs: number
   exitMs: number
   exit: string
-  /** Last response → exit, as seen here and in the holder (one clock). */
   /** The last response → the `'exit'` event (the server's clock). */
   lastResponseToExitMs: number | null
   /** After the `'exit'` event: the kernel tearing the process down. */

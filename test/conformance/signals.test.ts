@@ -25,6 +25,8 @@ describe.each(targets)('signals and exit codes — $name', ({ name }) => {
     const exit = await within(app.exited, 5000 + margin, 'exit')
     expect(exit.code).toBe(0)
     expect(exit.msSinceSignal).toBeLessThan(5000 + margin)
+    // Left for the exit to close after its last response (not destroyed first): still a FIN, never a reset.
+    await expect(within(busy.ended, 5000, 'FIN on the busy socket')).resolves.toBe('fin')
     expect(app.hooks).toEqual(['release'])
     const messages = app.logs.map((line) => line.msg)
     expect(messages).toContain('graceful: draining, readiness is now not-ready')

@@ -189,10 +189,10 @@ export function createTracker (events: TrackerEvents) {
       upgrades.destroyAll()
       return cut
     },
-    /** Whatever is left. With `leaveIdle`, idle HTTP/1 connections are left for the kernel (the process is exiting). */
-    destroyAll (leaveIdle = false): void {
-      http1.destroyAll(leaveIdle)
-      if (leaveIdle) for (const server of servers.keys()) leaveIdleToKernel(server)
+    /** Whatever is left. `exiting`: HTTP/1 connections with nothing in flight are left for the exit to close. */
+    destroyAll (exiting = false): void {
+      http1.destroyAll(exiting)
+      if (exiting) for (const server of servers.keys()) leaveIdleToKernel(server)
       for (const socket of raw) socket.destroy()
       upgrades.destroyAll()
       http2.destroyAll()

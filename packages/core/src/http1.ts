@@ -223,14 +223,19 @@ export function createHttp1Connections (events: Http1Events) {
       }
       return cut
     },
-    /** Whatever is left. With `leaveIdle`, idle connections are left to the kernel (the process is exiting). */
-    destroyAll (leaveIdle = false): void {
+    /**
+     * Whatever is left. `exiting`: the process exits next, and connections
+     * with nothing in flight (idle, or closing after their last response) are
+     * left for the exit to close; only busy and discarding ones are destroyed.
+     */
+    destroyAll (exiting = false): void {
       clearTimeout(reuseTimer)
       reuseTimer = undefined
       reusing.clear()
-      if (leaveIdle && count === 0 && discarding.size === 0) return
+      // Nothing busy: no need to walk every connection to skip it.
+      if (exiting && count === 0 && discarding.size === 0) return
       for (const socket of sockets) {
-        if (leaveIdle && !inFlight.has(socket) && !discarding.has(socket)) continue
+        if (exiting && !inFlight.has(socket) && !discarding.has(socket)) continue
         socket.destroy()
       }
     },

@@ -1,9 +1,10 @@
 import type { AttachableServer } from './connections.js'
 
 /**
- * The process exits right after this shutdown, and its idle keep-alive
- * connections are left for the kernel to close (a FIN each, at exit): see
- * `startDrain(leaveIdle)` in http1.ts. A framework's own close, run by a
+ * The process exits right after this shutdown, and its connections with
+ * nothing in flight (idle, or closing after their last response) are left for
+ * the kernel to close at exit: see `startDrain(leaveIdle)` and
+ * `destroyAll(exiting)` in http1.ts. A framework's own close, run by a
  * release hook (Fastify's `app.close()`, NestJS's), calls the server's
  * `close()`, which in node:http destroys every idle connection one by one in
  * JavaScript (~20 µs each) and calls back only once the last one is gone:
@@ -12,7 +13,7 @@ import type { AttachableServer } from './connections.js'
  *
  * So, for this server instance only and only on this path, `close()` calls
  * back at once: its listener is already closed (by the drain), and what
- * remains open is idle and about to be closed by the exit.
+ * remains open has nothing in flight and is about to be closed by the exit.
  */
 export function leaveIdleToKernel (server: AttachableServer): void {
   if (server.listening) return

@@ -146,10 +146,10 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
     // Exiting now: what is left is idle or already closing (a FIN sent after
     // its last response), and the exit closes it at once. Destroying 10,000
     // sockets one by one in JavaScript first costs ~100 ms for nothing.
-    const leaveToKernel = leaveIdle || (parts.exiting?.() ?? false)
-    tracker.destroyAll(leaveToKernel)
+    const exiting = parts.exiting?.() ?? false
+    tracker.destroyAll(exiting)
     // net.Server's close callback waits for every connection: those left for the kernel never end before the exit.
-    if (!leaveToKernel) await Promise.race([listenersClosed, waiter.sleep(Math.min(cutFlushMs, budgetEnd - Date.now()))])
+    if (!exiting) await Promise.race([listenersClosed, waiter.sleep(Math.min(cutFlushMs, budgetEnd - Date.now()))])
     const drainEnded = Date.now()
 
     phase = 'closed'

@@ -35,24 +35,22 @@ const plainPath = /^[\w\-./~%@!$&'+,;=]+$/
  * path or in a sub-router, a health path Express would read as a pattern)
  * leaves `g` as it is.
  */
-export function routeHealth (app: unknown, middleware: Middleware, health: Middleware, paths: string[]): boolean {
-  if (paths.length === 0 || !paths.every((path) => plainPath.test(path))) return false
+export function routeHealth (app: unknown, middleware: Middleware, health: Middleware, paths: string[]): void {
+  if (paths.length === 0 || !paths.every((path) => plainPath.test(path))) return
   const router = routerOf(app)
-  if (!router) return false
+  if (!router) return
   const index = router.stack.findIndex((layer) => layer.handle === middleware)
   const layer = router.stack[index]
-  if (!layer || layer.route !== undefined || !(layer.slash === true || layer.regexp?.fast_slash === true)) return false
+  if (!layer || layer.route !== undefined || !(layer.slash === true || layer.regexp?.fast_slash === true)) return
+  // `route()` appends the new layer: move it to g's index.
   router.route(paths).get(health)
-  const route = router.stack.pop()!
-  router.stack[index] = route
-  return true
+  router.stack[index] = router.stack.pop()!
 }
 
 /** The app's own router: `app.router` in Express 5, `app._router` in 4 (whose `app.router` throws). */
 function routerOf (app: unknown): Router | undefined {
   if (typeof app !== 'function') return undefined
-  const express4 = (app as { _router?: unknown })._router
-  let router: unknown = express4
+  let router = (app as { _router?: unknown })._router
   if (router === undefined) {
     try {
       router = (app as { router?: unknown }).router

@@ -1,14 +1,14 @@
 import { fileURLToPath } from 'node:url'
-import { instanceEnv } from './examples.js'
+import type { InstanceEnv } from './examples.js'
 import { startGrpcLoad } from './grpc-load.js'
-import { rollingRestart, type RollingInstance, type RollingReport } from './rolling.js'
+import { rollingRestart, type RollingInstance, type RollingReport, type RollingSettings } from './rolling.js'
 import type { Processes, Started } from '@graceful/test-kit/processes'
 
 const fixture = fileURLToPath(new URL('../fixtures/grpc-app.ts', import.meta.url))
 const testDir = fileURLToPath(new URL('../../', import.meta.url))
 
 /** Starts test/e2e/fixtures/grpc-app.ts on free loopback ports (gRPC, and its HTTP `/readyz` for the checks). */
-export async function startGrpcInstance (env: Record<string, string>, processes: Processes): Promise<RollingInstance> {
+export async function startGrpcInstance (env: InstanceEnv, processes: Processes): Promise<RollingInstance> {
   const started = processes.spawn('grpc-app', process.execPath, ['--conditions=@graceful/source', '--import', 'tsx', fixture], {
     cwd: testDir,
     env: { ...process.env, NODE_OPTIONS: '', ...env },
@@ -17,14 +17,7 @@ export async function startGrpcInstance (env: Record<string, string>, processes:
   return { process: started, port: Number(port), checkPort: Number(httpPort) }
 }
 
-export interface GrpcRollingOptions {
-  graceful: boolean
-  haproxy: string
-  processes: Processes
-  instances: number
-  /** The app's `GRACEFUL_TIMEOUT` and `GRACEFUL_READINESS_DELAY`. */
-  timeoutMs: number
-  readinessDelayMs: number
+export interface GrpcRollingOptions extends RollingSettings {
   load: { retries: boolean, fast: number, pauseMs: number, slow: number, slowMs: number }
 }
 
@@ -50,15 +43,11 @@ export function replayedCalls (instances: readonly Started[]): number {
  * grpc-js client load; also counts the calls a server started twice.
  */
 export async function grpcRollingRestart (options: GrpcRollingOptions): Promise<GrpcRollingReport> {
-  const env = { ...instanceEnv(options.graceful, options.timeoutMs, options.readinessDelayMs) }
   const report = await rollingRestart({
+    ...options,
     app: 'grpc-app',
-    haproxy: options.haproxy,
-    processes: options.processes,
-    instances: options.instances,
-    timeoutMs: options.timeoutMs,
-    start: () => startGrpcInstance(env, options.processes),
-    load: (socketPath) => startGrpcLoad({ target: `unix:${socketPath}`, ...options.load }),
+    start: (env) => startGrpcInstance(env, options.processes),
+    startLoad: (socketPath) => startGrpcLoad({ target: `unix:${socketPath}`, ...options.load }),
   })
   return { ...report, replayed: replayedCalls(report.started) }
 }

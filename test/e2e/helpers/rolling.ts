@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { within } from '@graceful/test-kit'
-import { instanceEnv, startInstance, type Example } from './examples.js'
+import { instanceEnv, startInstance, type Example, type InstanceEnv } from './examples.js'
 import { startHaproxy } from './haproxy.js'
 import { startLoad, type Load, type LoadReport } from './load.js'
 import type { Exit, Processes, Started } from '@graceful/test-kit/processes'
@@ -10,18 +10,24 @@ import type { Exit, Processes, Started } from '@graceful/test-kit/processes'
 /** One copy of the app behind the load balancer; `checkPort` when its health check is on another port (gRPC). */
 export interface RollingInstance { process: Started, port: number, checkPort?: number }
 
-/** What a rolling restart needs to know of the app: how to start a copy, and its client load. */
-export interface RollingPlan {
-  /** Names the app in error messages. */
-  app: string
+/** How a rolling restart runs, whatever the protocol. */
+export interface RollingSettings {
+  graceful: boolean
   haproxy: string
   processes: Processes
   instances: number
-  /** The app's `GRACEFUL_TIMEOUT`: how long an instance may take to exit after SIGTERM (+ 2 s). */
+  /** The app's `GRACEFUL_TIMEOUT` (an instance gets it + 2 s to exit after SIGTERM) and `GRACEFUL_READINESS_DELAY`. */
   timeoutMs: number
-  start: () => Promise<RollingInstance>
+  readinessDelayMs: number
+}
+
+/** What a rolling restart needs to know of the app: how to start a copy, and its client load. */
+export interface RollingPlan extends RollingSettings {
+  /** Names the app in error messages. */
+  app: string
+  start: (env: InstanceEnv) => Promise<RollingInstance>
   /** Starts the client load on HAProxy's frontend socket. */
-  load: (socketPath: string) => Load
+  startLoad: (socketPath: string) => Load
 }
 
 export interface RollingReport {
@@ -45,17 +51,19 @@ export interface RollingReport {
  */
 export async function rollingRestart (plan: RollingPlan): Promise<RollingReport> {
   const began = Date.now()
+  const env = instanceEnv(plan.graceful, plan.timeoutMs, plan.readinessDelayMs)
+  const start = () => plan.start(env)
   // Short: a Unix socket path must fit in 108 bytes.
   const dir = await mkdtemp(join(tmpdir(), 'graceful-e2e-'))
   try {
-    const instances = await Promise.all(Array.from({ length: plan.instances }, () => plan.start()))
+    const instances = await Promise.all(Array.from({ length: plan.instances }, start))
     const started = instances.map((instance) => instance.process)
     const names = instances.map((_, index) => `s${index + 1}`)
     const backends = instances.map((instance, index) => ({ name: names[index] ?? '', port: instance.port, checkPort: instance.checkPort }))
     const lb = await startHaproxy(plan.haproxy, dir, backends, plan.processes)
     await lb.waitFor(names, 'UP')
 
-    const load = plan.load(lb.socketPath)
+    const load = plan.startLoad(lb.socketPath)
     const exits: Exit[] = []
     let report: LoadReport
     let duringRestart = 0
@@ -67,7 +75,7 @@ export async function rollingRestart (plan: RollingPlan): Promise<RollingReport>
         if (!old) throw new Error(`no instance ${name}`)
         old.process.child.kill('SIGTERM')
         exits.push(await within(old.process.exited, plan.timeoutMs + 2000, `${plan.app} ${name} to exit after SIGTERM`))
-        const fresh = await plan.start()
+        const fresh = await start()
         instances[index] = fresh
         started.push(fresh.process)
         await lb.setServer(name, fresh.port, fresh.checkPort)
@@ -86,28 +94,17 @@ export async function rollingRestart (plan: RollingPlan): Promise<RollingReport>
   }
 }
 
-export interface HttpRollingOptions {
+export interface HttpRollingOptions extends RollingSettings {
   example: Example
-  graceful: boolean
-  haproxy: string
-  processes: Processes
-  instances: number
-  /** The app's `GRACEFUL_TIMEOUT` and `GRACEFUL_READINESS_DELAY`. */
-  timeoutMs: number
-  readinessDelayMs: number
   load: { fast: number, pauseMs: number, slow: number, slowMs: number }
 }
 
 /** {@link rollingRestart} of an example app under keep-alive HTTP load. */
 export function httpRollingRestart (options: HttpRollingOptions): Promise<RollingReport> {
-  const env = instanceEnv(options.graceful, options.timeoutMs, options.readinessDelayMs)
   return rollingRestart({
+    ...options,
     app: options.example.name,
-    haproxy: options.haproxy,
-    processes: options.processes,
-    instances: options.instances,
-    timeoutMs: options.timeoutMs,
-    start: () => startInstance(options.example, env, options.processes),
-    load: (socketPath) => startLoad({ target: { socketPath }, ...options.load }),
+    start: (env) => startInstance(options.example, env, options.processes),
+    startLoad: (socketPath) => startLoad({ target: { socketPath }, ...options.load }),
   })
 }
