@@ -12,7 +12,7 @@ import { guardChildren, killAll, tmpDir } from './lib/children.js'
 import { runDrain, type DrainResult } from './lib/drain.js'
 import { canRaiseFiles, machine } from './lib/machine.js'
 import { timelineSvg, type TimelineRow } from './lib/svg.js'
-import { availableFrameworks, exampleSpec, families, shutdownTargets } from './lib/targets.js'
+import { availableFrameworks, exampleSpec, exitAtOnce, families, shutdownTargets } from './lib/targets.js'
 import { protocolHeading, protocolSection, renderResults, type BenchResults } from './report.js'
 import { heap, type HeapResult } from './scenarios/heap.js'
 import { idle, type IdleResult } from './scenarios/idle.js'
@@ -140,8 +140,9 @@ async function main (): Promise<void> {
   if (runs('overhead')) for (const family of families().filter((f) => familyFilter === null || familyFilter.has(f.name))) push(results.overhead, await attempt(`overhead ${family.name}`, () => overhead(family, config.overhead, log)))
 
   log('2/8 idle shutdown')
+  const idleTargets = familyFilter === null || familyFilter.has('node:http') ? [...targets, exitAtOnce()] : targets
   for (const size of runs('idle') ? config.idle.sizes : []) {
-    for (const target of targets) {
+    for (const target of idleTargets) {
       push(results.idle, await attempt(`idle ${size} ${target.name}`, () => idle(target, size, size > 1_000 ? config.idle.trials.large : config.idle.trials.small, maxFiles, log)))
     }
   }

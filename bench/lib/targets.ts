@@ -102,6 +102,15 @@ export function twin (spec: ServerSpec): ServerSpec {
   return { ...spec, name: `${spec.name} #2` }
 }
 
+/**
+ * The idle section's second floor, beside the bare kill: bare node:http that
+ * calls `process.exit()` on SIGTERM, which is what any Node process that exits
+ * by itself pays (the signal reaching JavaScript, Node's orderly exit).
+ */
+export function exitAtOnce (): Target {
+  return { name: 'node:http, process.exit() on SIGTERM', file: server('node-http'), env: { ...bare, EXIT_AT_ONCE: '1' }, group: 'bare', framework: 'node:http', baseline: 'node:http (bare)' }
+}
+
 /** A server of the shutdown scenarios, with the bare server it is compared with. */
 export interface Target extends ServerSpec {
   /** Name of the bare server of the same framework. */

@@ -140,12 +140,16 @@ export function createTracker (events: TrackerEvents) {
     attached.restore ??= takeOverRequests(server, admit, (listener) => listener.name === 'trackStream' || listener === (http1.trackEarly as unknown as typeof listener))
   }
 
-  /** The trigger: gate every server, ask what is in flight to close its connection after its response. */
-  function startClosing (): void {
+  /**
+   * The trigger: gate every server, ask what is in flight to close its
+   * connection after its response. `drainFollows`: `startDrain()` is called
+   * in this same turn (see http1.ts).
+   */
+  function startClosing (drainFollows = false): void {
     if (phase !== 'accepting') return
     phase = 'closing'
     for (const [server, attached] of servers) takeOver(server, attached)
-    http1.startClosing()
+    http1.startClosing(drainFollows)
     http2.startClosing()
   }
 

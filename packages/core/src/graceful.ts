@@ -237,7 +237,7 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
       notifyHooks.push({ name: options.name ?? (hook.name || `notify#${notifyHooks.length + 1}`), hook })
     },
     websockets: (wss, options) => watchWebSockets({ signal: lifecycle.drainingSignal, rejection, onDraining: handle.onDraining }, wss, options),
-    stream: createStreams(lifecycle.drainingSignal, rejection, opts.retryAfter),
+    stream: createStreams(() => lifecycle.drainingSignal, rejection, opts.retryAfter),
     onClose: (target, options = {}) => {
       releaseHooks.push(toReleaseHook(target, options, releaseHooks.length + 1))
     },

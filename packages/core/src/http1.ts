@@ -16,6 +16,15 @@ const reuseGraceMs = 50
 // client reads the 503 instead of a reset.
 const discardLimit = 256 * 1024
 
+const none: readonly ServerResponse[] = []
+
+/** The idle connections at the drain start, sorted by `sortIdle`. */
+interface DrainPlan {
+  now: number | null
+  recent: Socket[]
+  idle: Socket[]
+}
+
 export interface Http1Events {
   /** Something was released: re-check whether the drain is complete. */
   changed: () => void
@@ -42,6 +51,8 @@ export function createHttp1Connections (events: Http1Events) {
   // Sockets reading the rest of a body after its 503 (see discardLimit).
   const discarding = new Set<Socket>()
   let reuseTimer: NodeJS.Timeout | undefined
+  // Sorted at the trigger when the drain follows in the same turn.
+  let drainPlan: DrainPlan | null = null
   let tracking = false
   let draining = false
   let count = 0
@@ -77,10 +88,10 @@ export function createHttp1Connections (events: Http1Events) {
   }
 
   /** Responses in flight on a socket that graceful does not track yet. */
-  function untracked (socket: Socket): ServerResponse[] {
+  function untracked (socket: Socket): readonly ServerResponse[] {
     if (fallback) return [...fallbackResponses.get(socket) ?? []].filter((res) => !known.has(res))
     const res = currentResponse(socket)
-    return res && !known.has(res) && !res.writableFinished ? [res] : []
+    return res && !known.has(res) && !res.writableFinished ? [res] : none
   }
 
   /** Tracks a request from now on: `start` is null when it was in flight before the trigger (its age is unknown). */
@@ -97,12 +108,15 @@ export function createHttp1Connections (events: Http1Events) {
     return entry
   }
 
-  /** Finds what each connection is serving now: the trigger, off the hot path. */
-  function discover (socket: Socket): void {
-    for (const res of untracked(socket)) {
+  /** Finds what a connection is serving now (the trigger, off the hot path); false when nothing new. */
+  function discover (socket: Socket): boolean {
+    const found = untracked(socket)
+    for (let i = 0; i < found.length; i++) {
+      const res = found[i]!
       track(res.req, res, null)
       closeAfterResponse(res.req, res)
     }
+    return found.length > 0
   }
 
   function settle (entry: InFlight): void {
@@ -126,6 +140,14 @@ export function createHttp1Connections (events: Http1Events) {
     reusing.delete(socket)
     if (discarding.has(socket) || socket.destroyed || socket.writableEnded) return
     socket.destroy()
+  }
+
+  /** An idle connection at the drain start: in its reuse window (or not known to be past it), or idle long enough to end. */
+  function sortIdle (socket: Socket, plan: DrainPlan): void {
+    const since = msSinceActivity(socket, plan.now)
+    // Unknown: never answered (just accepted, or a slow head), or no keep-alive timer to read.
+    if (since === null || since < reuseGraceMs) plan.recent.push(socket)
+    else plan.idle.push(socket)
   }
 
   function grace (socket: Socket): void {
@@ -189,11 +211,19 @@ export function createHttp1Connections (events: Http1Events) {
     fallback,
     track,
     reject,
-    /** The trigger: from now on every request is tracked; responses in flight will carry `Connection: close`. */
-    startClosing (): void {
+    /**
+     * The trigger: from now on every request is tracked; responses in flight
+     * will carry `Connection: close`. `drainFollows`: the drain starts in this
+     * same turn (no readiness delay), so the one walk over the connections
+     * also sorts the idle ones for it.
+     */
+    startClosing (drainFollows: boolean): void {
       if (tracking) return
       tracking = true
-      for (const socket of sockets) discover(socket)
+      const plan: DrainPlan | null = drainFollows ? { now: loopTime(), recent: [], idle: [] } : null
+      // Nothing was tracked before: a connection is idle unless discover() found its response.
+      for (const socket of sockets) if (!discover(socket) && plan) sortIdle(socket, plan)
+      drainPlan = plan
     },
     /**
      * The drain: idle connections end now, or after their grace window when
@@ -203,14 +233,14 @@ export function createHttp1Connections (events: Http1Events) {
      */
     startDrain (leaveIdle: boolean): void {
       draining = true
-      const now = loopTime()
-      for (const socket of sockets) {
-        if (inFlight.has(socket)) continue
-        const since = msSinceActivity(socket, now)
-        // Unknown: never answered (just accepted, or a slow head), or no keep-alive timer to read.
-        if (since === null || since < reuseGraceMs) grace(socket)
-        else if (!leaveIdle) endIdle(socket)
+      let plan = drainPlan
+      drainPlan = null
+      if (!plan) {
+        plan = { now: loopTime(), recent: [], idle: [] }
+        for (const socket of sockets) if (!inFlight.has(socket)) sortIdle(socket, plan)
       }
+      for (const socket of plan.recent) grace(socket)
+      if (!leaveIdle) for (const socket of plan.idle) endIdle(socket)
     },
     /** The deadline: a 503 for every response not started, destroy the others. */
     cut (rejection: Rejection, now: number): CutRequest[] {

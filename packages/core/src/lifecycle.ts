@@ -76,7 +76,9 @@ export type Phase = 'accepting' | 'delay' | 'drain' | 'closed'
  */
 export function createLifecycle (parts: LifecycleParts): Lifecycle {
   const { opts, log, emit, tasks, notifyHooks, releaseHooks, rejection } = parts
-  const drainingController = new AbortController()
+  // Made when first asked for (`graceful.signal`, streams, WebSockets): aborting
+  // a signal nobody holds would cost ~0.5 ms of cold code at every trigger.
+  let drainingController: AbortController | undefined
   const deadlineController = new AbortController()
   const forcedController = new AbortController()
   const waiter = createWaiter(() => forcedBy !== null)
@@ -91,6 +93,10 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
   let currentHook: string | null = null
   let finished = false
   let fatalSeen = false
+
+  function drainingReason (): GracefulError {
+    return new GracefulError(ErrorCodes.DRAINING, 'draining started')
+  }
 
   function stats (): Stats {
     return {
@@ -108,17 +114,19 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
     phase = 'delay'
     budgetEnd = started + opts.timeout
     drainDeadline = budgetEnd - opts.releaseTimeout
-    // First: from here on the tracker counts exactly, instead of asking every connection.
-    tracker.startClosing()
+    // Nothing listening, nothing a load balancer could still route here: no reason to wait.
+    const wait = readinessDelay > 0 && (always || ((tracker.anyListening || parts.externalServing()) && (parts.couldRouteHere?.() ?? true)))
+    // First: from here on the tracker counts exactly, instead of asking every
+    // connection. Without a wait, the drain starts in this same turn.
+    tracker.startClosing(!wait)
     const draining = { ...stats(), trigger }
     emit('draining', draining)
     log.info({ ...draining, readinessDelay, timeout: opts.timeout }, 'graceful: draining, readiness is now not-ready')
 
-    // Nothing listening, nothing a load balancer could still route here: no reason to wait.
-    if (readinessDelay > 0 && (always || ((tracker.anyListening || parts.externalServing()) && (parts.couldRouteHere?.() ?? true)))) await waiter.sleep(readinessDelay)
+    if (wait) await waiter.sleep(readinessDelay)
     const drainStarted = Date.now()
     phase = 'drain'
-    drainingController.abort(new GracefulError(ErrorCodes.DRAINING, 'draining started'))
+    drainingController?.abort(drainingReason())
     // The process exits right after a drain with nothing to wait for: its idle
     // connections are left for the kernel to close (a FIN each) at exit.
     const leaveIdle = (parts.exiting?.() ?? false) && !tracker.busy && tasks.size === 0 && notifyHooks.length === 0
@@ -258,7 +266,13 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
   return {
     get phase () { return phase },
     get state () { return stateOf(phase) },
-    drainingSignal: drainingController.signal,
+    get drainingSignal () {
+      if (!drainingController) {
+        drainingController = new AbortController()
+        if (phase === 'drain' || phase === 'closed') drainingController.abort(drainingReason())
+      }
+      return drainingController.signal
+    },
     taskContext: () => ({ signal: deadlineController.signal, deadline: drainDeadline }),
     stats,
     changed: waiter.wake,

@@ -1,0 +1,52 @@
+import { once } from 'node:events'
+import http from 'node:http'
+import { describe, expect, it } from 'vitest'
+import { afterTest, inProcessGraceful } from '@graceful/test-kit'
+import { ErrorCodes, GracefulError } from './errors.js'
+
+// `graceful.signal` is made when first read (aborting a signal nobody holds
+// would cost the trigger ~0.5 ms): whenever it is read, it says the same thing.
+describe('graceful.signal', () => {
+  it('read before the shutdown: aborts when the drain starts, not at the trigger', async () => {
+    const g = inProcessGraceful({ readinessDelay: 100 })
+    const server = http.createServer((_req, res) => res.end())
+    g.attach(server)
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    afterTest(() => server.close())
+    const signal = g.signal
+    const seen: string[] = []
+    signal.addEventListener('abort', () => seen.push(`abort while ${g.state}`))
+    g.on('draining', () => seen.push(`draining, aborted=${signal.aborted}`))
+    g.on('drain', () => seen.push(`drain, aborted=${signal.aborted}`))
+    await g.shutdown()
+    expect(seen).toEqual(['draining, aborted=false', 'abort while draining', 'drain, aborted=true'])
+    expect(signal.reason).toBeInstanceOf(GracefulError)
+    expect((signal.reason as GracefulError).code).toBe(ErrorCodes.DRAINING)
+    expect(g.signal).toBe(signal)
+  })
+
+  it('first read after the drain started: already aborted, with the same reason', async () => {
+    const g = inProcessGraceful()
+    const reasons: unknown[] = []
+    g.on('drain', () => reasons.push(g.signal.reason))
+    await g.shutdown()
+    expect(g.signal.aborted).toBe(true)
+    expect((reasons[0] as GracefulError).code).toBe(ErrorCodes.DRAINING)
+    expect(g.signal.reason).toBe(reasons[0])
+  })
+
+  it('first read while accepting or during the readiness delay: not aborted', async () => {
+    const g = inProcessGraceful({ readinessDelay: 50 })
+    const server = http.createServer((_req, res) => res.end())
+    g.attach(server)
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    afterTest(() => server.close())
+    let inDelay: boolean | undefined
+    g.on('draining', () => { inDelay = g.signal.aborted })
+    await g.shutdown()
+    expect(inDelay).toBe(false)
+    expect(g.signal.aborted).toBe(true)
+  })
+})
