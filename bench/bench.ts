@@ -15,7 +15,7 @@ import { timelineSvg, type TimelineRow } from './lib/svg.js'
 import { availableFrameworks, exampleSpec, exitAtOnce, families, shutdownTargets } from './lib/targets.js'
 import { protocolHeading, protocolSection, renderResults, type BenchResults } from './report.js'
 import { heap, type HeapResult } from './scenarios/heap.js'
-import { idle, type IdleResult } from './scenarios/idle.js'
+import { idleTrial, type IdleResult } from './scenarios/idle.js'
 import { overhead, type OverheadResult } from './scenarios/overhead.js'
 import { killReloaded, reloadApps, reloadScenario, type ReloadResult } from './scenarios/reload.js'
 import { protocols } from './scenarios/protocols.js'
@@ -29,12 +29,12 @@ const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').
 for (const name of only ?? []) if (!sections.includes(name as never)) throw new Error(`BENCH_ONLY: unknown section "${name}" (one of ${sections.join(', ')})`)
 const runs = (section: typeof sections[number]) => only === null || only.has(section)
 
-/** Every count of the bench, sized for ~25 minutes on two cores (the hot path: 7 rounds of ~22 pairs). */
+/** Every count of the bench, sized for ~32 minutes on two cores (the hot path: 9 rounds of ~22 pairs). */
 const config = {
   overhead: quick
     ? { rounds: 2, warmupSeconds: 0.5, cpuSeconds: 1, orderSeconds: 1, connections: 32 }
-    : { rounds: 7, warmupSeconds: 0.5, cpuSeconds: 2, orderSeconds: 1.5, connections: 32 },
-  idle: { sizes: quick ? [1_000] : [1_000, 10_000], trials: { small: quick ? 1 : 3, large: 1 } },
+    : { rounds: 9, warmupSeconds: 0.5, cpuSeconds: 2, orderSeconds: 1.5, connections: 32 },
+  idle: { sizes: quick ? [1_000] : [1_000, 10_000], trials: { small: quick ? 1 : 3, large: 3 } },
   drain: { fast: 16, slow: 16, slowMs: [100, 600] as const, warmupMs: 1500, tailMs: 250, timeout: 10_000 },
   scale: { size: quick ? 2_000 : 10_000 },
   reload: { fast: 8, slow: 8, warmupMs: 1000, tailMs: 250 },
@@ -142,9 +142,18 @@ async function main (): Promise<void> {
   log('2/8 idle shutdown')
   const idleTargets = familyFilter === null || familyFilter.has('node:http') ? [...targets, exitAtOnce()] : targets
   for (const size of runs('idle') ? config.idle.sizes : []) {
-    for (const target of idleTargets) {
-      push(results.idle, await attempt(`idle ${size} ${target.name}`, () => idle(target, size, size > 1_000 ? config.idle.trials.large : config.idle.trials.small, maxFiles, log)))
+    const bySize = new Map<string, IdleResult>()
+    // In passes: trial 1 of every server, then trial 2…
+    for (let trial = 1; trial <= (size > 1_000 ? config.idle.trials.large : config.idle.trials.small); trial++) {
+      for (const target of idleTargets) {
+        const one = await attempt(`idle ${size} ${target.name} #${trial}`, () => idleTrial(target, size, trial, maxFiles, log))
+        if (!one) continue
+        let result = bySize.get(target.name)
+        if (!result) bySize.set(target.name, result = { name: target.name, group: target.group, baseline: target.baseline, size, trials: [] })
+        result.trials.push(one)
+      }
     }
+    results.idle.push(...bySize.values())
   }
 
   log('3/8 drain under load')

@@ -34,44 +34,46 @@ export interface IdleResult {
   trials: IdleTrial[]
 }
 
-export async function idle (spec: ServerSpec & { baseline: string }, size: number, trials: number, maxFiles: number | undefined, log: (line: string) => void): Promise<IdleResult> {
-  const result: IdleResult = { name: spec.name, group: spec.group, baseline: spec.baseline, size, trials: [] }
-  for (let trial = 0; trial < trials; trial++) {
-    const server = await startServer(spec, { timeout: 10_000, gc: true, maxFiles })
-    const holder = await startHolder(maxFiles)
-    try {
-      const before = await server.memory()
-      const opened = await holder.open({ port: server.port, count: size, batch: 128 })
-      if (opened.failed > 0) throw new Error(`${spec.name}: ${opened.failed} of ${size} connections failed`)
-      const after = await server.memory()
-      // Let the last responses settle; then nothing moves until the signal.
-      await sleep(200)
-      const open = await holder.count()
-      const signalAt = server.signal('SIGTERM')
-      const hung = (await Promise.race([server.exited, sleep(15_000, 'hung' as const)])) === 'hung'
-      const exit = await server.stop()
-      let left = await holder.count()
-      for (let i = 0; i < 20 && left > 0; i++) {
-        await sleep(50)
-        left = await holder.count()
-      }
-      const report = await holder.report(1_000)
-      result.trials.push({
-        exitMs: exit.at - signalAt,
-        teardownMs: teardownMs(exit),
-        exit: describeExit(exit),
-        open,
-        closedByFin: report.closedByFin,
-        closedByReset: report.closedByReset,
-        leftOpen: report.open,
-        heapPerConnection: (after.heapUsed - before.heapUsed) / size,
-        hung,
-      })
-      log(`idle ${size} ${spec.name} #${trial + 1}: exit ${describeExit(exit)} after ${(exit.at - signalAt).toFixed(1)} ms, ${open} open at SIGTERM, FIN ${report.closedByFin} RST ${report.closedByReset}`)
-    } finally {
-      await holder.stop()
-      await server.stop()
+/**
+ * One trial: a fresh server, `size` idle connections, SIGTERM. The bench runs
+ * the trials of every server in passes (trial 1 of each, then trial 2 of
+ * each…), so a server and the floor it is compared with see the same moments
+ * of a drifting machine.
+ */
+export async function idleTrial (spec: ServerSpec, size: number, trial: number, maxFiles: number | undefined, log: (line: string) => void): Promise<IdleTrial> {
+  const server = await startServer(spec, { timeout: 10_000, gc: true, maxFiles })
+  const holder = await startHolder(maxFiles)
+  try {
+    const before = await server.memory()
+    const opened = await holder.open({ port: server.port, count: size, batch: 128 })
+    if (opened.failed > 0) throw new Error(`${spec.name}: ${opened.failed} of ${size} connections failed`)
+    const after = await server.memory()
+    // Let the last responses settle; then nothing moves until the signal.
+    await sleep(200)
+    const open = await holder.count()
+    const signalAt = server.signal('SIGTERM')
+    const hung = (await Promise.race([server.exited, sleep(15_000, 'hung' as const)])) === 'hung'
+    const exit = await server.stop()
+    let left = await holder.count()
+    for (let i = 0; i < 20 && left > 0; i++) {
+      await sleep(50)
+      left = await holder.count()
     }
+    const report = await holder.report(1_000)
+    log(`idle ${size} ${spec.name} #${trial}: exit ${describeExit(exit)} after ${(exit.at - signalAt).toFixed(1)} ms, ${open} open at SIGTERM, FIN ${report.closedByFin} RST ${report.closedByReset}`)
+    return {
+      exitMs: exit.at - signalAt,
+      teardownMs: teardownMs(exit),
+      exit: describeExit(exit),
+      open,
+      closedByFin: report.closedByFin,
+      closedByReset: report.closedByReset,
+      leftOpen: report.open,
+      heapPerConnection: (after.heapUsed - before.heapUsed) / size,
+      hung,
+    }
+  } finally {
+    await holder.stop()
+    await server.stop()
   }
-  return result
 }
