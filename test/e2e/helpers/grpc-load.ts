@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { Echo, type Msg } from '../../../packages/grpc/src/test-fixtures/echo.js'
 import { within } from '@graceful/test-kit'
 import { emptyCounts } from '@graceful/test-kit/client'
-import type { Load, LoadReport } from './load.js'
+import { progressOf, type Load, type LoadReport } from './load.js'
 
 export interface GrpcLoadOptions {
   /** A grpc-js target: `unix:/path/lb.sock` (HAProxy's frontend) or `127.0.0.1:port`. */
@@ -34,7 +34,7 @@ type EchoClient = grpc.Client & { Unary: (message: Msg, options: grpc.CallOption
 export function startGrpcLoad (options: GrpcLoadOptions): Load {
   const client = new Echo(options.target, grpc.credentials.createInsecure(), options.retries ? {} : { 'grpc.enable_retries': 0 }) as unknown as EchoClient
   const report: LoadReport = { requests: 0, ok: 0, failures: {}, failed: 0, outcomes: emptyCounts() }
-  const progress = new Set<() => void>()
+  const progress = progressOf(() => report.requests, 'gRPC calls')
   const deadlineMs = options.deadlineMs ?? 10_000
   let stopping = false
   let sent = 0
@@ -47,7 +47,7 @@ export function startGrpcLoad (options: GrpcLoadOptions): Load {
       report.failed++
       report.failures[reason] = (report.failures[reason] ?? 0) + 1
     }
-    for (const listener of progress) listener()
+    progress.finished()
   }
 
   // Every call has its own text (the server prints it as the call starts) and must get it back.
@@ -72,18 +72,7 @@ export function startGrpcLoad (options: GrpcLoadOptions): Load {
 
   return {
     get done () { return report.requests },
-    more: (n, ms = 10_000) => {
-      const target = report.requests + n
-      return within(new Promise<void>((resolve) => {
-        const check = () => {
-          if (report.requests < target) return
-          progress.delete(check)
-          resolve()
-        }
-        progress.add(check)
-        check()
-      }), ms, `${n} more gRPC calls through the load balancer`)
-    },
+    more: progress.more,
     stop: async () => {
       stopping = true
       try {

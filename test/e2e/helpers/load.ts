@@ -36,13 +36,38 @@ export interface LoadOptions {
 }
 
 /**
+ * `Load.more()` for a generator: `finished()` after each request is counted;
+ * `more(n)` resolves once `count()` has grown by `n` (bounded, `what` names it).
+ */
+export function progressOf (count: () => number, what: string) {
+  const waiting = new Set<() => void>()
+  return {
+    finished (): void {
+      for (const check of waiting) check()
+    },
+    more (n: number, ms = 10_000): Promise<void> {
+      const target = count() + n
+      return within(new Promise<void>((resolve) => {
+        const check = () => {
+          if (count() < target) return
+          waiting.delete(check)
+          resolve()
+        }
+        waiting.add(check)
+        check()
+      }), ms, `${n} more ${what} through the load balancer`)
+    },
+  }
+}
+
+/**
  * Keep-alive load: `fast + slow` loops, each one request at a time over a
  * pooled keep-alive connection, until `stop()`. Failures are counted, never thrown.
  */
 export function startLoad (options: LoadOptions): Load {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.fast + options.slow })
   const report: LoadReport = { requests: 0, ok: 0, failures: {}, failed: 0, outcomes: emptyCounts() }
-  const progress = new Set<() => void>()
+  const progress = progressOf(() => report.requests, 'requests')
   let stopping = false
   let id = 0
   const where = 'port' in options.target ? { port: options.target.port } : { socketPath: options.target.socketPath }
@@ -60,7 +85,7 @@ export function startLoad (options: LoadOptions): Load {
       report.failed++
       report.failures[reason] = (report.failures[reason] ?? 0) + 1
     }
-    for (const listener of progress) listener()
+    progress.finished()
   }
 
   const loop = async (path: string, pauseMs: number) => {
@@ -76,18 +101,7 @@ export function startLoad (options: LoadOptions): Load {
 
   return {
     get done () { return report.requests },
-    more: (n, ms = 10_000) => {
-      const target = report.requests + n
-      return within(new Promise<void>((resolve) => {
-        const check = () => {
-          if (report.requests < target) return
-          progress.delete(check)
-          resolve()
-        }
-        progress.add(check)
-        check()
-      }), ms, `${n} more requests through the load balancer`)
-    },
+    more: progress.more,
     stop: async () => {
       stopping = true
       await within(Promise.all(loops), (options.requestTimeoutMs ?? 10_000) + 1000, 'the load to stop')
