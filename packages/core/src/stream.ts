@@ -92,7 +92,7 @@ export function createStreams (drainingSignal: () => AbortSignal, rejection: Rej
     if (options.onDrain !== undefined && typeof options.onDrain !== 'function') throw invalidOption('stream.onDrain', 'a function', options.onDrain)
     const existing = open.get(target)
     if (existing) return existing.controller.signal
-    const draining = watchDrain()
+    const drain = watchDrain()
     const entry: Entry = { options: { ...options }, controller: new AbortController() }
     open.set(target, entry)
     target.once('close', () => {
@@ -100,7 +100,7 @@ export function createStreams (drainingSignal: () => AbortSignal, rejection: Rej
     })
     // Registered after the drain started (a request accepted during the readiness
     // delay): end it on the next turn, once the caller has written its headers.
-    if (draining.aborted) setImmediate(() => { if (open.has(target)) endStream(target, entry) })
+    if (drain.aborted) setImmediate(() => { if (open.has(target)) endStream(target, entry) })
     return entry.controller.signal
   }
 }
