@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { within } from '@graceful/test-kit'
+import { instanceEnv } from './helpers/examples.js'
 import { startLoad, type LoadReport } from './helpers/load.js'
 import { Processes, type Started } from '@graceful/test-kit/processes'
 
@@ -25,11 +26,9 @@ async function startCluster (graceful: boolean): Promise<{ primary: Started, por
       WORKERS: String(workers),
       PORT: '0',
       HOST: '127.0.0.1',
-      GRACEFUL_TIMEOUT: String(timeoutMs),
       // No load balancer checks readiness here: the delay is for keep-alive
       // clients, which get `Connection: close` and reconnect to another worker.
-      GRACEFUL_READINESS_DELAY: '500',
-      GRACEFUL: graceful ? '1' : '0',
+      ...instanceEnv(graceful, timeoutMs, 500),
     },
   })
   // Workers are the primary's children: adopt them, so teardown can end them by PID too.

@@ -111,8 +111,7 @@ export function createHttp1Connections (events: Http1Events) {
   /** Finds what a connection is serving now (the trigger, off the hot path); false when nothing new. */
   function discover (socket: Socket): boolean {
     const found = untracked(socket)
-    for (let i = 0; i < found.length; i++) {
-      const res = found[i]!
+    for (const res of found) {
       track(res.req, res, null)
       closeAfterResponse(res.req, res)
     }
