@@ -45,8 +45,7 @@ export interface DrainResult {
   exitMs: number
   exit: Exit
   exitCode: number
-  /** From the last response received to the exit (how long the process lingered once drained). */
-  /** The last response → the `'exit'` event (the server's clock). */
+  /** The last response → the `'exit'` event (the server's clock): how long the process lingered once drained. */
   lastResponseToExitMs: number | null
   /** After the `'exit'` event: the kernel tearing the process down. */
   teardownMs: number | null
