@@ -30,6 +30,14 @@ describe.each(serverTargets)('faults: logging by default — $name', ({ name }) 
     expect(lines.every((line) => line.level >= 40)).toBe(true)
   })
 
+  it('NODE_DEBUG=graceful: the info lines too, each with its fields', async () => {
+    await using app = await startChild(name, { timeout: 1000 }, { DEFAULT_LOGGER: '1', NODE_DEBUG: 'graceful' })
+    app.kill('SIGTERM')
+    expect((await within(app.exited, 4000, 'exit')).code).toBe(0)
+    expect(app.stderr).toMatch(/^GRACEFUL \d+: graceful: draining, readiness is now not-ready \{.*"trigger":"SIGTERM"/m)
+    expect(app.stderr).toMatch(/^GRACEFUL \d+: graceful: closed \{.*"outcome":"clean".*"exitCode":0/m)
+  })
+
   it('logger: false is silent', async () => {
     await using app = await startChild(name, { timeout: 1000, releaseTimeout: 250, logger: false }, { FAILING_HOOK: '1' })
     await using busy = await openConnection(app.port)
