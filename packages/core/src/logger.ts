@@ -96,8 +96,8 @@ function stderrLogger (): Logger {
   const line = (level: Level) => function write (fields: Record<string, unknown>, msg: string) {
     process.stderr.write(stringify({ level: pinoLevels[level], time: Date.now(), pid: process.pid, name: 'graceful', ...fields, msg }) + '\n')
   }
-  // Off unless NODE_DEBUG=graceful: then the fields are not serialised at all
-  // (every shutdown logs a few lines, on the path the idle exit is timed on).
+  // Unless NODE_DEBUG=graceful is on, the fields are not even serialised:
+  // every shutdown logs a few lines, on the path an idle exit is timed on.
   const internal = (fields: Record<string, unknown>, msg: string) => {
     if (debug.enabled) debug('%s %s', msg, stringify(fields))
   }
