@@ -3,6 +3,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { describe, expect, it, vi } from 'vitest'
 import { afterTest, inProcessGraceful } from '@graceful/test-kit'
+import { ErrorCodes, type GracefulError } from './errors.js'
 import type { Graceful } from './graceful.js'
 import type { StreamOptions } from './stream.js'
 
@@ -47,6 +48,7 @@ describe('graceful.stream()', () => {
     const summary = await g.shutdown()
     expect((await response).body).toBe('{"token":1}\n')
     expect(signals[0]?.aborted).toBe(true)
+    expect((signals[0]?.reason as GracefulError).code).toBe(ErrorCodes.DRAINING)
     expect(summary.outcome).toBe('clean')
   })
 
@@ -77,10 +79,11 @@ describe('graceful.stream()', () => {
     const g = inProcessGraceful({ readinessDelay: 200, timeout: 5000 })
     let release!: () => void
     const held = new Promise<void>((resolve) => { release = resolve })
+    let signal: AbortSignal | undefined
     const server = http.createServer((_req, res) => {
       void held.then(() => {
         res.writeHead(200, { 'content-type': 'text/event-stream' })
-        g.stream(res)
+        signal = g.stream(res)
         res.write('data: late\n\n')
       })
     })
@@ -94,6 +97,7 @@ describe('graceful.stream()', () => {
     await vi.waitFor(() => expect(g.signal.aborted).toBe(true))
     release()
     expect((await response).body).toBe('data: late\n\nretry: 1000\n\n')
+    expect((signal?.reason as GracefulError).code).toBe(ErrorCodes.DRAINING)
     expect((await summary).outcome).toBe('clean')
   })
 

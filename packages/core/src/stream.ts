@@ -55,17 +55,17 @@ export function createStreams (drainingSignal: () => AbortSignal, rejection: Rej
 
   function watchDrain (): AbortSignal {
     if (draining) return draining
-    draining = drainingSignal()
-    draining.addEventListener('abort', () => {
+    const signal = draining = drainingSignal()
+    signal.addEventListener('abort', () => {
       debug('streams: ending %d stream(s)', open.size)
-      for (const [target, entry] of open) endStream(target, entry)
+      for (const [target, entry] of open) endStream(target, entry, signal.reason)
     }, { once: true })
-    return draining
+    return signal
   }
 
-  function endStream (target: StreamTarget, entry: Entry): void {
+  function endStream (target: StreamTarget, entry: Entry, reason: unknown): void {
     open.delete(target)
-    entry.controller.abort(draining?.reason)
+    entry.controller.abort(reason)
     if (target.writableEnded || target.destroyed) return
     const response = asResponse(target)
     // Registered before any byte was sent: the client gets the draining 503 (it may retry).
@@ -100,7 +100,7 @@ export function createStreams (drainingSignal: () => AbortSignal, rejection: Rej
     })
     // Registered after the drain started (a request accepted during the readiness
     // delay): end it on the next turn, once the caller has written its headers.
-    if (drain.aborted) setImmediate(() => { if (open.has(target)) endStream(target, entry) })
+    if (drain.aborted) setImmediate(() => { if (open.has(target)) endStream(target, entry, drain.reason) })
     return entry.controller.signal
   }
 }
