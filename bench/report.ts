@@ -320,18 +320,22 @@ function contract (r: BenchResults): Table {
       ])
     }
   }
+  /** Median SIGTERM → exit of one server's idle trials at `size`, or null when it has none. */
+  const idleExit = (name: string, size: number): number | null => {
+    const trials = r.idle.filter((i) => i.size === size && i.name === name).flatMap((i) => i.trials.map((t) => t.exitMs))
+    return trials.length > 0 ? median(trials) : null
+  }
   for (const size of [1_000, 10_000]) {
+    // What a Node process that exits by itself at once on the signal pays.
+    const exitFloor = idleExit(exitAtOnce().name, size)
+    const self = exitFloor === null ? '' : `; ${exitAtOnce().name}: ${ms(exitFloor)}`
     for (const result of r.idle.filter((i) => i.size === size && ours(i))) {
       const value = median(result.trials.map((t) => t.exitMs))
       const teardowns = result.trials.flatMap((t) => t.teardownMs ?? [])
       const teardown = teardowns.length > 0 ? `of which ${ms(median(teardowns))} kernel teardown after the exit; ` : ''
       // The floor: the bare server of the same framework, killed by the signal (the kernel's own teardown).
-      const floorTrials = r.idle.filter((i) => i.size === size && i.name === result.baseline).flatMap((i) => i.trials.map((t) => t.exitMs))
-      const floor = floorTrials.length > 0 ? median(floorTrials) : null
+      const floor = idleExit(result.baseline, size)
       const target = size === 1_000 ? 20 : floor === null ? null : floor * 1.2
-      // And what a Node process that exits by itself at once on the signal pays.
-      const selfTrials = r.idle.filter((i) => i.size === size && i.name === exitAtOnce().name).flatMap((i) => i.trials.map((t) => t.exitMs))
-      const self = selfTrials.length > 0 ? `; ${exitAtOnce().name}: ${ms(median(selfTrials))}` : ''
       rows.push([
         `Idle shutdown, ${int(size)} keep-alive connections (${result.name})`,
         size === 1_000 ? '≤ 20 ms' : '≤ bare kill × 1.2',
