@@ -140,7 +140,8 @@ async function main (): Promise<void> {
   if (runs('overhead')) for (const family of families().filter((f) => familyFilter === null || familyFilter.has(f.name))) push(results.overhead, await attempt(`overhead ${family.name}`, () => overhead(family, config.overhead, log)))
 
   log('2/8 idle shutdown')
-  const idleTargets = familyFilter === null || familyFilter.has('node:http') ? [...targets, exitAtOnce()] : targets
+  // Beside each bare server, the same server exiting by itself at once: the floor of any process of that framework that does.
+  const idleTargets = [...targets, ...targets.filter((t) => t.name === t.baseline).map(exitAtOnce)]
   for (const size of runs('idle') ? config.idle.sizes : []) {
     const bySize = new Map<string, IdleResult>()
     // In passes: trial 1 of every server, then trial 2…
@@ -149,7 +150,7 @@ async function main (): Promise<void> {
         const one = await attempt(`idle ${size} ${target.name} #${trial}`, () => idleTrial(target, size, trial, maxFiles, log))
         if (!one) continue
         let result = bySize.get(target.name)
-        if (!result) bySize.set(target.name, result = { name: target.name, group: target.group, baseline: target.baseline, size, trials: [] })
+        if (!result) bySize.set(target.name, result = { name: target.name, group: target.group, baseline: target.baseline, framework: target.framework, size, trials: [] })
         result.trials.push(one)
       }
     }

@@ -5,7 +5,7 @@ import type { DrainResult } from './lib/drain.js'
 import { bytes, int, markdownTable, median, ms, ratio, spread, type Table } from './lib/format.js'
 import type { Machine } from './lib/machine.js'
 import type { TimelineRow } from './lib/svg.js'
-import { exitAtOnce } from './lib/targets.js'
+import { exitAtOnceName } from './lib/targets.js'
 import type { HeapResult } from './scenarios/heap.js'
 import type { IdleResult } from './scenarios/idle.js'
 import type { OverheadResult, OverheadSeries } from './scenarios/overhead.js'
@@ -88,7 +88,7 @@ export function renderResults (r: BenchResults): string {
   if (invalid.length > 0) out.push(`Runs with errors (kept, listed for honesty): ${invalid.join('; ')}`, '')
 
   out.push('## 2. Idle shutdown', '')
-  out.push(`N keep-alive connections, each after one request, held by a separate (niced) process; SIGTERM; time until the process is gone as the (idle) parent sees it. The bare rows are the floor: a process that dies at once on SIGTERM (tearing down the sockets is kernel work that any exit pays); "${exitAtOnce().name}" is the floor of any process that exits by itself (the signal reaching JavaScript, Node's orderly exit, the same teardown). Heap per connection is read after a full GC before and after opening them; "tracking" is the difference to the bare server of the same framework.`, '')
+  out.push(`N keep-alive connections, each after one request, held by a separate (niced) process; SIGTERM; time until the process is gone as the (idle) parent sees it. The bare rows are the floor: a process that dies at once on SIGTERM (tearing down the sockets is kernel work that any exit pays); "<framework>, process.exit() on SIGTERM" is the same bare server calling \`process.exit(0)\` on the signal, the floor of any process of that framework that exits by itself (the signal reaching JavaScript, Node's orderly exit, the same teardown). Heap per connection is read after a full GC before and after opening them; "tracking" is the difference to the bare server of the same framework.`, '')
   out.push(markdownTable(idleTable(r.idle)), '')
 
   out.push('## 3. Drain under keep-alive load', '')
@@ -281,7 +281,7 @@ function findings (r: BenchResults): string[] {
     lines.push(`Second signal: ${s.name} ignores it and exits ${ms(s.exitMs)} later, with ${s.exit}.`)
   }
   const largest = Math.max(...r.idle.map((i) => i.size))
-  const floor = median(r.idle.filter((i) => i.size === largest && bare(i) && i.name !== exitAtOnce().name).flatMap((i) => i.trials.map((t) => t.exitMs)))
+  const floor = median(r.idle.filter((i) => i.size === largest && bare(i) && i.name !== exitAtOnceName(i.framework)).flatMap((i) => i.trials.map((t) => t.exitMs)))
   if (Number.isFinite(floor)) lines.push(`Idle shutdown: on this machine a process holding ${int(largest)} idle connections needs ${ms(floor)} to die even when SIGTERM kills it outright (bare rows): the kernel closes every socket. Every library pays that floor plus its own work.`)
   return lines
 }
@@ -326,20 +326,19 @@ function contract (r: BenchResults): Table {
     return trials.length > 0 ? median(trials) : null
   }
   for (const size of [1_000, 10_000]) {
-    // What a Node process that exits by itself at once on the signal pays.
-    const exitFloor = idleExit(exitAtOnce().name, size)
-    const self = exitFloor === null ? '' : `; ${exitAtOnce().name}: ${ms(exitFloor)}`
     for (const result of r.idle.filter((i) => i.size === size && ours(i))) {
       const value = median(result.trials.map((t) => t.exitMs))
       const teardowns = result.trials.flatMap((t) => t.teardownMs ?? [])
       const teardown = teardowns.length > 0 ? `of which ${ms(median(teardowns))} kernel teardown after the exit; ` : ''
-      // The floor: the bare server of the same framework, killed by the signal (the kernel's own teardown).
+      // The floors: the bare server of the same framework killed by the signal
+      // (the kernel's own teardown), and the same server exiting by itself at once.
       const floor = idleExit(result.baseline, size)
+      const exitFloor = idleExit(exitAtOnceName(result.framework), size)
       const target = size === 1_000 ? 20 : floor === null ? null : floor * 1.2
       rows.push([
         `Idle shutdown, ${int(size)} keep-alive connections (${result.name})`,
         size === 1_000 ? '≤ 20 ms' : '≤ bare kill × 1.2',
-        `${ms(value)} (${teardown}${result.baseline} killed at once: ${floor === null ? '–' : ms(floor)}${self})`,
+        `${ms(value)} (${teardown}${result.baseline} killed at once: ${floor === null ? '–' : ms(floor)}${exitFloor === null ? '' : `, exiting at once: ${ms(exitFloor)}`})`,
         verdict(target !== null && value <= target),
       ])
     }

@@ -11,7 +11,9 @@
 //    so the bench can tell the process's own exit from the kernel's teardown,
 //    and (with BENCH_IDS_FILE too) when the last response finished, on the
 //    same clock: a client reading late cannot blur the gap between the two.
-// 3. Over the IPC channel it answers `{ type: 'memory' }` with the heap after a
+// 3. With BENCH_EXIT_AT_ONCE=1 (bare servers only), it calls process.exit(0) on
+//    SIGTERM: the idle section's floor of a process that exits by itself.
+// 4. Over the IPC channel it answers `{ type: 'memory' }` with the heap after a
 //    full GC (when run with --expose-gc).
 import { subscribe } from 'node:diagnostics_channel'
 import { openSync, writeSync } from 'node:fs'
@@ -44,6 +46,8 @@ if (exitFile) {
   clock()
   process.once('exit', () => writeSync(fd, `{"exitAt":${clock()},"lastResponseAt":${lastResponseAt}}`))
 }
+
+if (process.env.BENCH_EXIT_AT_ONCE === '1') process.once('SIGTERM', () => process.exit(0))
 
 if (process.send) {
   const gc = (globalThis as { gc?: () => void }).gc

@@ -103,13 +103,16 @@ export function twin (spec: ServerSpec): ServerSpec {
 }
 
 /**
- * The idle section's second floor, beside the bare kill: bare node:http that
- * calls `process.exit()` on SIGTERM, which is what any Node process that exits
- * by itself pays (the signal reaching JavaScript, Node's orderly exit).
+ * The idle section's second floor, beside the bare kill: the bare server of a
+ * framework calling `process.exit()` on SIGTERM (the probe adds the listener),
+ * which is what any process of that framework that exits by itself pays (the
+ * signal reaching JavaScript, Node's orderly exit, the same teardown).
  */
-export function exitAtOnce (): Target {
-  return { name: 'node:http, process.exit() on SIGTERM', file: server('node-http'), env: { ...bare, EXIT_AT_ONCE: '1' }, group: 'bare', framework: 'node:http', baseline: 'node:http (bare)' }
+export function exitAtOnce (bareTarget: Target): Target {
+  return { ...bareTarget, name: exitAtOnceName(bareTarget.framework), env: { ...bareTarget.env, BENCH_EXIT_AT_ONCE: '1' }, baseline: bareTarget.name }
 }
+
+export const exitAtOnceName = (framework: string): string => `${framework}, process.exit() on SIGTERM`
 
 /** A server of the shutdown scenarios, with the bare server it is compared with. */
 export interface Target extends ServerSpec {

@@ -30,6 +30,7 @@ export interface IdleResult {
   group: ServerGroup
   /** The bare server of the same framework. */
   baseline: string
+  framework: string
   size: number
   trials: IdleTrial[]
 }

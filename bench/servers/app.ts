@@ -13,7 +13,6 @@ export const env = {
   timeout: Number(process.env.TIMEOUT || 10_000),
   readinessDelay: Number(process.env.READINESS_DELAY || 0),
   graceful: process.env.GRACEFUL !== '0',
-  exitAtOnce: process.env.EXIT_AT_ONCE === '1',
 }
 
 function slowMs (url: string): number {
