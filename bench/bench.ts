@@ -34,7 +34,7 @@ const config = {
   overhead: quick
     ? { rounds: 2, warmupSeconds: 0.5, cpuSeconds: 1, orderSeconds: 1, connections: 32 }
     : { rounds: 9, warmupSeconds: 0.5, cpuSeconds: 2, orderSeconds: 1.5, connections: 32 },
-  idle: { sizes: quick ? [1_000] : [1_000, 10_000], trials: { small: quick ? 1 : 5, large: 3 } },
+  idle: { sizes: quick ? [1_000] : [1_000, 10_000], trials: quick ? 1 : 5 },
   drain: { fast: 16, slow: 16, slowMs: [100, 600] as const, warmupMs: 1500, tailMs: 250, timeout: 10_000 },
   scale: { size: quick ? 2_000 : 10_000 },
   reload: { fast: 8, slow: 8, warmupMs: 1000, tailMs: 250 },
@@ -145,7 +145,7 @@ async function main (): Promise<void> {
   for (const size of runs('idle') ? config.idle.sizes : []) {
     const bySize = new Map<string, IdleResult>()
     // In passes: trial 1 of every server, then trial 2…
-    for (let trial = 1; trial <= (size > 1_000 ? config.idle.trials.large : config.idle.trials.small); trial++) {
+    for (let trial = 1; trial <= config.idle.trials; trial++) {
       for (const target of idleTargets) {
         const one = await attempt(`idle ${size} ${target.name} #${trial}`, () => idleTrial(target, size, trial, maxFiles, log))
         if (!one) continue
