@@ -29,7 +29,7 @@ const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').
 for (const name of only ?? []) if (!sections.includes(name as never)) throw new Error(`BENCH_ONLY: unknown section "${name}" (one of ${sections.join(', ')})`)
 const runs = (section: typeof sections[number]) => only === null || only.has(section)
 
-/** Every count of the bench, sized for ~35 minutes on two cores (the hot path: 9 rounds of ~22 pairs). */
+/** Every count of the bench, sized for ~45 minutes on two cores (the hot path: 9 rounds of ~22 pairs). */
 const config = {
   overhead: quick
     ? { rounds: 2, warmupSeconds: 0.5, cpuSeconds: 1, orderSeconds: 1, connections: 32 }

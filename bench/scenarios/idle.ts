@@ -30,6 +30,7 @@ export interface IdleResult {
   group: ServerGroup
   /** The bare server of the same framework. */
   baseline: string
+  /** The framework it runs on: names its exit-at-once floor (`exitAtOnceName`). */
   framework: string
   size: number
   trials: IdleTrial[]
