@@ -23,6 +23,8 @@
 //                    signal-reach.ts warns when SIGTERM may never arrive
 //   a reload         reload.ts + inherit.ts: hand the listening sockets to a new process
 //   streams, ws      stream.ts, websockets.ts: end SSE and WebSockets at the drain start
+//   maintenance      pause.ts: pause()/resume(), readiness 503 without a drain
+//   observing        channels.ts: a diagnostics_channel per event; observers.ts: listeners that throw
 export { createGraceful } from './graceful.js'
 export type { Graceful } from './graceful.js'
 export type { GracefulOptions, HealthOptions, ResolvedOptions } from './options.js'
@@ -33,9 +35,11 @@ export { ExitCodes } from './signals.js'
 export type { AttachableServer } from './connections.js'
 export type {
   AnyRequest, AnyResponse, CutRequest, DrainContext, GracefulEvents, HealthResponse, HookOptions, HookResult, LogFn, Logger,
-  NotifyHook, Releasable, ReloadResult, ShutdownSummary, State, Stats, Trigger,
+  NotifyHook, PauseInfo, Releasable, ReloadResult, ShutdownSummary, State, Stats, Trigger,
 } from './types.js'
 export type { StreamOptions, StreamTarget } from './stream.js'
 export type { WebSocketClient, WebSocketServerLike, WebSocketsOptions } from './websockets.js'
 export { environmentOptions, optionsFromEnvironment } from './environment.js'
+export { channels } from './channels.js'
+export type { ChannelMessage } from './channels.js'
 export type { ReloadOptions } from './reload.js'
