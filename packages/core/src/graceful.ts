@@ -16,6 +16,7 @@ import { createReloader } from './reload.js'
 import { createLifecycle } from './lifecycle.js'
 import { createPause } from './pause.js'
 import { publish } from './channels.js'
+import { startSideListeners } from './health-port.js'
 import { releaseServer } from './release-server.js'
 import { registerSignals } from './signals.js'
 import { warnIfSignalsMayNotArrive } from './signal-reach.js'
@@ -91,6 +92,8 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
       unregister()
       reloader?.close()
       for (const server of servers) releaseServer(server)
+      // Health and control answer until here: the end of the shutdown, right before a signal's exit.
+      side?.close()
     },
     couldRouteHere: routing.couldRouteHere,
     exiting: () => exiting,
@@ -148,6 +151,10 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
     : noop
 
   if (opts.signals.length > 0) warnIfSignalsMayNotArrive(log)
+  // Last: nothing after this throws, so a failed creation leaves no listener behind.
+  const side = opts.healthListener || opts.control
+    ? startSideListeners({ health: opts.healthListener, control: opts.control, readiness: readinessAnswer, pause: pause.pause, resume: pause.resume, stats: lifecycle.stats, log })
+    : null
 
   function isReady (): boolean {
     if (lifecycle.state !== 'accepting') return false
@@ -269,6 +276,7 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
     rejection,
     rejectionFor,
     matchHealth: (url) => matchHealth(opts.health, url),
+    get sideListeners () { return { health: side?.health ?? null, control: side?.control ?? null } },
     liveness,
     readiness: readinessAnswer,
     answerHealth,

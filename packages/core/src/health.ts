@@ -21,7 +21,7 @@ export function requestUrl (req: AnyRequest): string | undefined {
 }
 
 /** Which health endpoint a URL names, ignoring the query string. */
-export function matchHealth (health: ResolvedOptions['health'], url: string | undefined): 'liveness' | 'readiness' | null {
+export function matchHealth (health: Pick<ResolvedOptions['health'], 'liveness' | 'readiness'>, url: string | undefined): 'liveness' | 'readiness' | null {
   if (!url) return null
   const query = url.indexOf('?')
   const path = query === -1 ? url : url.slice(0, query)
