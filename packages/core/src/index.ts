@@ -16,7 +16,8 @@
 //   a request        nothing while accepting; at the trigger server-gate.ts takes over
 //                    the server's 'request' listeners; requests.ts: Connection: close,
 //                    the deadline's cut; rejection.ts + answer.ts: the 503, written once
-//   a health probe   health.ts: matched on requestUrl(), answered by answer.ts
+//   a health probe   health.ts: matched on requestUrl(), answered by answer.ts;
+//                    health-port.ts: health on its own listener; control.ts: pause/resume/status
 //   a hook           hooks.ts: release hooks under timeout.ts's one timeout;
 //                    notify hooks and track() are tasks (tasks.ts) the drain waits for
 //   a signal         signals.ts: one process-wide owner, second signal forces, exit codes;
@@ -28,6 +29,7 @@
 export { createGraceful } from './graceful.js'
 export type { Graceful } from './graceful.js'
 export type { GracefulOptions, HealthOptions, ResolvedOptions } from './options.js'
+export type { ControlOptions } from './control.js'
 export type { LoggerOption, NestLikeLogger } from './logger.js'
 export { ErrorCodes, GracefulError, isGracefulError } from './errors.js'
 export type { ErrorCode } from './errors.js'
