@@ -149,3 +149,21 @@ describe('control surface', () => {
     expect(c.control.listening).toBe(false)
   })
 })
+
+describe('control surface sharing the health listener', () => {
+  it('same port and host: one listener answers the probes without a token and the control only with one', async () => {
+    const graceful = inProcessGraceful({ health: { port: 0, host: '127.0.0.1' }, control: { token, port: 0, host: '127.0.0.1' } })
+    const { health, control } = adapterView(graceful).sideListeners
+    expect(control).toBe(health)
+    if (!health!.listening) await once(health!, 'listening')
+    const port = (health!.address() as AddressInfo).port
+    expect((await call(port, 'GET', '/livez')).status).toBe(200)
+    // No app server attached yet: starting.
+    expect(JSON.parse((await call(port, 'GET', '/readyz')).body)).toEqual({ status: 'starting' })
+    graceful.markReady()
+    expect((await call(port, 'GET', '/readyz')).status).toBe(200)
+    expect((await call(port, 'GET', '/status')).status).toBe(401)
+    expect((await call(port, 'POST', '/pause', { headers: auth })).status).toBe(200)
+    expect(JSON.parse((await call(port, 'GET', '/readyz')).body)).toEqual({ status: 'paused' })
+  })
+})

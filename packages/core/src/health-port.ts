@@ -63,7 +63,8 @@ type Listener = (req: IncomingMessage, res: ServerResponse) => void
 export function startSideListeners (parts: SideListenerParts): SideListeners {
   const { health, control, log } = parts
   const controlListener = control ? createControlListener({ control, pause: parts.pause, resume: parts.resume, stats: parts.stats, log }) : null
-  const shared = health !== null && control !== null && health.port !== 0 && health.port === control.port
+  // Same port and host: one listener (port 0 too: one ephemeral port for both).
+  const shared = health !== null && control !== null && health.port === control.port && health.host === control.host
   let healthServer: Server | null = null
   let controlServer: Server | null = null
 
