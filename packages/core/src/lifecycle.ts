@@ -116,7 +116,8 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
     const tracker = parts.tracker()
     const started = Date.now()
     // Paused (readiness 503) for part of the delay already: only the rest is left to wait.
-    readinessDelay = Math.max(0, readinessDelay - (parts.pause?.outOfRotationMs(started) ?? 0))
+    // Not a reload's delay: that one hands keep-alive clients over, whatever the load balancer knows.
+    if (!always) readinessDelay = Math.max(0, readinessDelay - (parts.pause?.outOfRotationMs(started) ?? 0))
     phase = 'delay'
     budgetEnd = started + opts.timeout
     drainDeadline = budgetEnd - opts.releaseTimeout
