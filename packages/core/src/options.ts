@@ -109,7 +109,9 @@ export interface GracefulOptions {
    * The control surface, off by default: `POST /pause`, `POST /resume` and
    * `GET /status` on a listener of its own (127.0.0.1 unless `host` says
    * otherwise, never the app's port), each with `Authorization: Bearer <token>`.
-   * @example createGraceful({ control: { token: process.env.GRACEFUL_TOKEN, port: 9001 } })
+   * @example
+   * const token = process.env.GRACEFUL_CONTROL_TOKEN
+   * createGraceful({ control: token ? { token, port: 9001 } : false })
    */
   control?: ControlOptions | false
 }
