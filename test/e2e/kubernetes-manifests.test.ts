@@ -154,6 +154,45 @@ describe('deploy/kubernetes manifests', () => {
     expect((probe?.periodSeconds ?? 10) * (probe?.failureThreshold ?? 3) * 1000).toBeGreaterThan(options.timeout)
   })
 
+  describe('the health-port alternative (health-port/patch.yaml over the Deployment)', () => {
+    const patch = parseAllDocuments(readFileSync(`${dir}health-port/patch.yaml`, 'utf8'))[0]!.toJS() as Deployment
+    const patched = patch.spec.template.spec.containers.find((c) => c.name === container?.name)
+    // What `kubectl patch` (strategic merge) gives: ports merged by containerPort, probes merged field by field.
+    const merged: Container = {
+      ...container!,
+      ports: [...(container?.ports ?? []), ...(patched?.ports ?? [])],
+      readinessProbe: { ...container?.readinessProbe, httpGet: { ...container?.readinessProbe?.httpGet, ...patched?.readinessProbe?.httpGet } },
+      livenessProbe: { ...container?.livenessProbe, httpGet: { ...container?.livenessProbe?.httpGet, ...patched?.livenessProbe?.httpGet } },
+    }
+    const healthPort = merged.ports?.find((port) => port.name === 'health')
+    // The app of this alternative: the same env, plus `health: { port }` in code.
+    const withPort = resolveOptions({ ...optionsFromEnvironment(env), health: { port: healthPort?.containerPort } })
+    const onHealthPort = (port: number | string | undefined) => port === healthPort?.containerPort || port === healthPort?.name
+
+    it('patches the same Deployment and container', () => {
+      expect(patch.kind).toBe('Deployment')
+      expect(patch.metadata.name).toBe(deployment?.metadata.name)
+      expect(patched).toBeDefined()
+    })
+
+    it('adds a health port other than the app port, and points both probes at it with the paths the health listener serves', () => {
+      expect(healthPort?.containerPort).not.toBe(containerPort?.containerPort)
+      expect(withPort.healthListener).toMatchObject({ port: healthPort?.containerPort, host: undefined })
+      expect(merged.readinessProbe?.httpGet?.path).toBe(withPort.healthListener?.readiness)
+      expect(merged.livenessProbe?.httpGet?.path).toBe(withPort.healthListener?.liveness)
+      expect(onHealthPort(merged.readinessProbe?.httpGet?.port), 'readinessProbe port').toBe(true)
+      expect(onHealthPort(merged.livenessProbe?.httpGet?.port), 'livenessProbe port').toBe(true)
+      // The app port has no health routes then; the Service keeps routing traffic to the app port.
+      expect(withPort.health).toMatchObject({ liveness: false, readiness: false })
+      expect(service?.spec.ports.every((port) => samePort(port.targetPort))).toBe(true)
+    })
+
+    it('keeps the timing relations: the probe timings are the Deployment\'s', () => {
+      expect(probeDetectionMs(merged.readinessProbe ?? {})).toBeLessThanOrEqual(withPort.readinessDelay)
+      expect((merged.livenessProbe?.periodSeconds ?? 10) * (merged.livenessProbe?.failureThreshold ?? 3) * 1000).toBeGreaterThan(withPort.timeout)
+    })
+  })
+
   it('roll out without going under capacity, and route the Service to the app port', () => {
     expect(deployment?.spec.strategy?.rollingUpdate?.maxUnavailable).toBe(0)
     expect(service?.spec.selector).toEqual(deployment?.spec.selector.matchLabels)

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http'
 import { invalidOption } from './errors.js'
 import type { Graceful } from './handle.js'
 import type { AnyRequest, AnyResponse, GateDecision, HealthResponse, Rejection } from './types.js'
@@ -31,6 +32,8 @@ export interface AdapterView {
   rejectionFor: (req: AnyRequest) => Rejection
   /** The health endpoint a URL names, if any (query string ignored). Pass {@link requestUrl}`(req)`. */
   matchHealth: (url: string | undefined) => HealthEndpoint | null
+  /** The listeners of `health.port` and `control` (the same server when they share a port), for tests and integrations that need their address. */
+  readonly sideListeners: { health: Server | null, control: Server | null }
   /** The liveness answer: 200 `{"status":"ok"}`, also while draining. */
   liveness: () => HealthResponse
   /** The readiness answer (runs the user's checks): the same function as `graceful.readiness`. */

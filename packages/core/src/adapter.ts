@@ -97,6 +97,10 @@ export interface AdapterHandle {
   listen: <S extends AttachableServer>(app: Listenable<S>, ...args: ListenArgs) => S
   /** Starts the shutdown (idempotent: every caller gets the same summary). Never exits the process. */
   shutdown: Graceful['shutdown']
+  /** Maintenance mode: readiness 503 with the reason, everything else still served; no drain, no exit. */
+  pause: Graceful['pause']
+  /** Ends {@link AdapterHandle.pause}: readiness answers as before. */
+  resume: Graceful['resume']
   /** With the `reload` option: hand the listening sockets to a new copy of the process, then drain. */
   reload: Graceful['reload']
   /** Release hook, run after the drain, last registered first, under its own timeout. */
@@ -182,6 +186,8 @@ export function createMiddlewareAdapter (options: MiddlewareAdapterOptions = {},
           enumerable: true,
         },
         shutdown: { value: core.shutdown, enumerable: true },
+        pause: { value: core.pause, enumerable: true },
+        resume: { value: core.resume, enumerable: true },
         reload: { value: core.reload, enumerable: true },
         onClose: { value: core.onClose, enumerable: true },
         onDraining: { value: core.onDraining, enumerable: true },

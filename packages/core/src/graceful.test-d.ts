@@ -2,7 +2,7 @@ import type { Server } from 'node:http'
 import type { Http2SecureServer } from 'node:http2'
 import { describe, expectTypeOf, it } from 'vitest'
 import { adapterView, createAdapterGraceful, type AdapterView, type GateDecision } from './adapter.js'
-import { createGraceful, type Graceful, type GracefulOptions, type ShutdownSummary, type Stats } from './index.js'
+import { channels, createGraceful, type Graceful, type GracefulOptions, type ShutdownSummary, type Stats } from './index.js'
 import type * as Core from './index.js'
 
 describe('public types', () => {
@@ -13,6 +13,20 @@ describe('public types', () => {
     expectTypeOf(g.stats()).toEqualTypeOf<Stats>()
     expectTypeOf(g.signal).toEqualTypeOf<AbortSignal>()
     expectTypeOf(g.state).toEqualTypeOf<'accepting' | 'draining' | 'closed'>()
+  })
+
+  it('pauses and resumes; health port, control surface and channels are typed', () => {
+    const g = createGraceful({ health: { port: 9000, host: '0.0.0.0' }, control: { token: 'x'.repeat(32), port: 9001 } })
+    expectTypeOf(g.pause).toEqualTypeOf<(reason?: string) => boolean>()
+    expectTypeOf(g.resume).toEqualTypeOf<() => boolean>()
+    expectTypeOf(g.stats().paused).toEqualTypeOf<Core.PauseInfo | null>()
+    g.on('paused', (info) => { expectTypeOf(info.reason).toEqualTypeOf<string | null>() })
+    g.on('resumed', (info) => { expectTypeOf(info.pausedMs).toEqualTypeOf<number>() })
+    expectTypeOf(channels.draining).toEqualTypeOf<'graceful:draining'>()
+    expectTypeOf<Core.ChannelMessage<'closed'>['graceful']>().toEqualTypeOf<Graceful>()
+    expectTypeOf<Core.ChannelMessage<'closed'>['outcome']>().toEqualTypeOf<ShutdownSummary['outcome']>()
+    // @ts-expect-error the control surface needs a token
+    createGraceful({ control: { port: 9001 } })
   })
 
   it('attaches http and http2 servers', () => {

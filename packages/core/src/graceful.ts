@@ -14,6 +14,9 @@ import { createRejection } from './rejection.js'
 import { createRoutingHint } from './routing.js'
 import { createReloader } from './reload.js'
 import { createLifecycle } from './lifecycle.js'
+import { createPause } from './pause.js'
+import { publish } from './channels.js'
+import { startSideListeners } from './health-port.js'
 import { releaseServer } from './release-server.js'
 import { registerSignals } from './signals.js'
 import { warnIfSignalsMayNotArrive } from './signal-reach.js'
@@ -65,15 +68,20 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
 
   const routing = createRoutingHint(log)
   const tasks = createTasks(() => lifecycle.changed())
+  // Every event goes out here: to the handle's listeners, then to its diagnostics_channel (channels.ts).
+  // Each listener on its own: one that throws (or rejects) is reported once and the rest still run.
+  const emit = <E extends keyof GracefulEvents>(event: E, ...args: GracefulEvents[E]): void => {
+    for (const listener of emitter.rawListeners(event) as ((...a: unknown[]) => unknown)[]) {
+      observers.call(`"${event}" listener`, () => listener.apply(emitter, args))
+    }
+    publish(event, handle, args[0])
+  }
+  const pause = createPause({ shuttingDown: () => lifecycle.state !== 'accepting', stats: () => lifecycle.stats(), emit })
   const lifecycle = createLifecycle({
     opts,
     log,
-    // Each listener on its own: one that throws (or rejects) is reported once and the rest still run.
-    emit: <E extends keyof GracefulEvents>(event: E, ...args: GracefulEvents[E]) => {
-      for (const listener of emitter.rawListeners(event) as ((...a: unknown[]) => unknown)[]) {
-        observers.call(`"${event}" listener`, () => listener.apply(emitter, args))
-      }
-    },
+    emit,
+    pause,
     tracker: () => tracker,
     tasks,
     notifyHooks,
@@ -84,6 +92,8 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
       unregister()
       reloader?.close()
       for (const server of servers) releaseServer(server)
+      // Health and control answer until here: the end of the shutdown, right before a signal's exit.
+      side?.close()
     },
     couldRouteHere: routing.couldRouteHere,
     exiting: () => exiting,
@@ -107,7 +117,7 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
     ? createReloader({
       reload: opts.reload,
       log,
-      emit: (event, ...args) => { emitter.emit(event, ...args) },
+      emit,
       state: () => lifecycle.state,
       servers: () => [...servers],
       drain: () => {
@@ -141,6 +151,10 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
     : noop
 
   if (opts.signals.length > 0) warnIfSignalsMayNotArrive(log)
+  // Last: nothing after this throws, so a failed creation leaves no listener behind.
+  const side = opts.healthListener || opts.control
+    ? startSideListeners({ health: opts.healthListener, control: opts.control, readiness: readinessAnswer, pause: pause.pause, resume: pause.resume, stats: lifecycle.stats, log })
+    : null
 
   function isReady (): boolean {
     if (lifecycle.state !== 'accepting') return false
@@ -190,14 +204,16 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
 
   function readinessAnswer () {
     routing.probed()
-    return readiness(opts.health, lifecycle.state !== 'accepting' ? 'draining' : isReady() ? 'ready' : 'starting')
+    if (lifecycle.state !== 'accepting') return readiness(opts.health, 'draining')
+    if (!isReady()) return readiness(opts.health, 'starting')
+    return pause.current ? readiness(opts.health, 'paused', pause.current.reason) : readiness(opts.health, 'ready')
   }
 
   const reject = (req: AnyRequest, res: AnyResponse) => { writeAnswer(req, res, rejection) }
 
   const handle: Graceful = {
     get state () { return lifecycle.state },
-    get ready () { return isReady() },
+    get ready () { return isReady() && pause.current === null },
     get signal () { return lifecycle.drainingSignal },
     options: opts,
     attach: (server) => {
@@ -212,6 +228,8 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
       }
     },
     shutdown: (trigger) => lifecycle.shutdown(trigger),
+    pause: pause.pause,
+    resume: pause.resume,
     reload: () => reloader?.reload() ?? Promise.resolve({ ok: false, reason: 'the reload option is off', pid: null, code: null, signal: null, durationMs: 0 }),
     force: (reason = 'force') => {
       const result = lifecycle.shutdown(reason)
@@ -258,6 +276,7 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
     rejection,
     rejectionFor,
     matchHealth: (url) => matchHealth(opts.health, url),
+    get sideListeners () { return { health: side?.health ?? null, control: side?.control ?? null } },
     liveness,
     readiness: readinessAnswer,
     answerHealth,

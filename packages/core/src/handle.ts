@@ -12,7 +12,7 @@ import type { WebSocketServerLike, WebSocketsOptions } from './websockets.js'
 export interface Graceful {
   /** `accepting`, `draining` or `closed`. */
   readonly state: State
-  /** What readiness reports now (without the user's checks). */
+  /** What readiness reports now (without the user's checks): false while starting, paused or draining. */
   readonly ready: boolean
   /** Aborts when the drain starts (after `readinessDelay`): Go's `ctx.Done()` for long-running work. */
   readonly signal: AbortSignal
@@ -30,6 +30,18 @@ export interface Graceful {
   reload: () => Promise<ReloadResult>
   /** Starts the shutdown. Idempotent: every caller gets the same promise and summary. Never exits the process. */
   shutdown: (trigger?: Trigger) => Promise<ShutdownSummary>
+  /**
+   * Maintenance mode: readiness answers 503 `{"status":"paused","reason":…}`
+   * so load balancers take the instance out of rotation, while every request
+   * (liveness included) is still served as usual: nothing drains, nothing
+   * exits. Emits `paused`; `stats().paused` shows it. Calling it again only
+   * replaces the reason. Returns false, and does nothing, once a shutdown started.
+   * A shutdown during a pause skips the part of `readinessDelay` the pause already spent.
+   * @example graceful.pause('reindexing') // … graceful.resume()
+   */
+  pause: (reason?: string) => boolean
+  /** Ends a {@link Graceful.pause}: readiness answers as before. Emits `resumed`. Returns false when not paused (or shutting down). */
+  resume: () => boolean
   /**
    * The readiness answer, `{ statusCode, headers, body }`, for an app that routes
    * its health paths itself (`handler()` answers them for you): 503 while starting

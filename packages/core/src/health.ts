@@ -21,7 +21,7 @@ export function requestUrl (req: AnyRequest): string | undefined {
 }
 
 /** Which health endpoint a URL names, ignoring the query string. */
-export function matchHealth (health: ResolvedOptions['health'], url: string | undefined): 'liveness' | 'readiness' | null {
+export function matchHealth (health: Pick<ResolvedOptions['health'], 'liveness' | 'readiness'>, url: string | undefined): 'liveness' | 'readiness' | null {
   if (!url) return null
   const query = url.indexOf('?')
   const path = query === -1 ? url : url.slice(0, query)
@@ -36,14 +36,17 @@ export function liveness (): HealthResponse {
 }
 
 /**
- * Readiness: 503 before startup completes and from the first moment of
- * draining; otherwise the user's checks decide, each under `checkTimeout`.
+ * Readiness: 503 before startup completes, while paused and from the first
+ * moment of draining; otherwise the user's checks decide, each under `checkTimeout`.
  * Error messages appear only with `detail: true`.
  */
 export async function readiness (
   health: ResolvedOptions['health'],
-  state: 'starting' | 'draining' | 'ready',
+  state: 'starting' | 'draining' | 'paused' | 'ready',
+  reason: string | null = null,
 ): Promise<HealthResponse> {
+  // A pause's reason is the operator's own words, not an internal error: it is always shown.
+  if (state === 'paused') return respond(503, reason === null ? { status: state } : { status: state, reason })
   if (state !== 'ready') return respond(503, { status: state })
   const entries = Object.entries(health.checks)
   if (entries.length === 0) return respond(200, { status: 'ready' })

@@ -16,16 +16,20 @@
 //   a request        nothing while accepting; at the trigger server-gate.ts takes over
 //                    the server's 'request' listeners; requests.ts: Connection: close,
 //                    the deadline's cut; rejection.ts + answer.ts: the 503, written once
-//   a health probe   health.ts: matched on requestUrl(), answered by answer.ts
+//   a health probe   health.ts: matched on requestUrl(), answered by answer.ts;
+//                    health-port.ts: health on its own listener; control.ts: pause/resume/status
 //   a hook           hooks.ts: release hooks under timeout.ts's one timeout;
 //                    notify hooks and track() are tasks (tasks.ts) the drain waits for
 //   a signal         signals.ts: one process-wide owner, second signal forces, exit codes;
 //                    signal-reach.ts warns when SIGTERM may never arrive
 //   a reload         reload.ts + inherit.ts: hand the listening sockets to a new process
 //   streams, ws      stream.ts, websockets.ts: end SSE and WebSockets at the drain start
+//   maintenance      pause.ts: pause()/resume(), readiness 503 without a drain
+//   observing        channels.ts: a diagnostics_channel per event; observers.ts: listeners that throw
 export { createGraceful } from './graceful.js'
 export type { Graceful } from './graceful.js'
 export type { GracefulOptions, HealthOptions, ResolvedOptions } from './options.js'
+export type { ControlOptions } from './control.js'
 export type { LoggerOption, NestLikeLogger } from './logger.js'
 export { ErrorCodes, GracefulError, isGracefulError } from './errors.js'
 export type { ErrorCode } from './errors.js'
@@ -33,9 +37,11 @@ export { ExitCodes } from './signals.js'
 export type { AttachableServer } from './connections.js'
 export type {
   AnyRequest, AnyResponse, CutRequest, DrainContext, GracefulEvents, HealthResponse, HookOptions, HookResult, LogFn, Logger,
-  NotifyHook, Releasable, ReloadResult, ShutdownSummary, State, Stats, Trigger,
+  NotifyHook, PauseInfo, Releasable, ReloadResult, ShutdownSummary, State, Stats, Trigger,
 } from './types.js'
 export type { StreamOptions, StreamTarget } from './stream.js'
 export type { WebSocketClient, WebSocketServerLike, WebSocketsOptions } from './websockets.js'
 export { environmentOptions, optionsFromEnvironment } from './environment.js'
+export { channels } from './channels.js'
+export type { ChannelMessage } from './channels.js'
 export type { ReloadOptions } from './reload.js'

@@ -10,6 +10,7 @@ import type {
   CutRequest, DrainContext, GracefulEvents, HookResult, Logger, NotifyHook, Rejection, ShutdownSummary, State, Stats, Trigger,
 } from './types.js'
 import type { InFlight } from './requests.js'
+import type { Pause } from './pause.js'
 import { createWaiter } from './waiter.js'
 
 function stateOf (phase: Phase): State {
@@ -36,6 +37,8 @@ export interface LifecycleParts {
   couldRouteHere?: () => boolean
   /** True when the process exits right after this shutdown: idle connections are then left for the kernel to close. */
   exiting?: () => boolean
+  /** The maintenance pause (pause.ts): shown in stats; the time it already kept the instance out of rotation shortens `readinessDelay`. */
+  pause?: Pick<Pause, 'current' | 'outOfRotationMs'>
 }
 
 export interface Lifecycle {
@@ -105,12 +108,16 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
       tasks: tasks.size,
       timeLeft: phase === 'accepting' ? null : Math.max(0, budgetEnd - Date.now()),
       hook: currentHook,
+      paused: parts.pause?.current ?? null,
     }
   }
 
   async function run (trigger: Trigger, readinessDelay: number, always: boolean): Promise<ShutdownSummary> {
     const tracker = parts.tracker()
     const started = Date.now()
+    // Paused (readiness 503) for part of the delay already: only the rest is left to wait.
+    // Not a reload's delay: that one hands keep-alive clients over, whatever the load balancer knows.
+    if (!always) readinessDelay = Math.max(0, readinessDelay - (parts.pause?.outOfRotationMs(started) ?? 0))
     phase = 'delay'
     budgetEnd = started + opts.timeout
     drainDeadline = budgetEnd - opts.releaseTimeout

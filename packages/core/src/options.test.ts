@@ -50,6 +50,16 @@ describe('options', () => {
     [{ readyWhen: 'now' }, 'readyWhen', /"listening", "manual"/],
     [{ onCut: 'log' }, 'onCut', /a function/],
     [{ timout: 5000 }, 'timout', /one of the known options/],
+    [{ health: { port: 70_000 } }, 'health.port', /port number from 0 to 65535/],
+    [{ health: { port: 1.5 } }, 'health.port', /port number/],
+    [{ health: { host: '0.0.0.0' } }, 'health.host', /without health.port/],
+    [{ health: { port: 9000, host: '' } }, 'health.host', /host name or address/],
+    [{ control: { port: 9001 } }, 'control.token', /at least 16 characters/],
+    [{ control: { token: 'short-secret', port: 9001 } }, 'control.token', /received "12 characters"/],
+    [{ control: { token: 'x'.repeat(32) } }, 'control.port', /port number/],
+    [{ control: { token: 'x'.repeat(32), port: 9001, path: '/admin' } }, 'control.path', /one of token, port, host/],
+    [{ control: 'on' }, 'control', /an object/],
+    [{ health: { port: 9000 }, control: { token: 'x'.repeat(32), port: 9000 } }, 'control.port', /other than health.port \(9000\)/],
   ])('rejects %j naming %s', (input, option, message) => {
     let caught: unknown
     try {
@@ -67,6 +77,17 @@ describe('options', () => {
     const before = process.listenerCount('SIGTERM')
     expect(() => createGraceful({ timeout: -1 })).toThrow(TypeError)
     expect(process.listenerCount('SIGTERM')).toBe(before)
+  })
+
+  it('health.port turns the app routes off and keeps the paths for its own listener; the control token is kept as a digest only', () => {
+    const options = resolveOptions({ health: { port: 9000, readiness: '/ready' }, control: { token: 'x'.repeat(32), port: 9001, host: '::' } })
+    expect(options.health).toMatchObject({ liveness: false, readiness: false })
+    expect(options.healthListener).toEqual({ port: 9000, host: undefined, liveness: '/livez', readiness: '/ready' })
+    // One listener may carry both when port and host agree.
+    expect(resolveOptions({ health: { port: 9000, host: '::' }, control: { token: 'x'.repeat(32), port: 9000, host: '::' } }).control?.port).toBe(9000)
+    expect(options.control).toMatchObject({ port: 9001, host: '::' })
+    expect(JSON.stringify(options)).not.toContain('x'.repeat(32))
+    expect(resolveOptions({ control: { token: 'x'.repeat(32), port: 9001 } }).control?.host).toBe('127.0.0.1')
   })
 
   it('lets adapters add their own keys', () => {

@@ -3,6 +3,8 @@ import { withEnvironment } from './environment.js'
 import { invalidOption } from './errors.js'
 import { resolveReload, type ReloadOptions, type ResolvedReload } from './reload.js'
 import { resolveLogger, type LoggerOption } from './logger.js'
+import { resolveControl, type ControlOptions, type ResolvedControl } from './control.js'
+import { checkSharedPort, resolveHealthListener, type ResolvedHealthListener } from './health-port.js'
 import type { CutRequest, Logger } from './types.js'
 
 /** Health endpoints. Registered as real routes by the adapters. */
@@ -17,6 +19,19 @@ export interface HealthOptions {
   checkTimeout?: number
   /** Include each check's result and error message in the body. Off, so nothing internal leaks. @default false */
   detail?: boolean
+  /**
+   * Serve liveness and readiness on a listener of their own at this port,
+   * outside the drain: it answers (readiness 503, liveness 200) until the
+   * process exits, and the app's port carries no health routes then.
+   * @example createGraceful({ health: { port: 9000 } })   // kubelet probes :9000/livez and :9000/readyz
+   */
+  port?: number
+  /**
+   * The address of the `port` listener. Unset, every interface (Node's
+   * default: `::`, or `0.0.0.0` without IPv6), which kubelet reaches on the pod IP.
+   * @default all interfaces
+   */
+  host?: string
 }
 
 /** Options of {@link createGraceful} and of every adapter. */
@@ -90,6 +105,15 @@ export interface GracefulOptions {
    * @example createGraceful({ reload: true })   // SIGHUP, 30 s to become ready
    */
   reload?: boolean | ReloadOptions
+  /**
+   * The control surface, off by default: `POST /pause`, `POST /resume` and
+   * `GET /status` on a listener of its own (127.0.0.1 unless `host` says
+   * otherwise, never the app's port), each with `Authorization: Bearer <token>`.
+   * @example
+   * const token = process.env.GRACEFUL_CONTROL_TOKEN
+   * createGraceful({ control: token ? { token, port: 9001 } : false })
+   */
+  control?: ControlOptions | false
 }
 
 /** Options after defaults, as the engine uses them. */
@@ -103,18 +127,21 @@ export interface ResolvedOptions {
   handleFatalErrors: boolean
   /** Always set, and never throws: the default, a normalised user logger, or a silent one. */
   logger: Logger
-  health: Required<Omit<HealthOptions, 'checks'>> & { checks: Record<string, () => unknown> }
+  health: Required<Omit<HealthOptions, 'checks' | 'port' | 'host'>> & { checks: Record<string, () => unknown> }
   readyWhen: 'listening' | 'manual'
   onCut: ((cut: CutRequest[]) => void) | undefined
   pm2: boolean
   reload: ResolvedReload | null
+  /** `health.port`: health on a listener of its own (then `health.liveness`/`readiness`, the app's routes, are off). */
+  healthListener: ResolvedHealthListener | null
+  control: ResolvedControl | null
 }
 
 const optionKeys = new Set<string>([
   'timeout', 'readinessDelay', 'releaseTimeout', 'retryAfter', 'signals', 'exit',
-  'handleFatalErrors', 'logger', 'health', 'readyWhen', 'onCut', 'pm2', 'reload',
+  'handleFatalErrors', 'logger', 'health', 'readyWhen', 'onCut', 'pm2', 'reload', 'control',
 ])
-const healthKeys = new Set<string>(['liveness', 'readiness', 'checks', 'checkTimeout', 'detail'])
+const healthKeys = new Set<string>(['liveness', 'readiness', 'checks', 'checkTimeout', 'detail', 'port', 'host'])
 
 // SIGKILL and SIGSTOP cannot be caught; the fatal ones (SIGSEGV, SIGBUS, ...) must not be.
 const uncatchable = new Set(['SIGKILL', 'SIGSTOP', 'SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGABRT', 'SIGTRAP', 'SIGSYS'])
@@ -147,6 +174,9 @@ export function resolveOptions (input: GracefulOptions = {}, extraKeys: readonly
   const retryAfter = duration('retryAfter', input.retryAfter, 1)
 
   const shutdownSignals = signals(input.signals)
+  const { routes, listener } = health(input.health)
+  const control = resolveControl(input.control)
+  checkSharedPort(listener, control)
   return {
     timeout,
     readinessDelay,
@@ -156,11 +186,13 @@ export function resolveOptions (input: GracefulOptions = {}, extraKeys: readonly
     exit: bool('exit', input.exit, true),
     handleFatalErrors: bool('handleFatalErrors', input.handleFatalErrors, false),
     logger: resolveLogger(input.logger),
-    health: health(input.health),
+    health: routes,
     readyWhen: oneOf('readyWhen', input.readyWhen, ['listening', 'manual'] as const, 'listening'),
     onCut: fn('onCut', input.onCut),
     pm2: bool('pm2', input.pm2, process.env.PM2_HOME !== undefined || process.env.pm_id !== undefined),
     reload: resolveReload(input.reload, shutdownSignals, timeout - releaseTimeout),
+    healthListener: listener,
+    control,
   }
 }
 
@@ -206,10 +238,11 @@ function signals (value: unknown): readonly NodeJS.Signals[] {
   return [...new Set(value as NodeJS.Signals[])]
 }
 
-function health (value: unknown): ResolvedOptions['health'] {
+/** The app's health routes, and the listener of their own when `health.port` is set (the routes are then off). */
+function health (value: unknown): { routes: ResolvedOptions['health'], listener: ResolvedHealthListener | null } {
   const off = { liveness: false, readiness: false, checks: {}, checkTimeout: 1000, detail: false } as const
-  if (value === false) return { ...off }
-  if (value === undefined) return { ...off, liveness: '/livez', readiness: '/readyz' }
+  if (value === false) return { routes: { ...off }, listener: null }
+  if (value === undefined) return { routes: { ...off, liveness: '/livez', readiness: '/readyz' }, listener: null }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalidOption('health', 'an object or false', value)
   }
@@ -227,13 +260,15 @@ function health (value: unknown): ResolvedOptions['health'] {
   if (liveness !== false && liveness === readiness) {
     throw invalidOption('health.readiness', `a path other than health.liveness ("${liveness}"): a load balancer must see readiness turn 503`, readiness)
   }
-  return {
-    liveness,
-    readiness,
+  const listener = resolveHealthListener(input, liveness, readiness)
+  const routes = {
+    liveness: listener ? false : liveness,
+    readiness: listener ? false : readiness,
     checks,
     checkTimeout: duration('health.checkTimeout', input.checkTimeout, 1000),
     detail: bool('health.detail', input.detail, false),
   }
+  return { routes, listener }
 }
 
 function path (name: string, value: unknown, fallback: string): string | false {

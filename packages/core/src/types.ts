@@ -89,6 +89,14 @@ export interface Stats {
   timeLeft: number | null
   /** The release hook now running, if any. */
   hook: string | null
+  /** Set while `pause()`d (maintenance mode): readiness answers 503, everything else is served. */
+  paused: PauseInfo | null
+}
+
+/** A pause: why, and since when (a `Date.now()` value). */
+export interface PauseInfo {
+  reason: string | null
+  since: number
 }
 
 /** Events of a graceful instance, with their payloads. */
@@ -109,6 +117,10 @@ export interface GracefulEvents {
   reload: [result: Extract<ReloadResult, { ok: true }>]
   /** A reload failed: this process keeps serving. Why, and how the new process ended. */
   reloadFailed: [result: Extract<ReloadResult, { ok: false }>]
+  /** `pause()`: readiness now answers 503 (maintenance mode); nothing drains. */
+  paused: [info: Stats & { reason: string | null }]
+  /** `resume()`: readiness follows the instance again; how long the pause lasted. */
+  resumed: [info: Stats & { reason: string | null, pausedMs: number }]
 }
 
 /** What `graceful.reload()` resolves to (it never rejects). */

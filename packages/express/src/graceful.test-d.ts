@@ -25,6 +25,8 @@ describe('graceful() types', () => {
     expectTypeOf(g.state).toEqualTypeOf<State>()
     expectTypeOf(g.signal).toEqualTypeOf<AbortSignal>()
     expectTypeOf(g.shutdown).returns.toEqualTypeOf<Promise<ShutdownSummary>>()
+    expectTypeOf(g.pause).toEqualTypeOf<(reason?: string) => boolean>()
+    expectTypeOf(g.resume).toEqualTypeOf<() => boolean>()
     expectTypeOf(g.attach).returns.toEqualTypeOf<() => void>()
     expectTypeOf(g.track(Promise.resolve(1))).toEqualTypeOf<Promise<number>>()
     expectTypeOf(g.track(({ signal }) => signal.aborted)).toEqualTypeOf<Promise<boolean>>()

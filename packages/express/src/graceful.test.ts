@@ -54,6 +54,18 @@ describe.each(majors)('$name', ({ express }) => {
     expect(g.signal.aborted).toBe(false)
   })
 
+  test('g.pause() and g.resume(): maintenance mode from the middleware handle', async () => {
+    await using started = await start()
+    const { g, port } = started
+    expect(g.pause('backup')).toBe(true)
+    const paused = await sendRequest(port, '/readyz')
+    expect(paused.status).toBe(503)
+    expect(JSON.parse(paused.body)).toEqual({ status: 'paused', reason: 'backup' })
+    expect((await sendRequest(port, '/fast')).status).toBe(200)
+    expect(g.resume()).toBe(true)
+    expect((await sendRequest(port, '/readyz')).status).toBe(200)
+  })
+
   test('listen() passes its arguments to app.listen() and attaches the server', async () => {
     await using built = build()
     const { g, app } = built

@@ -60,7 +60,9 @@ export function splitOptions (app: FastifyInstance<RawServerBase>, options: Reco
     options: routeOptions,
   } as const
   const full = (path: string | false) => path === false ? false : join(app.prefix, path)
-  if (options.health !== false && (app.prefix !== '' || prefix !== '')) {
+  // With `health.port`, health has a listener of its own: its paths are not the app's routes, so no prefix applies.
+  const ownPort = (options.health as HealthOptions | undefined)?.port !== undefined
+  if (options.health !== false && !ownPort && (app.prefix !== '' || prefix !== '')) {
     core.health = { ...(options.health as HealthOptions | undefined), liveness: full(routes.liveness), readiness: full(routes.readiness) }
   }
   return { core: core as GracefulOptions, extraKeys, routes }

@@ -9,6 +9,7 @@ describe('types', () => {
     const app = Fastify()
     expectTypeOf(app.graceful).toEqualTypeOf<Graceful>()
     expectTypeOf(app.graceful.shutdown).returns.toEqualTypeOf<Promise<ShutdownSummary>>()
+    expectTypeOf(app.graceful.pause).toEqualTypeOf<(reason?: string) => boolean>()
     expectTypeOf(app.graceful.state).toEqualTypeOf<'accepting' | 'draining' | 'closed'>()
     expectTypeOf(app.graceful.signal).toEqualTypeOf<AbortSignal>()
 

@@ -77,7 +77,7 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
     else pending.push(service)
   })
   if (options.health !== false) {
-    health = createHealth(server, options.health, 'SERVING')
+    health = createHealth(server, options.health, graceful.stats().paused ? 'NOT_SERVING' : 'SERVING')
     for (const service of pending) health.add(service)
   }
   const detachExternal = view.attachExternal('grpc')
@@ -87,6 +87,10 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
     if (!detached) health?.setAll('NOT_SERVING')
   }
   graceful.once('draining', onTrigger)
+  // Maintenance mode (`graceful.pause()`): gRPC's readiness follows HTTP's; calls are still served.
+  const onPaused = () => { if (!detached) health?.setAll('NOT_SERVING') }
+  const onResumed = () => { if (!detached) health?.setAll('SERVING') }
+  graceful.on('paused', onPaused).on('resumed', onResumed)
 
   function notify (entry: GrpcCall): void {
     if (entry.path === `/${healthService}/Watch`) {
@@ -129,7 +133,7 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
       delete marked[attached]
       unwrap()
       detachExternal()
-      graceful.off('draining', onTrigger)
+      graceful.off('draining', onTrigger).off('paused', onPaused).off('resumed', onResumed)
     },
   }
 }

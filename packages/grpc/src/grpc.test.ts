@@ -108,6 +108,17 @@ describe('@graceful/grpc', () => {
     chat.end()
   })
 
+  it('follows pause() and resume(): NOT_SERVING while paused, calls still served, SERVING again after', async () => {
+    const { graceful, client, health } = await start()
+    graceful.pause('maintenance')
+    expect(await check(health)).toBe('NOT_SERVING')
+    expect(await check(health, 'test.Echo')).toBe('NOT_SERVING')
+    expect(await unary(client, 'paused')).toEqual({ text: 'paused' })
+    graceful.resume()
+    expect(await check(health)).toBe('SERVING')
+    expect(await check(health, 'test.Echo')).toBe('SERVING')
+  })
+
   it('reports NOT_SERVING for every service from the trigger, while calls are still served during readinessDelay', async () => {
     const { graceful, client, health } = await start({ timeout: 5000, readinessDelay: 400 })
     expect(await check(health)).toBe('SERVING')

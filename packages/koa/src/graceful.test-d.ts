@@ -56,6 +56,8 @@ describe('graceful() types', () => {
     expectTypeOf(g.state).toEqualTypeOf<State>()
     expectTypeOf(g.signal).toEqualTypeOf<AbortSignal>()
     expectTypeOf(g.shutdown).returns.toEqualTypeOf<Promise<ShutdownSummary>>()
+    expectTypeOf(g.pause).toEqualTypeOf<(reason?: string) => boolean>()
+    expectTypeOf(g.resume).toEqualTypeOf<() => boolean>()
     expectTypeOf(g.track(Promise.resolve(1))).toEqualTypeOf<Promise<number>>()
     expectTypeOf(g.onClose).toEqualTypeOf<Graceful['onClose']>()
     g.onClose((signal) => expectTypeOf(signal).toEqualTypeOf<AbortSignal>())
