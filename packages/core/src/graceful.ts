@@ -18,6 +18,7 @@ import { releaseServer } from './release-server.js'
 import { registerSignals } from './signals.js'
 import { warnIfSignalsMayNotArrive } from './signal-reach.js'
 import { createStreams } from './stream.js'
+import { createSystemdNotifier } from './systemd.js'
 import { createTasks } from './tasks.js'
 import type { AnyRequest, AnyResponse, GateDecision, GracefulEvents, NotifyHook } from './types.js'
 import { watchWebSockets } from './websockets.js'
@@ -70,6 +71,8 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
     log,
     // Each listener on its own: one that throws (or rejects) is reported once and the rest still run.
     emit: <E extends keyof GracefulEvents>(event: E, ...args: GracefulEvents[E]) => {
+      // systemd (issue 20): STOPPING=1 only for the drain that ends the process, never a reload's.
+      if (event === 'draining' && exiting) systemd.stopping()
       for (const listener of emitter.rawListeners(event) as ((...a: unknown[]) => unknown)[]) {
         observers.call(`"${event}" listener`, () => listener.apply(emitter, args))
       }
@@ -101,18 +104,28 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
 
   // Attached servers in attach order: a reload hands their sockets over in this order.
   const servers = new Set<AttachableServer>()
-  inheritedSource()
+  // systemd (issue 20): a process a reload started is announced by its old one.
+  const systemd = createSystemdNotifier({ log, reloadChild: inheritedSource() === 'reload' })
   // Before the signals: it throws when another instance owns reload, and must leave nothing behind.
   const reloader = opts.reload
     ? createReloader({
       reload: opts.reload,
       log,
-      emit: (event, ...args) => { emitter.emit(event, ...args) },
+      emit: (event, ...args) => {
+        // systemd (issue 20): the reload's one outcome, told before anyone else hears it.
+        if (event === 'reload') systemd.reloaded((args[0] as { pid: number }).pid)
+        else if (event === 'reloadFailed') systemd.reloadFailed((args[0] as { reason: string }).reason)
+        emitter.emit(event, ...args)
+      },
+      starting: systemd.reloading,
       state: () => lifecycle.state,
       servers: () => [...servers],
-      drain: () => {
+      drain: async () => {
         handedOver = true
-        return lifecycle.shutdown('reload', opts.reload?.readinessDelay)
+        const summary = await lifecycle.shutdown('reload', opts.reload?.readinessDelay)
+        // systemd (issue 20): the new MAINPID must reach systemd before this process exits.
+        await systemd.flush()
+        return summary
       },
       exit: opts.exit,
       timeout: opts.timeout,
@@ -152,6 +165,7 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
   function announceReady (): void {
     // After a reload: the old process drains once this one is ready.
     signalReady(isReady(), opts.reload?.pidFile ?? null)
+    if (isReady()) systemd.ready()
     if (!opts.pm2 || announced || !isReady() || typeof process.send !== 'function') return
     announced = true
     process.send('ready')

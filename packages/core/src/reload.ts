@@ -92,6 +92,8 @@ export interface ReloadParts {
   reload: ResolvedReload
   log: Logger
   emit: <E extends keyof GracefulEvents>(event: E, ...args: GracefulEvents[E]) => void
+  /** A reload attempt starts, before anything else (systemd's RELOADING=1: systemd.ts). */
+  starting?: () => void
   state: () => State
   /** The attached servers, in attach order. */
   servers: () => AttachableServer[]
@@ -141,6 +143,7 @@ export function createReloader (parts: ReloadParts): Reloader {
 
   async function attempt (): Promise<ReloadResult> {
     const started = Date.now()
+    parts.starting?.()
     const refused = precondition()
     if (refused) return failed({ reason: refused, pid: null, code: null, signal: null, durationMs: 0 })
     const servers = parts.servers()
