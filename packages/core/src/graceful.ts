@@ -104,6 +104,9 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
 
   // Attached servers in attach order: a reload hands their sockets over in this order.
   const servers = new Set<AttachableServer>()
+  // Listening sockets an integration serves itself (gRPC): handed over on a reload, never tracked (adapter-view.ts).
+  const listeners = new Set<AttachableServer>()
+  const reloadRefusals = new Set<() => string | null>()
   // systemd (issue 20): a process a reload started is announced by its old one.
   const systemd = createSystemdNotifier({ log, reloadChild: inheritedSource() === 'reload' })
   // Before the signals: it throws when another instance owns reload, and must leave nothing behind.
@@ -118,6 +121,14 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
         emitter.emit(event, ...args)
       },
       starting: systemd.reloading,
+      // gRPC (issue 20): a listening socket an integration cannot hand over refuses the reload by name.
+      refusal: () => {
+        for (const check of reloadRefusals) {
+          const reason = check()
+          if (reason !== null) return reason
+        }
+        return null
+      },
       state: () => lifecycle.state,
       servers: () => [...servers],
       drain: async () => {
@@ -158,7 +169,18 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
   function isReady (): boolean {
     if (lifecycle.state !== 'accepting') return false
     if (markedReady) return true
-    return opts.readyWhen === 'listening' && tracker.listening
+    return opts.readyWhen === 'listening' && allListening()
+  }
+
+  /** Every attached server and every integration's listener listens (and there is at least one). */
+  function allListening (): boolean {
+    if (tracker.attached === 0 && listeners.size === 0) return false
+    return (tracker.attached === 0 || tracker.listening) && [...listeners].every((server) => server.listening)
+  }
+
+  function onListenerListening (): void {
+    announceReady()
+    lifecycle.changed()
   }
 
   /** PM2's `wait_ready`: one `'ready'` message, the first time readiness holds. */
@@ -279,6 +301,22 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
       const key = `${name}#${external.size + 1}`
       external.add(key)
       return () => { external.delete(key) }
+    },
+    attachListener: (server) => {
+      // As attach() does: an inherited socket (reload) waiting for this position, the next listen() takes it.
+      claimOnAttach(server)
+      servers.add(server)
+      listeners.add(server)
+      server.on('listening', onListenerListening)
+      return () => {
+        servers.delete(server)
+        listeners.delete(server)
+        server.off('listening', onListenerListening)
+      }
+    },
+    refuseReloadWhen: (check) => {
+      reloadRefusals.add(check)
+      return () => { reloadRefusals.delete(check) }
     },
   }
   setAdapterView(handle, view)

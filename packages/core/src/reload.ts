@@ -94,6 +94,8 @@ export interface ReloadParts {
   emit: <E extends keyof GracefulEvents>(event: E, ...args: GracefulEvents[E]) => void
   /** A reload attempt starts, before anything else (systemd's RELOADING=1: systemd.ts). */
   starting?: () => void
+  /** Why an integration's listener cannot be handed over now, or null (adapter-view.ts: refuseReloadWhen). */
+  refusal?: () => string | null
   state: () => State
   /** The attached servers, in attach order. */
   servers: () => AttachableServer[]
@@ -182,7 +184,7 @@ export function createReloader (parts: ReloadParts): Reloader {
     if (servers.some((server) => descriptorOf(server) < 0)) {
       return 'a listening socket has no file descriptor to hand over (Windows, or a Node.js version whose internals changed)'
     }
-    return null
+    return parts.refusal?.() ?? null
   }
 
   function start (fds: number[]): ChildProcess {

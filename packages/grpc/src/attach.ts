@@ -2,6 +2,7 @@ import type { Server } from '@grpc/grpc-js'
 import type { DrainContext, Graceful } from '@graceful/core'
 import { adapterView } from '@graceful/core/adapter'
 import type { HealthImplementation } from 'grpc-health-check'
+import { ownBindings, selfBound } from './bind.js'
 import { cutCall, wrapHandlers, type GrpcCall, type StreamingCall } from './calls.js'
 import { createHealth, healthService, serviceOf } from './health.js'
 import { invalidOption, validateOptions } from './options.js'
@@ -81,6 +82,9 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
     for (const service of pending) health.add(service)
   }
   const detachExternal = view.attachExternal('grpc')
+  // With reload on, graceful owns the listening sockets (bind.ts), so a reload hands them over.
+  const binding = graceful.options.reload ? ownBindings(server, view, graceful.options.logger) : null
+  const stopRefusing = binding ? view.refuseReloadWhen(() => reloadRefusal(server)) : () => {}
   let detached = false
 
   const onTrigger = () => {
@@ -105,6 +109,8 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
   graceful.onDraining(async function grpcServer ({ signal }: DrainContext) {
     if (detached) return
     for (const entry of open) notify(entry)
+    // Graceful's own listeners first (a reload closed them already): no new connection from here on.
+    for (const listener of binding?.listeners ?? []) if (listener.listening) listener.close()
     await new Promise<void>((resolve) => {
       const force = () => {
         // The deadline: every call still open is cut (and reported by its task).
@@ -129,7 +135,19 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
       delete marked[attached]
       unwrap()
       detachExternal()
+      binding?.restore()
+      stopRefusing()
       graceful.off('draining', onTrigger)
     },
   }
+}
+
+/** Why a reload cannot hand this server's sockets over, or null. */
+function reloadRefusal (server: Server): string | null {
+  if (typeof (server as { createConnectionInjector?: unknown }).createConnectionInjector !== 'function') {
+    return 'a gRPC server is attached and this @grpc/grpc-js has no createConnectionInjector (1.10+): graceful cannot own its listening socket'
+  }
+  const bound = selfBound(server)
+  if (bound === null) return null
+  return `the gRPC server listens on ${bound} through grpc-js's own bindAsync (called before attach()?): graceful cannot hand that socket over; call attach() before bindAsync()`
 }
