@@ -1,6 +1,6 @@
 import type { Server } from '@grpc/grpc-js'
 import type { DrainContext, Graceful } from '@graceful/core'
-import { adapterView } from '@graceful/core/adapter'
+import { adapterView, noop } from '@graceful/core/adapter'
 import type { HealthImplementation } from 'grpc-health-check'
 import { ownBindings, selfBound } from './bind.js'
 import { cutCall, wrapHandlers, type GrpcCall, type StreamingCall } from './calls.js'
@@ -84,7 +84,7 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
   const detachExternal = view.attachExternal('grpc')
   // With reload on, graceful owns the listening sockets (bind.ts), so a reload hands them over.
   const binding = graceful.options.reload ? ownBindings(server, view, graceful.options.logger) : null
-  const stopRefusing = binding ? view.refuseReloadWhen(() => reloadRefusal(server)) : () => {}
+  const stopRefusing = binding ? view.refuseReloadWhen(() => reloadRefusal(server)) : noop
   let detached = false
 
   const onTrigger = () => {
