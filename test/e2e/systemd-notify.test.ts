@@ -90,5 +90,7 @@ describe.skipIf(!binary && !required)('systemd notifications (sd_notify through 
     // Nothing else: no STOPPING=1 from the old process of the reload, no startup READY=1 from the new one.
     expect(texts().filter((text) => text.startsWith('STOPPING=1'))).toHaveLength(1)
     expect(existsSync(socket)).toBe(true)
+    // Every process (the first, the reloaded one) took NOTIFY_SOCKET out of its environment.
+    expect(service.lines.filter((line) => line.startsWith('NOTIFY_SOCKET '))).toEqual(['NOTIFY_SOCKET unset', 'NOTIFY_SOCKET unset'])
   })
 })

@@ -18,7 +18,7 @@ import { releaseServer } from './release-server.js'
 import { registerSignals } from './signals.js'
 import { warnIfSignalsMayNotArrive } from './signal-reach.js'
 import { createStreams } from './stream.js'
-import { createSystemdNotifier } from './systemd.js'
+import { createSystemdNotifier, processNotifySocket } from './systemd.js'
 import { createTasks } from './tasks.js'
 import type { AnyRequest, AnyResponse, GateDecision, GracefulEvents, NotifyHook } from './types.js'
 import { watchWebSockets } from './websockets.js'
@@ -108,7 +108,8 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
   const listeners = new Set<AttachableServer>()
   const reloadRefusals = new Set<() => string | null>()
   // systemd (issue 20): a process a reload started is announced by its old one.
-  const systemd = createSystemdNotifier({ log, reloadChild: inheritedSource() === 'reload' })
+  const notifySocket = processNotifySocket()
+  const systemd = createSystemdNotifier({ log, socket: notifySocket, reloadChild: inheritedSource() === 'reload' })
   // Before the signals: it throws when another instance owns reload, and must leave nothing behind.
   const reloader = opts.reload
     ? createReloader({
@@ -121,6 +122,8 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
         emitter.emit(event, ...args)
       },
       starting: systemd.reloading,
+      // systemd (issue 20): the new process speaks for the service once it is the main one.
+      childEnv: (): Record<string, string> => notifySocket === null ? {} : { NOTIFY_SOCKET: notifySocket },
       // gRPC (issue 20): a listening socket an integration cannot hand over refuses the reload by name.
       refusal: () => {
         for (const check of reloadRefusals) {

@@ -94,6 +94,8 @@ export interface ReloadParts {
   emit: <E extends keyof GracefulEvents>(event: E, ...args: GracefulEvents[E]) => void
   /** A reload attempt starts, before anything else (systemd's RELOADING=1: systemd.ts). */
   starting?: () => void
+  /** Variables the new process gets on top of this one's environment (NOTIFY_SOCKET: systemd.ts). */
+  childEnv?: () => Record<string, string>
   /** Why an integration's listener cannot be handed over now, or null (adapter-view.ts: refuseReloadWhen). */
   refusal?: () => string | null
   state: () => State
@@ -194,6 +196,7 @@ export function createReloader (parts: ReloadParts): Reloader {
       cwd: process.cwd(),
       env: {
         ...process.env,
+        ...parts.childEnv?.(),
         [reloadEnv.fds]: fds.map((_, i) => 3 + i).join(','),
         [reloadEnv.readyFd]: String(readyFd),
         [reloadEnv.parent]: String(process.pid),

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it, vi } from 'vitest'
-import { createSystemdNotifier } from './systemd.js'
+import { createSystemdNotifier, takeSocket } from './systemd.js'
 
 // The messages themselves, sent to a datagram listener by a real reload: test/e2e/systemd-notify.test.ts.
 
@@ -16,7 +16,7 @@ function spyLogger () {
 describe('systemd notifications', () => {
   it('do nothing without NOTIFY_SOCKET: no process started, nothing logged', async () => {
     const log = spyLogger()
-    const notifier = createSystemdNotifier({ log, env: {}, command: join(dir, 'never-run') })
+    const notifier = createSystemdNotifier({ log, socket: null, command: join(dir, 'never-run') })
     notifier.ready()
     notifier.stopping()
     await notifier.flush()
@@ -25,7 +25,7 @@ describe('systemd notifications', () => {
 
   it('without systemd-notify: one warning naming it, then silence; nothing throws, flush resolves', async () => {
     const log = spyLogger()
-    const notifier = createSystemdNotifier({ log, env: { NOTIFY_SOCKET: join(dir, 'notify.sock') }, command: join(dir, 'missing-systemd-notify') })
+    const notifier = createSystemdNotifier({ log, socket: join(dir, 'notify.sock'), command: join(dir, 'missing-systemd-notify') })
     notifier.ready()
     notifier.reloading()
     notifier.reloaded(1234)
@@ -38,13 +38,21 @@ describe('systemd notifications', () => {
   it('a socket that is gone: one warning, later messages still tried, flush resolves', async () => {
     const log = spyLogger()
     // `false` stands in for a systemd-notify that fails (as it does when the socket is gone): exit code 1.
-    const notifier = createSystemdNotifier({ log, env: { NOTIFY_SOCKET: join(dir, 'gone.sock') }, command: 'false' })
+    const notifier = createSystemdNotifier({ log, socket: join(dir, 'gone.sock'), command: 'false' })
     notifier.ready()
     notifier.reloadFailed('the new process exited\n(code 1)')
     notifier.stopping()
     await notifier.flush()
     expect(log.warn).toHaveBeenCalledTimes(1)
     expect(log.warn.mock.calls[0]?.[1]).toMatch(/could not notify systemd/)
+  })
+
+  it('NOTIFY_SOCKET is taken out of the environment: child processes of the app never speak for the service', () => {
+    const env: NodeJS.ProcessEnv = { NOTIFY_SOCKET: '/run/systemd/notify', PATH: '/usr/bin' }
+    expect(takeSocket(env)).toBe('/run/systemd/notify')
+    expect(env).toEqual({ PATH: '/usr/bin' })
+    expect(takeSocket({ NOTIFY_SOCKET: '' })).toBeNull()
+    expect(takeSocket({})).toBeNull()
   })
 
   it('startup READY=1 is sent once, and never by a process a reload started', async () => {
@@ -55,11 +63,11 @@ describe('systemd notifications', () => {
     const out = join(dir, 'record.txt')
     writeFileSync(record, `#!/bin/sh\nprintf '%s|' "$@" >> ${JSON.stringify(out)}\necho >> ${JSON.stringify(out)}\n`)
     chmodSync(record, 0o755)
-    const first = createSystemdNotifier({ log, env: { NOTIFY_SOCKET: '/run/x' }, command: record })
+    const first = createSystemdNotifier({ log, socket: '/run/x', command: record })
     first.ready()
     first.ready()
     await first.flush()
-    const child = createSystemdNotifier({ log, env: { NOTIFY_SOCKET: '/run/x' }, command: record, reloadChild: true })
+    const child = createSystemdNotifier({ log, socket: '/run/x', command: record, reloadChild: true })
     child.ready()
     child.reloading()
     await child.flush()

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import cluster from 'node:cluster'
 import { debuglog } from 'node:util'
 import { noop } from './noop.js'
 import type { Logger } from './types.js'
@@ -42,8 +43,8 @@ export interface SystemdNotifier {
 
 export interface SystemdParts {
   log: Logger
-  /** Where NOTIFY_SOCKET is read. */
-  env?: NodeJS.ProcessEnv
+  /** systemd's socket: {@link processNotifySocket}; null: tell nobody. */
+  socket: string | null
   /** The sender; tests point it elsewhere. @default 'systemd-notify' */
   command?: string
   /** Startup READY=1 is not this process's to send: a reload started it. */
@@ -53,11 +54,34 @@ export interface SystemdParts {
 // systemd-notify waits at most 5 s for its barrier; a hung one is killed a bit later.
 const runTimeoutMs = 6_000
 
+// One per process, like the inherited sockets (inherit.ts): the environment is the process's.
+const slotKey = Symbol.for('graceful.notify-socket.v1')
+const globalSlot = globalThis as unknown as Record<symbol, { socket: string | null } | undefined>
+
+/**
+ * NOTIFY_SOCKET, read once per process and removed from its environment (as
+ * `sd_notify(1, …)` does), so that no child process of the app (a worker
+ * running graceful too) speaks for the service: a worker's STOPPING=1 would
+ * stop it. A process a reload starts gets it back (reload.ts's child
+ * environment). Never in a cluster worker: the primary speaks.
+ */
+export function processNotifySocket (env: NodeJS.ProcessEnv = process.env): string | null {
+  globalSlot[slotKey] ??= { socket: takeSocket(env) }
+  return globalSlot[slotKey].socket
+}
+
+/** NOTIFY_SOCKET, removed from `env`; null outside systemd and in cluster workers. */
+export function takeSocket (env: NodeJS.ProcessEnv): string | null {
+  const socket = env.NOTIFY_SOCKET
+  delete env.NOTIFY_SOCKET
+  if (socket === undefined || socket === '' || cluster.isWorker) return null
+  return socket
+}
+
 /** A notifier, or one that does nothing when systemd did not ask (no NOTIFY_SOCKET). */
 export function createSystemdNotifier (parts: SystemdParts): SystemdNotifier {
-  const env = parts.env ?? process.env
-  const socket = env.NOTIFY_SOCKET
-  if (socket === undefined || socket === '') return silent
+  if (parts.socket === null) return silent
+  const socket = parts.socket
   const command = parts.command ?? 'systemd-notify'
   let tail: Promise<void> = Promise.resolve()
   let missing = false
@@ -75,7 +99,7 @@ export function createSystemdNotifier (parts: SystemdParts): SystemdNotifier {
       let stderr = ''
       let child
       try {
-        child = spawn(command, fields, { env: { ...env, NOTIFY_SOCKET: socket }, stdio: ['ignore', 'ignore', 'pipe'], timeout: runTimeoutMs })
+        child = spawn(command, fields, { env: { ...process.env, NOTIFY_SOCKET: socket }, stdio: ['ignore', 'ignore', 'pipe'], timeout: runTimeoutMs })
       } catch (error) {
         report(error as Error, fields)
         return resolve()
