@@ -14,13 +14,14 @@ import { createRejection } from './rejection.js'
 import { createRoutingHint } from './routing.js'
 import { createReloader } from './reload.js'
 import { createLifecycle } from './lifecycle.js'
+import { createIntegrationListeners } from './listeners.js'
 import { releaseServer } from './release-server.js'
 import { registerSignals } from './signals.js'
 import { warnIfSignalsMayNotArrive } from './signal-reach.js'
 import { createStreams } from './stream.js'
 import { createSystemdNotifier, processNotifySocket } from './systemd.js'
 import { createTasks } from './tasks.js'
-import type { AnyRequest, AnyResponse, GateDecision, GracefulEvents, NotifyHook } from './types.js'
+import type { AnyRequest, AnyResponse, GateDecision, GracefulEvents, NotifyHook, ReloadResult } from './types.js'
 import { watchWebSockets } from './websockets.js'
 import { noop } from './noop.js'
 
@@ -104,9 +105,11 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
 
   // Attached servers in attach order: a reload hands their sockets over in this order.
   const servers = new Set<AttachableServer>()
-  // Listening sockets an integration serves itself (gRPC): handed over on a reload, never tracked (adapter-view.ts).
-  const listeners = new Set<AttachableServer>()
-  const reloadRefusals = new Set<() => string | null>()
+  // Listening sockets an integration serves itself (gRPC): handed over on a reload, never tracked (listeners.ts).
+  const listeners = createIntegrationListeners(servers, () => {
+    announceReady()
+    lifecycle.changed()
+  })
   // systemd (issue 20): a process a reload started is announced by its old one.
   const notifySocket = processNotifySocket()
   const systemd = createSystemdNotifier({ log, socket: notifySocket, reloadChild: inheritedSource() === 'reload' })
@@ -116,22 +119,15 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
       reload: opts.reload,
       log,
       emit: (event, ...args) => {
-        // systemd (issue 20): the reload's one outcome, told before anyone else hears it.
-        if (event === 'reload') systemd.reloaded((args[0] as { pid: number }).pid)
-        else if (event === 'reloadFailed') systemd.reloadFailed((args[0] as { reason: string }).reason)
+        // systemd (issue 20): the reload's one outcome ('reload' or 'reloadFailed').
+        systemd.outcome(args[0] as ReloadResult)
         emitter.emit(event, ...args)
       },
+      // systemd (issue 20): RELOADING=1; the new process speaks for the service once it is the main one.
       starting: systemd.reloading,
-      // systemd (issue 20): the new process speaks for the service once it is the main one.
       childEnv: (): Record<string, string> => notifySocket === null ? {} : { NOTIFY_SOCKET: notifySocket },
       // gRPC (issue 20): a listening socket an integration cannot hand over refuses the reload by name.
-      refusal: () => {
-        for (const check of reloadRefusals) {
-          const reason = check()
-          if (reason !== null) return reason
-        }
-        return null
-      },
+      refusal: listeners.refusal,
       state: () => lifecycle.state,
       servers: () => [...servers],
       drain: async () => {
@@ -177,13 +173,8 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
 
   /** Every attached server and every integration's listener listens (and there is at least one). */
   function allListening (): boolean {
-    if (tracker.attached === 0 && listeners.size === 0) return false
-    return (tracker.attached === 0 || tracker.listening) && [...listeners].every((server) => server.listening)
-  }
-
-  function onListenerListening (): void {
-    announceReady()
-    lifecycle.changed()
+    if (tracker.attached === 0) return listeners.size > 0 && listeners.listening
+    return tracker.listening && listeners.listening
   }
 
   /** PM2's `wait_ready`: one `'ready'` message, the first time readiness holds. */
@@ -305,22 +296,8 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
       external.add(key)
       return () => { external.delete(key) }
     },
-    attachListener: (server) => {
-      // As attach() does: an inherited socket (reload) waiting for this position, the next listen() takes it.
-      claimOnAttach(server)
-      servers.add(server)
-      listeners.add(server)
-      server.on('listening', onListenerListening)
-      return () => {
-        servers.delete(server)
-        listeners.delete(server)
-        server.off('listening', onListenerListening)
-      }
-    },
-    refuseReloadWhen: (check) => {
-      reloadRefusals.add(check)
-      return () => { reloadRefusals.delete(check) }
-    },
+    attachListener: listeners.attach,
+    refuseReloadWhen: listeners.refuseReloadWhen,
   }
   setAdapterView(handle, view)
   return view

@@ -21,7 +21,8 @@
 //                    notify hooks and track() are tasks (tasks.ts) the drain waits for
 //   a signal         signals.ts: one process-wide owner, second signal forces, exit codes;
 //                    signal-reach.ts warns when SIGTERM may never arrive
-//   a reload         reload.ts + inherit.ts: hand the listening sockets to a new process;
+//   a reload         reload.ts + inherit.ts: hand the listening sockets to a new process
+//                    (listeners.ts: those an integration serves itself, gRPC);
 //                    systemd.ts: tell systemd (sd_notify through systemd-notify)
 //   streams, ws      stream.ts, websockets.ts: end SSE and WebSockets at the drain start
 export { createGraceful } from './graceful.js'

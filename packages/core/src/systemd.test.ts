@@ -28,7 +28,7 @@ describe('systemd notifications', () => {
     const notifier = createSystemdNotifier({ log, socket: join(dir, 'notify.sock'), command: join(dir, 'missing-systemd-notify') })
     notifier.ready()
     notifier.reloading()
-    notifier.reloaded(1234)
+    notifier.outcome({ ok: true, pid: 1234, durationMs: 1 })
     notifier.stopping()
     await notifier.flush()
     expect(log.warn).toHaveBeenCalledTimes(1)
@@ -40,7 +40,7 @@ describe('systemd notifications', () => {
     // `false` stands in for a systemd-notify that fails (as it does when the socket is gone): exit code 1.
     const notifier = createSystemdNotifier({ log, socket: join(dir, 'gone.sock'), command: 'false' })
     notifier.ready()
-    notifier.reloadFailed('the new process exited\n(code 1)')
+    notifier.outcome({ ok: false, reason: 'the new process exited\n(code 1)', pid: 1234, code: 1, signal: null, durationMs: 1 })
     notifier.stopping()
     await notifier.flush()
     expect(log.warn).toHaveBeenCalledTimes(1)

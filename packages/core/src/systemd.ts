@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import cluster from 'node:cluster'
 import { debuglog } from 'node:util'
 import { noop } from './noop.js'
-import type { Logger } from './types.js'
+import type { Logger, ReloadResult } from './types.js'
 
 // Telling systemd the truth (sd_notify(3)) under `Type=notify` or
 // `Type=notify-reload`: READY=1 at startup, RELOADING=1 when a reload starts,
@@ -31,10 +31,8 @@ export interface SystemdNotifier {
   ready: () => void
   /** A reload starts (`RELOADING=1` with `MONOTONIC_USEC`, which `Type=notify-reload` requires). */
   reloading: () => void
-  /** The hand-over is done: `pid` is the main process now. */
-  reloaded: (pid: number) => void
-  /** The reload failed and this process keeps serving. */
-  reloadFailed: (reason: string) => void
+  /** The reload's one outcome: the new process is the main one now, or this one keeps serving. */
+  outcome: (result: ReloadResult) => void
   /** The drain that ends this process starts. */
   stopping: () => void
   /** Resolves once every message sent so far was delivered or failed (each run is bounded). */
@@ -144,15 +142,16 @@ export function createSystemdNotifier (parts: SystemdParts): SystemdNotifier {
       const monotonicUs = process.hrtime.bigint() / 1000n
       send('RELOADING=1', `MONOTONIC_USEC=${monotonicUs}`, 'STATUS=reloading: starting a new process')
     },
-    reloaded (pid) {
+    outcome (result) {
       readySent = true
-      send('READY=1', `MAINPID=${pid}`, `STATUS=ready (reloaded: process ${pid} serves)`)
-    },
-    reloadFailed (reason) {
-      // systemd has no "reload failed" message yet: READY=1 ends the reload
-      // (else `systemctl reload` hangs until its timeout), the old main PID
-      // stays, and the status line says why.
-      send('READY=1', `STATUS=reload failed, process ${process.pid} keeps serving: ${oneLine(reason)}`)
+      if (result.ok) {
+        send('READY=1', `MAINPID=${result.pid}`, `STATUS=ready (reloaded: process ${result.pid} serves)`)
+        return
+      }
+      // systemd has no "reload failed" message yet (systemd/systemd#39745):
+      // READY=1 ends the reload (else `systemctl reload` hangs until its
+      // timeout), the old main PID stays, and the status line says why.
+      send('READY=1', `STATUS=reload failed, process ${process.pid} keeps serving: ${oneLine(result.reason)}`)
     },
     stopping () {
       send('STOPPING=1', 'STATUS=draining')
@@ -168,8 +167,7 @@ function oneLine (text: string): string {
 const silent: SystemdNotifier = {
   ready: noop,
   reloading: noop,
-  reloaded: noop,
-  reloadFailed: noop,
+  outcome: noop,
   stopping: noop,
   flush: () => Promise.resolve(),
 }
