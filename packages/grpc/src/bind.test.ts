@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { createServer as createHttpServer } from 'node:http'
 import net from 'node:net'
 import * as grpc from '@grpc/grpc-js'
@@ -59,6 +60,25 @@ describe('gRPC listening sockets with reload on', () => {
     await expect(new Promise((resolve, reject) => {
       net.connect(port, '127.0.0.1').on('connect', resolve).on('error', reject)
     })).rejects.toMatchObject({ code: 'ECONNREFUSED' })
+  })
+
+  it('serves TLS the same: the credentials given to bindAsync secure the injected connections', async () => {
+    const key = readFileSync(new URL('../../core/src/test-fixtures/key.pem', import.meta.url))
+    const cert = readFileSync(new URL('../../core/src/test-fixtures/cert.pem', import.meta.url))
+    const graceful = instance(true)
+    const server = served(echoServer())
+    attach(graceful, server)
+    const port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createSsl(null, [{ private_key: key, cert_chain: cert }]), (error, bound) => error ? reject(error) : resolve(bound))
+    })
+    const client = new Echo(`127.0.0.1:${port}`, grpc.credentials.createSsl(cert), { 'grpc.ssl_target_name_override': 'localhost' }) as unknown as Client
+    afterTest(() => { client.close() })
+    const reply = await new Promise<string | number>((resolve) => {
+      client.Unary({ text: 'secure' }, { deadline: new Date(Date.now() + 5000) }, (error, answer) => resolve(error ? error.code : answer?.text ?? ''))
+    })
+    expect(reply).toBe('secure')
+    // A plaintext client gets nothing from a TLS port.
+    expect(await call(port, 'plain')).toBe(grpc.status.UNAVAILABLE)
   })
 
   it('reports a bind error through the callback, as grpc-js does: a port in use, an address it cannot take', async () => {
