@@ -5,13 +5,10 @@
 // the old one exits 0. Before graceful owned the gRPC socket, the new
 // process's bindAsync failed with EADDRINUSE, the reload reported ok, the old
 // process exited, and the gRPC port went dark.
-import { mkdtempSync, rmSync } from 'node:fs'
 import http from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { within } from '@graceful/test-kit'
 import { Processes, type Started } from '@graceful/test-kit/processes'
 import { Echo, type Msg } from '../../packages/grpc/src/test-fixtures/echo.js'
@@ -19,12 +16,10 @@ import { startGrpcLoad } from './helpers/grpc-load.js'
 import { underSubreaper } from './helpers/subreaper.js'
 
 const app = fileURLToPath(new URL('./fixtures/grpc-reload-app.ts', import.meta.url))
-const dir = mkdtempSync(join(tmpdir(), 'graceful-grpc-reload-'))
 const processes = new Processes()
 const reloads = 3
 
 afterEach(async () => { await processes.killAll() })
-afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
 
 type EchoClient = grpc.Client & { Unary: (message: Msg, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, reply?: Msg) => void) => void }
 
@@ -54,11 +49,15 @@ function lastPid (service: Started): string {
   return /^pid (\d+)$/.exec(service.lines.filter((line) => line.startsWith('pid ')).at(-1) ?? '')?.[1] ?? ''
 }
 
+function startApp (env: Record<string, string> = {}): Started {
+  const args = underSubreaper(process.execPath, ['--conditions=@graceful/source', '--import', 'tsx', app])
+  if (!args) throw new Error('no prctl number for this architecture')
+  return processes.spawn('gRPC app', 'perl', args, { cwd: fileURLToPath(new URL('./fixtures/', import.meta.url)), env: { ...process.env, NODE_OPTIONS: '', ...env } })
+}
+
 describe('reload with a gRPC server attached', () => {
   it(`hands the gRPC socket over: a grpc-js client calling through ${reloads} reloads sees zero failures`, { timeout: 90_000 }, async () => {
-    const args = underSubreaper(process.execPath, ['--conditions=@graceful/source', '--import', 'tsx', app])
-    if (!args) throw new Error('no prctl number for this architecture')
-    const service = processes.spawn('gRPC app', 'perl', args, { cwd: fileURLToPath(new URL('./fixtures/', import.meta.url)), env: { ...process.env, NODE_OPTIONS: '' } })
+    const service = startApp()
     const [, grpcPort, httpPort] = await service.line(/^listening (\d+) (\d+)$/, 20_000)
     let current = lastPid(service)
     expect(await whoAnswers(Number(grpcPort))).toBe(current)
@@ -85,5 +84,17 @@ describe('reload with a gRPC server attached', () => {
       expect(report.failures).toEqual({})
       expect(report.ok).toBe(report.requests)
     }
+  })
+
+  it('a gRPC server alone (no HTTP server) is handed over too: the new process is ready once it listens', { timeout: 60_000 }, async () => {
+    const service = startApp({ HTTP: '0' })
+    const [, grpcPort] = await service.line(/^listening (\d+) 0$/, 20_000)
+    const old = lastPid(service)
+    expect(await whoAnswers(Number(grpcPort))).toBe(old)
+    process.kill(Number(old), 'SIGHUP')
+    await service.line(new RegExp(`^reaped ${old} code 0$`), 30_000)
+    const current = lastPid(service)
+    expect(current).not.toBe(old)
+    expect(await whoAnswers(Number(grpcPort))).toBe(current)
   })
 })
