@@ -37,8 +37,9 @@ describe('systemd notifications', () => {
 
   it('a socket that is gone: one warning, later messages still tried, flush resolves', async () => {
     const log = spyLogger()
-    // `false` stands in for a systemd-notify that fails (as it does when the socket is gone): exit code 1.
-    const notifier = createSystemdNotifier({ log, socket: join(dir, 'gone.sock'), command: 'false' })
+    // The real systemd-notify where installed (it exits 1: "No such file or directory"), else `false` in its place.
+    const command = existsSync('/usr/bin/systemd-notify') ? '/usr/bin/systemd-notify' : 'false'
+    const notifier = createSystemdNotifier({ log, socket: join(dir, 'gone.sock'), command })
     notifier.ready()
     notifier.outcome({ ok: false, reason: 'the new process exited\n(code 1)', pid: 1234, code: 1, signal: null, durationMs: 1 })
     notifier.stopping()
