@@ -85,6 +85,9 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
   // With reload on, graceful owns the listening sockets (bind.ts), so a reload hands them over.
   const binding = graceful.options.reload ? ownBindings(server, view, graceful.options.logger) : null
   const stopRefusing = binding ? view.refuseReloadWhen(() => reloadRefusal(server)) : noop
+  // Said now, not only when a reload is refused: the fix is in the code (attach() first).
+  const refusal = binding ? reloadRefusal(server) : null
+  if (refusal !== null) graceful.options.logger?.warn({ reason: refusal }, 'graceful: reload is on, but a reload will be refused')
   let detached = false
 
   const onTrigger = () => {

@@ -106,7 +106,10 @@ describe('gRPC listening sockets with reload on', () => {
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
     const server = served(echoServer())
     const port = await bind(server)
+    const warn = vi.spyOn(graceful.options.logger!, 'warn')
     attach(graceful, server)
+    // Said at attach() already, where the fix is.
+    expect(warn).toHaveBeenCalledWith({ reason: expect.stringContaining(`listens on 127.0.0.1:${port}`) as unknown }, 'graceful: reload is on, but a reload will be refused')
     // Read from grpc-js's private map of its servers: this fails the day grpc-js renames it.
     expect(selfBound(server)).toBe(`127.0.0.1:${port}`)
     const failed = vi.fn()
