@@ -98,7 +98,7 @@ export function ownBindings (server: Server, view: AdapterView, log: Logger | un
  * A listening socket grpc-js bound itself (`bindAsync` before `attach()`, or
  * a grpc-js without connection injection): a reload could not hand it over.
  * grpc-js keeps its sockets in a private map, `http2Servers` (checked on
- * 1.10–1.14); when it is not there, nothing can be said (`null`), and the
+ * 1.14); when it is not there, nothing can be said (`null`), and the
  * tests here fail.
  */
 export function selfBound (server: Server): string | null {
