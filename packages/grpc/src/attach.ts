@@ -148,7 +148,7 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
 /** Why a reload cannot hand this server's sockets over, or null. */
 function reloadRefusal (server: Server): string | null {
   if (typeof (server as { createConnectionInjector?: unknown }).createConnectionInjector !== 'function') {
-    return 'a gRPC server is attached and this @grpc/grpc-js has no createConnectionInjector (1.10+): graceful cannot own its listening socket'
+    return 'a gRPC server is attached and this @grpc/grpc-js has no createConnectionInjector (added in 1.11): graceful cannot own its listening socket, so a reload could not hand it over; upgrade @grpc/grpc-js'
   }
   const bound = selfBound(server)
   if (bound === null) return null

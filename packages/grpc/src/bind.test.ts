@@ -119,6 +119,23 @@ describe('gRPC listening sockets with reload on', () => {
     expect(failed).toHaveBeenCalledTimes(1)
   })
 
+  it('a grpc-js without createConnectionInjector (1.10): bindAsync stays its own, a warning at attach(), the reload refused by name', async () => {
+    const graceful = instance(true)
+    const http = createHttpServer()
+    graceful.attach(http)
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
+    const server = served(echoServer())
+    // As grpc-js 1.10 is: no connection injection.
+    Object.defineProperty(server, 'createConnectionInjector', { value: undefined })
+    const warn = vi.spyOn(graceful.options.logger!, 'warn')
+    attach(graceful, server)
+    expect(Object.hasOwn(server, 'bindAsync')).toBe(false)
+    expect(warn).toHaveBeenCalledWith({ reason: expect.stringContaining('has no createConnectionInjector (added in 1.11)') as unknown }, 'graceful: reload is on, but a reload will be refused')
+    const port = await bind(server)
+    expect(await call(port, 'still served')).toBe('still served')
+    expect(await graceful.reload()).toMatchObject({ ok: false, pid: null, reason: expect.stringContaining('has no createConnectionInjector') as unknown })
+  })
+
   it('without reload, and after detach(), bindAsync is grpc-js\'s own', async () => {
     const server = served(echoServer())
     const own = server.bindAsync

@@ -5,7 +5,7 @@ import type { AdapterView } from '@graceful/core/adapter'
 
 // With the core's `reload` on, graceful owns the gRPC server's listening
 // sockets, so an in-place restart hands them to the new process like the HTTP
-// ones. grpc-js binds its own sockets, out of anyone's reach; since 1.10 it
+// ones. grpc-js binds its own sockets, out of anyone's reach; since 1.11 it
 // can also serve connections accepted by someone else
 // (`Server.createConnectionInjector`). So `server.bindAsync()` is replaced, on
 // the attached server only: it creates a `net.Server` the core hands over
@@ -14,7 +14,7 @@ import type { AdapterView } from '@graceful/core/adapter'
 
 type BindCallback = (error: Error | null, port: number) => void
 
-/** What a graceful-owned listener needs from grpc-js (1.10+). */
+/** What a graceful-owned listener needs from grpc-js (1.11+). */
 interface Injectable {
   createConnectionInjector?: (credentials: ServerCredentials) => { injectConnection: (socket: NodeJS.ReadWriteStream) => void, destroy: () => void }
 }
