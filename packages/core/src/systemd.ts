@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import cluster from 'node:cluster'
+import { existsSync } from 'node:fs'
 import { debuglog } from 'node:util'
 import { noop } from './noop.js'
 import type { Logger, ReloadResult } from './types.js'
@@ -43,7 +44,7 @@ export interface SystemdParts {
   log: Logger
   /** systemd's socket: {@link processNotifySocket}; null: tell nobody. */
   socket: string | null
-  /** The sender; tests point it elsewhere. @default 'systemd-notify' */
+  /** The sender; tests point it elsewhere. @default systemd's own (`/usr/bin/systemd-notify`), else found on PATH */
   command?: string
   /** Startup READY=1 is not this process's to send: a reload started it. */
   reloadChild?: boolean
@@ -80,7 +81,8 @@ export function takeSocket (env: NodeJS.ProcessEnv): string | null {
 export function createSystemdNotifier (parts: SystemdParts): SystemdNotifier {
   if (parts.socket === null) return silent
   const socket = parts.socket
-  const command = parts.command ?? 'systemd-notify'
+  // Where systemd installs it first: a unit's Environment=PATH=… may leave /usr/bin out.
+  const command = parts.command ?? (['/usr/bin/systemd-notify', '/bin/systemd-notify'].find((path) => existsSync(path)) ?? 'systemd-notify')
   let tail: Promise<void> = Promise.resolve()
   let missing = false
   let failedOnce = false
