@@ -14,10 +14,11 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { within } from '@graceful/test-kit'
 import { Processes } from '@graceful/test-kit/processes'
-import { findSystemdNotify, notifySocket } from './helpers/notify-socket.js'
+import { findSystemdNotify, hasPython3, notifySocket } from './helpers/notify-socket.js'
 import { underSubreaper } from './helpers/subreaper.js'
 
 const binary = findSystemdNotify()
+const python = hasPython3()
 const required = process.env.CI === 'true' || process.env.CI === '1'
 const app = fileURLToPath(new URL('./fixtures/systemd-app.ts', import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'graceful-systemd-'))
@@ -36,9 +37,9 @@ function get (port: number): Promise<string> {
   }), 5000, 'a request')
 }
 
-describe.skipIf(!binary && !required)('systemd notifications (sd_notify through systemd-notify)', () => {
+describe.skipIf((!binary || !python) && !required)('systemd notifications (sd_notify through systemd-notify)', () => {
   it('READY=1, RELOADING=1 + MONOTONIC_USEC, READY=1 + the new MAINPID, a failed reload, STOPPING=1', { timeout: 60_000 }, async () => {
-    if (!binary) throw new Error('systemd-notify not found: install it with `apt-get install -y systemd` (.ci/run does)')
+    if (!binary || !python) throw new Error('systemd-notify or python3 not found: install them with `apt-get install -y systemd python3` (.ci/run does)')
     const socket = join(dir, 'notify.sock')
     const boot = join(dir, 'boot')
     writeFileSync(boot, 'ok')

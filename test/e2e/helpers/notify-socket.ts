@@ -34,6 +34,11 @@ export function findSystemdNotify (): string | null {
   return which.status === 0 && which.stdout.trim() !== '' ? which.stdout.trim() : null
 }
 
+/** True when `python3` runs (the listener's language). */
+export function hasPython3 (): boolean {
+  return spawnSync('python3', ['--version']).status === 0
+}
+
 /** Starts the listener on `path`; resolves once it is bound. Its messages, without BARRIER=1, in order. */
 export async function notifySocket (processes: Processes, path: string): Promise<{ started: Started, messages: () => NotifyMessage[] }> {
   const started = processes.spawn('notify socket', 'python3', ['-c', listener, path])
