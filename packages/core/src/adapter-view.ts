@@ -1,4 +1,5 @@
 import type { Server } from 'node:http'
+import type { Server as NetServer } from 'node:net'
 import { invalidOption } from './errors.js'
 import type { Graceful } from './handle.js'
 import type { AnyRequest, AnyResponse, GateDecision, HealthResponse, Rejection } from './types.js'
@@ -46,6 +47,23 @@ export interface AdapterView {
    * Returns `detach`.
    */
   attachExternal: (name: string) => () => void
+  /**
+   * A listening socket whose connections the integration serves itself
+   * (`@graceful/grpc` injects them into grpc-js): the core tracks none of its
+   * connections and never closes it at a drain (the integration does), but
+   * a reload hands it over like an attached server's, in the same order, and
+   * in the new process its next `listen()` takes the inherited socket. The
+   * instance is ready ('listening') only once it listens too. Call before
+   * `listen()`. Returns `detach`.
+   */
+  attachListener: (server: NetServer) => () => void
+  /**
+   * A reason a reload cannot hand everything over right now (a listening
+   * socket the integration cannot give away), or `null`. Asked before a
+   * reload starts a new process; a reason refuses the reload, named in its
+   * result. Returns `detach`.
+   */
+  refuseReloadWhen: (check: () => string | null) => () => void
 }
 
 // Shared through the global symbol registry: an integration loaded with its

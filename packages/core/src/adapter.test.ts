@@ -8,7 +8,7 @@ const quiet = { signals: false, exit: false, logger: false } as const
 describe('@graceful/core/adapter', () => {
   it('the user handle carries nothing adapter-only, enumerable or not', () => {
     const g = createGraceful(quiet)
-    for (const member of ['gate', 'reject', 'rejection', 'rejectionFor', 'matchHealth', 'liveness', 'attached', 'attachExternal']) {
+    for (const member of ['gate', 'reject', 'rejection', 'rejectionFor', 'matchHealth', 'liveness', 'attached', 'attachExternal', 'attachListener', 'refuseReloadWhen']) {
       expect(member in g, member).toBe(false)
     }
     expect(Object.getOwnPropertySymbols(g).filter((symbol) => Object.getOwnPropertyDescriptor(g, symbol)?.enumerable)).toEqual([Symbol.asyncDispose])

@@ -17,12 +17,14 @@ import { createLifecycle } from './lifecycle.js'
 import { createPause } from './pause.js'
 import { publish } from './channels.js'
 import { startSideListeners } from './health-port.js'
+import { createIntegrationListeners } from './listeners.js'
 import { releaseServer } from './release-server.js'
 import { registerSignals } from './signals.js'
 import { warnIfSignalsMayNotArrive } from './signal-reach.js'
 import { createStreams } from './stream.js'
+import { createSystemdNotifier, processNotifySocket } from './systemd.js'
 import { createTasks } from './tasks.js'
-import type { AnyRequest, AnyResponse, GateDecision, GracefulEvents, NotifyHook } from './types.js'
+import type { AnyRequest, AnyResponse, GateDecision, GracefulEvents, NotifyHook, ReloadResult } from './types.js'
 import { watchWebSockets } from './websockets.js'
 import { noop } from './noop.js'
 
@@ -80,7 +82,11 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
   const lifecycle = createLifecycle({
     opts,
     log,
-    emit,
+    emit: <E extends keyof GracefulEvents>(event: E, ...args: GracefulEvents[E]) => {
+      // systemd: STOPPING=1 only for the drain that ends the process, never a reload's.
+      if (event === 'draining' && exiting) systemd.stopping()
+      emit(event, ...args)
+    },
     pause,
     tracker: () => tracker,
     tasks,
@@ -111,18 +117,37 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
 
   // Attached servers in attach order: a reload hands their sockets over in this order.
   const servers = new Set<AttachableServer>()
-  inheritedSource()
+  // Listening sockets an integration serves itself (gRPC): handed over on a reload, never tracked (listeners.ts).
+  const listeners = createIntegrationListeners(servers, () => {
+    announceReady()
+    lifecycle.changed()
+  })
+  // systemd a process a reload started is announced by its old one.
+  const notifySocket = processNotifySocket()
+  const systemd = createSystemdNotifier({ log, socket: notifySocket, reloadChild: inheritedSource() === 'reload' })
   // Before the signals: it throws when another instance owns reload, and must leave nothing behind.
   const reloader = opts.reload
     ? createReloader({
       reload: opts.reload,
       log,
-      emit,
+      emit: (event, ...args) => {
+        // systemd: the reload's one outcome ('reload' or 'reloadFailed').
+        systemd.outcome(args[0] as ReloadResult)
+        emit(event, ...args)
+      },
+      // systemd RELOADING=1; the new process speaks for the service once it is the main one.
+      starting: systemd.reloading,
+      childEnv: (): Record<string, string> => notifySocket === null ? {} : { NOTIFY_SOCKET: notifySocket },
+      // gRPC a listening socket an integration cannot hand over refuses the reload by name.
+      refusal: listeners.refusal,
       state: () => lifecycle.state,
       servers: () => [...servers],
-      drain: () => {
+      drain: async () => {
         handedOver = true
-        return lifecycle.shutdown('reload', opts.reload?.readinessDelay)
+        const summary = await lifecycle.shutdown('reload', opts.reload?.readinessDelay)
+        // systemd the new MAINPID must reach systemd before this process exits.
+        await systemd.flush()
+        return summary
       },
       exit: opts.exit,
       timeout: opts.timeout,
@@ -159,13 +184,20 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
   function isReady (): boolean {
     if (lifecycle.state !== 'accepting') return false
     if (markedReady) return true
-    return opts.readyWhen === 'listening' && tracker.listening
+    return opts.readyWhen === 'listening' && allListening()
+  }
+
+  /** Every attached server and every integration's listener listens (and there is at least one). */
+  function allListening (): boolean {
+    if (tracker.attached === 0) return listeners.size > 0 && listeners.listening
+    return tracker.listening && listeners.listening
   }
 
   /** PM2's `wait_ready`: one `'ready'` message, the first time readiness holds. */
   function announceReady (): void {
     // After a reload: the old process drains once this one is ready.
     signalReady(isReady(), opts.reload?.pidFile ?? null)
+    if (isReady()) systemd.ready()
     if (!opts.pm2 || announced || !isReady() || typeof process.send !== 'function') return
     announced = true
     process.send('ready')
@@ -285,6 +317,8 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
       external.add(key)
       return () => { external.delete(key) }
     },
+    attachListener: listeners.attach,
+    refuseReloadWhen: listeners.refuseReloadWhen,
   }
   setAdapterView(handle, view)
   return view

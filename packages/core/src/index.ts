@@ -23,6 +23,8 @@
 //   a signal         signals.ts: one process-wide owner, second signal forces, exit codes;
 //                    signal-reach.ts warns when SIGTERM may never arrive
 //   a reload         reload.ts + inherit.ts: hand the listening sockets to a new process
+//                    (listeners.ts: those an integration serves itself, gRPC);
+//                    systemd.ts: tell systemd (sd_notify through systemd-notify)
 //   streams, ws      stream.ts, websockets.ts: end SSE and WebSockets at the drain start
 //   maintenance      pause.ts: pause()/resume(), readiness 503 without a drain
 //   observing        channels.ts: a diagnostics_channel per event; observers.ts: listeners that throw

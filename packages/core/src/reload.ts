@@ -92,6 +92,12 @@ export interface ReloadParts {
   reload: ResolvedReload
   log: Logger
   emit: <E extends keyof GracefulEvents>(event: E, ...args: GracefulEvents[E]) => void
+  /** A reload attempt starts, before anything else (systemd's RELOADING=1: systemd.ts). */
+  starting?: () => void
+  /** Variables the new process gets on top of this one's environment (NOTIFY_SOCKET: systemd.ts). */
+  childEnv?: () => Record<string, string>
+  /** Why an integration's listener cannot be handed over now, or null (adapter-view.ts: refuseReloadWhen). */
+  refusal?: () => string | null
   state: () => State
   /** The attached servers, in attach order. */
   servers: () => AttachableServer[]
@@ -141,6 +147,7 @@ export function createReloader (parts: ReloadParts): Reloader {
 
   async function attempt (): Promise<ReloadResult> {
     const started = Date.now()
+    parts.starting?.()
     const refused = precondition()
     if (refused) return failed({ reason: refused, pid: null, code: null, signal: null, durationMs: 0 })
     const servers = parts.servers()
@@ -179,7 +186,7 @@ export function createReloader (parts: ReloadParts): Reloader {
     if (servers.some((server) => descriptorOf(server) < 0)) {
       return 'a listening socket has no file descriptor to hand over (Windows, or a Node.js version whose internals changed)'
     }
-    return null
+    return parts.refusal?.() ?? null
   }
 
   function start (fds: number[]): ChildProcess {
@@ -189,6 +196,7 @@ export function createReloader (parts: ReloadParts): Reloader {
       cwd: process.cwd(),
       env: {
         ...process.env,
+        ...parts.childEnv?.(),
         [reloadEnv.fds]: fds.map((_, i) => 3 + i).join(','),
         [reloadEnv.readyFd]: String(readyFd),
         [reloadEnv.parent]: String(process.pid),

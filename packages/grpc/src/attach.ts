@@ -1,7 +1,8 @@
 import type { Server } from '@grpc/grpc-js'
 import type { DrainContext, Graceful } from '@graceful/core'
-import { adapterView } from '@graceful/core/adapter'
+import { adapterView, noop } from '@graceful/core/adapter'
 import type { HealthImplementation } from 'grpc-health-check'
+import { ownBindings, selfBound } from './bind.js'
 import { cutCall, wrapHandlers, type GrpcCall, type StreamingCall } from './calls.js'
 import { createHealth, healthService, serviceOf } from './health.js'
 import { invalidOption, validateOptions } from './options.js'
@@ -81,6 +82,12 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
     for (const service of pending) health.add(service)
   }
   const detachExternal = view.attachExternal('grpc')
+  // With reload on, graceful owns the listening sockets (bind.ts), so a reload hands them over.
+  const binding = graceful.options.reload ? ownBindings(server, view, graceful.options.logger) : null
+  const stopRefusing = binding ? view.refuseReloadWhen(() => reloadRefusal(server)) : noop
+  // Said now, not only when a reload is refused: the fix is in the code (attach() first).
+  const refusal = binding ? reloadRefusal(server) : null
+  if (refusal !== null) graceful.options.logger?.warn({ reason: refusal }, 'graceful: reload is on, but a reload will be refused')
   let detached = false
 
   const onTrigger = () => {
@@ -109,6 +116,8 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
   graceful.onDraining(async function grpcServer ({ signal }: DrainContext) {
     if (detached) return
     for (const entry of open) notify(entry)
+    // Graceful's own listeners first (a reload closed them already): no new connection from here on.
+    for (const listener of binding?.listeners ?? []) if (listener.listening) listener.close()
     await new Promise<void>((resolve) => {
       const force = () => {
         // The deadline: every call still open is cut (and reported by its task).
@@ -133,7 +142,19 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
       delete marked[attached]
       unwrap()
       detachExternal()
+      binding?.restore()
+      stopRefusing()
       graceful.off('draining', onTrigger).off('paused', onPaused).off('resumed', onResumed)
     },
   }
+}
+
+/** Why a reload cannot hand this server's sockets over, or null. */
+function reloadRefusal (server: Server): string | null {
+  if (typeof (server as { createConnectionInjector?: unknown }).createConnectionInjector !== 'function') {
+    return 'a gRPC server is attached and this @grpc/grpc-js has no createConnectionInjector (added in 1.11): graceful cannot own its listening socket, so a reload could not hand it over; upgrade @grpc/grpc-js'
+  }
+  const bound = selfBound(server)
+  if (bound === null) return null
+  return `the gRPC server listens on ${bound} through grpc-js's own bindAsync (called before attach()?): graceful cannot hand that socket over; call attach() before bindAsync()`
 }

@@ -1,0 +1,100 @@
+// In-place restart with a gRPC server attached (issue 20): the gRPC listening
+// socket is handed over like the HTTP one. A grpc-js client calling through
+// three SIGHUP reloads (unary calls, some always in flight) sees zero failed
+// calls; after each reload the new process answers on the same gRPC port and
+// the old one exits 0. Before graceful owned the gRPC socket, the new
+// process's bindAsync failed with EADDRINUSE, the reload reported ok, the old
+// process exited, and the gRPC port went dark.
+import http from 'node:http'
+import { fileURLToPath } from 'node:url'
+import * as grpc from '@grpc/grpc-js'
+import { afterEach, describe, expect, it } from 'vitest'
+import { within } from '@graceful/test-kit'
+import { Processes, type Started } from '@graceful/test-kit/processes'
+import { Echo, type Msg } from '../../packages/grpc/src/test-fixtures/echo.js'
+import { startGrpcLoad } from './helpers/grpc-load.js'
+import { underSubreaper } from './helpers/subreaper.js'
+
+const app = fileURLToPath(new URL('./fixtures/grpc-reload-app.ts', import.meta.url))
+const processes = new Processes()
+const reloads = 3
+
+afterEach(async () => { await processes.killAll() })
+
+type EchoClient = grpc.Client & { Unary: (message: Msg, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, reply?: Msg) => void) => void }
+
+/** One call on a fresh channel: which process answers the gRPC port? */
+async function whoAnswers (port: number): Promise<string> {
+  const client = new Echo(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as EchoClient
+  try {
+    return await new Promise((resolve, reject) => {
+      client.Unary({ text: 'whoami' }, { deadline: new Date(Date.now() + 5000) }, (error, reply) => error ? reject(error) : resolve(reply?.text ?? ''))
+    })
+  } finally {
+    client.close()
+  }
+}
+
+function httpPid (port: number): Promise<string> {
+  return within(new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, agent: false }, (res) => {
+      let body = ''
+      res.on('data', (chunk: Buffer) => { body += chunk.toString() })
+      res.on('end', () => resolve(body))
+    }).on('error', reject)
+  }), 5000, 'an HTTP request')
+}
+
+function lastPid (service: Started): string {
+  return /^pid (\d+)$/.exec(service.lines.filter((line) => line.startsWith('pid ')).at(-1) ?? '')?.[1] ?? ''
+}
+
+function startApp (env: Record<string, string> = {}): Started {
+  const args = underSubreaper(process.execPath, ['--conditions=@graceful/source', '--import', 'tsx', app])
+  if (!args) throw new Error('no prctl number for this architecture')
+  return processes.spawn('gRPC app', 'perl', args, { cwd: fileURLToPath(new URL('./fixtures/', import.meta.url)), env: { ...process.env, NODE_OPTIONS: '', ...env } })
+}
+
+describe('reload with a gRPC server attached', () => {
+  it(`hands the gRPC socket over: a grpc-js client calling through ${reloads} reloads sees zero failures`, { timeout: 90_000 }, async () => {
+    const service = startApp()
+    const [, grpcPort, httpPort] = await service.line(/^listening (\d+) (\d+)$/, 20_000)
+    let current = lastPid(service)
+    expect(await whoAnswers(Number(grpcPort))).toBe(current)
+
+    // grpc-js's defaults, as users run it: one channel, calls always in flight.
+    const load = startGrpcLoad({ target: `127.0.0.1:${grpcPort}`, retries: true, fast: 4, pauseMs: 5, slow: 3, slowMs: 300 })
+    try {
+      await load.more(50, 20_000)
+      for (let i = 1; i <= reloads; i++) {
+        const old = current
+        process.kill(Number(old), 'SIGHUP')
+        await service.line(new RegExp(`^reaped ${old} code 0$`), 30_000)
+        current = lastPid(service)
+        expect(current).not.toBe(old)
+        expect(service.lines.filter((line) => line.startsWith('bind error'))).toEqual([])
+        // The same ports, now served by the new process.
+        expect(await whoAnswers(Number(grpcPort))).toBe(current)
+        expect(await httpPid(Number(httpPort))).toBe(current)
+        await load.more(50, 20_000)
+      }
+    } finally {
+      const report = await load.stop()
+      console.table([{ reloads, calls: report.requests, ok: report.ok, failed: report.failed, failures: JSON.stringify(report.failures) }])
+      expect(report.failures).toEqual({})
+      expect(report.ok).toBe(report.requests)
+    }
+  })
+
+  it('a gRPC server alone (no HTTP server) is handed over too: the new process is ready once it listens', { timeout: 60_000 }, async () => {
+    const service = startApp({ HTTP: '0' })
+    const [, grpcPort] = await service.line(/^listening (\d+) 0$/, 20_000)
+    const old = lastPid(service)
+    expect(await whoAnswers(Number(grpcPort))).toBe(old)
+    process.kill(Number(old), 'SIGHUP')
+    await service.line(new RegExp(`^reaped ${old} code 0$`), 30_000)
+    const current = lastPid(service)
+    expect(current).not.toBe(old)
+    expect(await whoAnswers(Number(grpcPort))).toBe(current)
+  })
+})
