@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
+import type { Http2ServerRequest, Http2ServerResponse, Http2Session } from 'node:http2'
 import { Server as NetServer, type Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import { debuglog } from 'node:util'
@@ -27,6 +27,17 @@ export interface TrackerEvents {
   /** Served while draining (on a closing connection): health probes, and every request after a reload handed over. */
   servedWhileDraining: (req: AnyRequest) => boolean
   rejectionFor: (req: AnyRequest) => Rejection
+  /** From the trigger until the drain: a new connection (HTTP/2: session), for the quiet period. */
+  arrived?: (key: object, onClose: (listener: () => void) => void) => void
+  /** From the trigger until the drain: a new request on connection `key`, for the quiet period. */
+  requested?: (key: object | null, req: AnyRequest) => void
+}
+
+const onceClosed = (emitter: NodeJS.EventEmitter) => (listener: () => void) => { emitter.once('close', listener) }
+
+/** The connection a request came on: its socket, or its HTTP/2 session. */
+function connectionOf (req: AnyRequest): object | null {
+  return req.httpVersionMajor === 2 ? (req as Http2ServerRequest).stream?.session ?? null : req.socket
 }
 
 interface Attached {
@@ -63,6 +74,7 @@ export function createTracker (events: TrackerEvents) {
       : http1.track(req as IncomingMessage, res as ServerResponse, Date.now())
     // Marks it as decided: an adapter's own gate further down lets it through.
     admitted.add(req)
+    if (phase === 'closing') events.requested?.(connectionOf(req), req)
     if (phase === 'draining' && !events.servedWhileDraining(req)) {
       debug('503 %s %s', req.method, req.url)
       if (entry.socket) http1.reject(entry, events.rejectionFor(req))
@@ -84,7 +96,13 @@ export function createTracker (events: TrackerEvents) {
       // A cleartext HTTP/2 server speaks only HTTP/2: its sockets belong to sessions.
       if (h2 && !tls) return http2.addSocket(socket)
       if ((socket as TLSSocket).alpnProtocol === 'h2') return
+      // One comparison per connection; what the quiet period watches, after the trigger only.
+      if (phase === 'closing') events.arrived?.(socket, onceClosed(socket))
       http1.add(socket)
+    }
+    function onSession (session: Http2Session): void {
+      if (phase === 'closing') events.arrived?.(session, onceClosed(session))
+      http2.addSession(session)
     }
     function onRaw (socket: Socket): void {
       raw.add(socket)
@@ -109,7 +127,7 @@ export function createTracker (events: TrackerEvents) {
     server.on(tls ? 'secureConnection' : 'connection', onSocket)
     if (tls) server.on('connection', onRaw)
     if (h2) {
-      server.on('session', http2.addSession)
+      server.on('session', onSession)
       server.prependListener('request', trackStream)
     }
     // node:http without `socket._httpMessage` (a future Node): track requests while accepting.
@@ -122,7 +140,7 @@ export function createTracker (events: TrackerEvents) {
     function detach (): void {
       server.off(tls ? 'secureConnection' : 'connection', onSocket)
       server.off('connection', onRaw)
-      server.off('session', http2.addSession)
+      server.off('session', onSession)
       server.off('request', trackStream)
       server.off('request', http1.trackEarly as never)
       server.off('upgrade', upgrades.onUpgrade)

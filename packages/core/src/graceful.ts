@@ -97,6 +97,8 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
     },
     servedWhileDraining: (req) => handedOver || isProbe(req),
     rejectionFor,
+    arrived: lifecycle.arrived,
+    requested: (key, req) => { lifecycle.requested(key, isProbe(req)) },
   })
 
   // Attached servers in attach order: a reload hands their sockets over in this order.

@@ -8,6 +8,7 @@
 //   lifecycle.ts     the one state machine, accepting → delay → drain → closed:
 //                    readiness delay, drain, deadline cut, release hooks, summary
 //   options.ts       defaults and validation (environment.ts: GRACEFUL_* variables)
+//   quiet-period.ts  the adaptive readiness delay: serve until arrivals go quiet
 // What happens to…
 //   a socket         connections.ts tracks each attached server's sockets and sessions:
 //                    http1.ts (keep-alive, idle FIN, the reuse grace, body discard),
@@ -39,3 +40,4 @@ export type { StreamOptions, StreamTarget } from './stream.js'
 export type { WebSocketClient, WebSocketServerLike, WebSocketsOptions } from './websockets.js'
 export { environmentOptions, optionsFromEnvironment } from './environment.js'
 export type { ReloadOptions } from './reload.js'
+export type { DelayEnd, DelayReport, QuietPeriod } from './quiet-period.js'

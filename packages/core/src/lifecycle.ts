@@ -10,6 +10,7 @@ import type {
   CutRequest, DrainContext, GracefulEvents, HookResult, Logger, NotifyHook, Rejection, ShutdownSummary, State, Stats, Trigger,
 } from './types.js'
 import type { InFlight } from './requests.js'
+import { createQuietWatch, type DelayEnd, type QuietWatch } from './quiet-period.js'
 import { createWaiter } from './waiter.js'
 
 function stateOf (phase: Phase): State {
@@ -52,6 +53,10 @@ export interface Lifecycle {
   changed: () => void
   /** A request tracked after the trigger is over: count it. */
   settled: (entry: InFlight) => void
+  /** A connection (or HTTP/2 session) accepted after the trigger: the quiet period watches it. */
+  arrived: (key: object, onClose: (listener: () => void) => void) => void
+  /** A request arriving after the trigger on connection `key`: the quiet period counts it unless it is a probe. */
+  requested: (key: object | null, probe: boolean) => void
   /** A 503 for a request no attached server tracks (supertest's own server, say). */
   rejectedUntracked: () => void
   /** `readinessDelay`: a reload's own, in place of the option's, waited even with the listeners already closed. */
@@ -93,6 +98,8 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
   let currentHook: string | null = null
   let finished = false
   let fatalSeen = false
+  // Only during an adaptive readiness delay.
+  let quietWatch: QuietWatch | null = null
 
   function drainingReason (): GracefulError {
     return new GracefulError(ErrorCodes.DRAINING, 'draining started')
@@ -108,6 +115,20 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
     }
   }
 
+  /** The readiness delay: a fixed sleep, or the quiet period (only `opts`'s own, never a reload's fixed one). */
+  async function delay (readinessDelay: number, started: number, adaptive: boolean): Promise<DelayEnd> {
+    const period = opts.quietPeriod
+    if (!adaptive || !period) {
+      await waiter.sleep(readinessDelay)
+      return 'fixed'
+    }
+    quietWatch = createQuietWatch(period, started, waiter.wake)
+    const quiet = await waiter.waitFor(quietWatch.quiet, started + period.max)
+    quietWatch.stop()
+    quietWatch = null
+    return quiet ? 'quiet' : 'max'
+  }
+
   async function run (trigger: Trigger, readinessDelay: number, always: boolean): Promise<ShutdownSummary> {
     const tracker = parts.tracker()
     const started = Date.now()
@@ -119,12 +140,14 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
     // First: from here on the tracker counts exactly, instead of asking every
     // connection. Without a wait, the drain starts in this same turn.
     tracker.startClosing(!wait)
-    const draining = { ...stats(), trigger }
+    const planned = !wait ? 0 : always || !opts.quietPeriod ? readinessDelay : { ...opts.quietPeriod }
+    const draining = { ...stats(), trigger, readinessDelay: planned }
     emit('draining', draining)
-    log.info({ ...draining, readinessDelay, timeout: opts.timeout }, 'graceful: draining, readiness is now not-ready')
+    log.info({ ...draining, timeout: opts.timeout }, 'graceful: draining, readiness is now not-ready')
 
-    if (wait) await waiter.sleep(readinessDelay)
+    const endedBy = wait ? await delay(readinessDelay, started, !always) : 'none'
     const drainStarted = Date.now()
+    const delayReport = { ms: drainStarted - started, endedBy: forcedBy ? 'forced' as const : endedBy }
     phase = 'drain'
     drainingController?.abort(drainingReason())
     // The process exits right after a drain with nothing to wait for: its idle
@@ -132,8 +155,8 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
     const leaveIdle = (parts.exiting?.() ?? false) && !tracker.busy && tasks.size === 0 && notifyHooks.length === 0
     const listenersClosed = tracker.startDrain(leaveIdle)
     const notify = startNotifyHooks({ signal: deadlineController.signal, deadline: drainDeadline })
-    emit('drain', stats())
-    log.debug({ ...stats() }, 'graceful: listeners closed, idle connections ended')
+    emit('drain', { ...stats(), readinessDelay: delayReport })
+    log.debug({ ...stats(), readinessDelay: delayReport }, 'graceful: listeners closed, idle connections ended')
 
     let cut: CutRequest[] = []
     let holding: string[] = []
@@ -176,6 +199,7 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
         release: ended - drainEnded,
         total: ended - started,
       },
+      readinessDelay: delayReport,
       requests: { completed: counts.completed, rejected: counts.rejected, cut: cut.length },
       cut,
       holding,
@@ -282,6 +306,8 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
       if (entry.rejected) counts.rejected++
       else counts.completed++
     },
+    arrived: (key, onClose) => { quietWatch?.connection(key, onClose) },
+    requested: (key, probe) => { quietWatch?.request(key, probe) },
     rejectedUntracked: () => { counts.rejected++ },
     shutdown (trigger = 'shutdown', readinessDelay) {
       if (summary) return summary

@@ -3,6 +3,7 @@ import { withEnvironment } from './environment.js'
 import { invalidOption } from './errors.js'
 import { resolveReload, type ReloadOptions, type ResolvedReload } from './reload.js'
 import { resolveLogger, type LoggerOption } from './logger.js'
+import { resolveQuietPeriod, type QuietPeriod, type ResolvedQuietPeriod } from './quiet-period.js'
 import type { CutRequest, Logger } from './types.js'
 
 /** Health endpoints. Registered as real routes by the adapters. */
@@ -35,9 +36,14 @@ export interface GracefulOptions {
    * the instance out of rotation first. Kubernetes users want a few seconds.
    * Unset, the `GRACEFUL_READINESS_DELAY` environment variable sets it.
    * Skipped in an interactive terminal where nothing probed readiness (see the README).
+   *
+   * A {@link QuietPeriod} makes it adaptive: serve until no new connection and
+   * no new request has arrived for `quiet` ms, at least `min`, at most `max`
+   * (`GRACEFUL_READINESS_DELAY=quiet=1000,min=500,max=10000`).
    * @default 0
+   * @example createGraceful({ readinessDelay: { quiet: 1000, min: 500, max: 10_000 } })
    */
-  readinessDelay?: number
+  readinessDelay?: number | QuietPeriod
   /**
    * The share of `timeout` kept for release hooks even when the drain is cut.
    * @default Math.min(1000, timeout / 4)
@@ -95,7 +101,10 @@ export interface GracefulOptions {
 /** Options after defaults, as the engine uses them. */
 export interface ResolvedOptions {
   timeout: number
+  /** The fixed delay, or the quiet period's `max`: the longest the delay can take. */
   readinessDelay: number
+  /** Set when `readinessDelay` is a quiet period. */
+  quietPeriod: ResolvedQuietPeriod | null
   releaseTimeout: number
   retryAfter: number
   signals: readonly NodeJS.Signals[]
@@ -138,8 +147,11 @@ export function resolveOptions (input: GracefulOptions = {}, extraKeys: readonly
 
   const timeout = duration('timeout', input.timeout, 10_000)
   if (timeout === 0) throw invalidOption('timeout', 'a duration above 0 ms', 0)
-  const readinessDelay = duration('readinessDelay', input.readinessDelay, 0)
   const releaseTimeout = duration('releaseTimeout', input.releaseTimeout, Math.min(1000, Math.floor(timeout / 4)))
+  const quietPeriod = typeof input.readinessDelay === 'object' && input.readinessDelay !== null && !Array.isArray(input.readinessDelay)
+    ? resolveQuietPeriod(input.readinessDelay, timeout - releaseTimeout, duration)
+    : null
+  const readinessDelay = quietPeriod ? quietPeriod.max : duration('readinessDelay', input.readinessDelay, 0)
   if (readinessDelay + releaseTimeout >= timeout) {
     const name = input.releaseTimeout === undefined ? 'readinessDelay' : 'readinessDelay + releaseTimeout'
     throw invalidOption(name, `less than timeout (${timeout} ms), leaving time to drain`, readinessDelay + releaseTimeout)
@@ -150,6 +162,7 @@ export function resolveOptions (input: GracefulOptions = {}, extraKeys: readonly
   return {
     timeout,
     readinessDelay,
+    quietPeriod,
     releaseTimeout,
     retryAfter: Math.ceil(retryAfter),
     signals: shutdownSignals,

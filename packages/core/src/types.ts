@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
+import type { DelayReport, ResolvedQuietPeriod } from './quiet-period.js'
 
 /** `accepting → draining → closed`, one way only. */
 export type State = 'accepting' | 'draining' | 'closed'
@@ -63,6 +64,8 @@ export interface ShutdownSummary {
     release: number
     total: number
   }
+  /** The readiness delay actually used, and why it ended (`quiet` or `max` for a quiet period). */
+  readinessDelay: DelayReport
   requests: {
     /** Requests that finished normally after the trigger. */
     completed: number
@@ -93,10 +96,10 @@ export interface Stats {
 
 /** Events of a graceful instance, with their payloads. */
 export interface GracefulEvents {
-  /** The first trigger: readiness is now not-ready. */
-  draining: [info: Stats & { trigger: Trigger }]
-  /** Listeners are closed and idle sockets ended (after `readinessDelay`). */
-  drain: [info: Stats]
+  /** The first trigger: readiness is now not-ready. `readinessDelay`: what the delay will wait (ms, or the quiet period; 0 when skipped). */
+  draining: [info: Stats & { trigger: Trigger, readinessDelay: number | ResolvedQuietPeriod }]
+  /** Listeners are closed and idle sockets ended, after the readiness delay: how long it took and why it ended. */
+  drain: [info: Stats & { readinessDelay: DelayReport }]
   /** Every request, socket and task is done. */
   drained: [info: Stats]
   /** The drain deadline: what still held the drain, and the requests cut. */

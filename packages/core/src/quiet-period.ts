@@ -1,0 +1,131 @@
+import { invalidOption } from './errors.js'
+
+// The adaptive readiness delay (Armeria's and Netty's quiet period): after the
+// trigger, keep serving until nothing new has arrived for `quiet` ms, at least
+// `min` and at most `max` after the trigger. Nothing is watched while
+// accepting: the tracker reports arrivals only from the trigger on.
+
+/**
+ * `readinessDelay` as a quiet period: serve until no new connection and no new
+ * request (health probes aside) has arrived for `quiet` ms, waiting at least
+ * `min` and at most `max` ms after the trigger.
+ * @example createGraceful({ readinessDelay: { quiet: 1000, min: 500, max: 10_000 } })
+ */
+export interface QuietPeriod {
+  /** Silence that ends the delay: no new connection or request for this long. */
+  quiet: number
+  /** The delay lasts at least this long. @default 0 */
+  min?: number
+  /** The delay lasts at most this long, whatever arrives. @default (timeout − releaseTimeout) / 2 */
+  max?: number
+}
+
+export interface ResolvedQuietPeriod { quiet: number, min: number, max: number }
+
+/** Why the readiness delay ended: silence, its `max`, a fixed delay, none at all, or a forced shutdown. */
+export type DelayEnd = 'quiet' | 'max' | 'fixed' | 'none' | 'forced'
+
+/** The readiness delay as it happened, in the summary and the `drain` event. */
+export interface DelayReport {
+  /** Milliseconds from the trigger to the drain start. */
+  ms: number
+  endedBy: DelayEnd
+}
+
+const quietKeys = new Set(['quiet', 'min', 'max'])
+
+/**
+ * Validates the object form of `readinessDelay`. `room` is what the drain
+ * budget leaves for the delay (timeout − releaseTimeout); `max` must stay under it.
+ */
+export function resolveQuietPeriod (value: object, room: number, duration: (name: string, value: unknown, fallback: number) => number): ResolvedQuietPeriod {
+  for (const key of Object.keys(value)) {
+    if (!quietKeys.has(key)) throw invalidOption(`readinessDelay.${key}`, 'one of quiet, min, max', key)
+  }
+  const input = value as QuietPeriod
+  if (input.quiet === undefined) throw invalidOption('readinessDelay.quiet', 'a number of milliseconds (the silence that ends the delay)', undefined)
+  const quiet = duration('readinessDelay.quiet', input.quiet, 0)
+  if (quiet === 0) throw invalidOption('readinessDelay.quiet', 'a duration above 0 ms', 0)
+  const min = duration('readinessDelay.min', input.min, 0)
+  const max = duration('readinessDelay.max', input.max, Math.floor(room / 2))
+  if (min > max) throw invalidOption('readinessDelay.min', `at most readinessDelay.max (${max} ms)`, min)
+  if (quiet > max) throw invalidOption('readinessDelay.quiet', `at most readinessDelay.max (${max} ms): a longer silence could never end the delay`, quiet)
+  if (max >= room) throw invalidOption('readinessDelay.max', `less than timeout - releaseTimeout (${room} ms), leaving time to drain`, max)
+  return { quiet, min, max }
+}
+
+/**
+ * Parses `GRACEFUL_READINESS_DELAY` in its quiet-period form,
+ * `quiet=1000,min=500,max=10000` (any order, `min` and `max` optional);
+ * null when the value is not of that form.
+ */
+export function parseQuietPeriod (raw: string): QuietPeriod | null {
+  if (!raw.includes('=')) return null
+  const out: Record<string, number> = {}
+  for (const part of raw.split(',')) {
+    const match = /^\s*(quiet|min|max)\s*=\s*(\d+(?:\.\d+)?)\s*$/.exec(part)
+    if (!match || match[1]! in out) return null
+    out[match[1]!] = Number(match[2])
+  }
+  return out as unknown as QuietPeriod
+}
+
+/** What the watch needs of the lifecycle: wake its waiter when silence may have come. */
+export interface QuietWatch {
+  /** A connection accepted during the delay; it counts from its acceptance unless its first request is a probe or it closes without one. */
+  connection: (key: object, onClose: (listener: () => void) => void) => void
+  /** A request arriving during the delay, on connection `key`; probes are not traffic. */
+  request: (key: object | null, probe: boolean) => void
+  /** True once the quiet period has been silent long enough (and `min` has passed). */
+  quiet: () => boolean
+  stop: () => void
+}
+
+/**
+ * Watches arrivals from the trigger (`started`) on. One unref'd timer, moved
+ * lazily: an arrival only records its time; when the timer fires it wakes the
+ * waiter and, if silence has not come yet, arms itself for the new due time.
+ */
+export function createQuietWatch (period: ResolvedQuietPeriod, started: number, wake: () => void): QuietWatch {
+  let last = started
+  // Connections accepted with no request yet: their acceptance time.
+  const pending = new Map<object, number>()
+  let timer: NodeJS.Timeout | undefined
+  let stopped = false
+
+  function due (): number {
+    let at = Math.max(started + period.min, last + period.quiet)
+    for (const accepted of pending.values()) at = Math.max(at, accepted + period.quiet)
+    return at
+  }
+
+  function arm (): void {
+    if (stopped) return
+    timer = setTimeout(fire, Math.max(0, due() - Date.now()))
+    timer.unref()
+  }
+
+  function fire (): void {
+    timer = undefined
+    wake()
+    if (!stopped && Date.now() < due()) arm()
+  }
+
+  arm()
+  return {
+    connection (key, onClose) {
+      pending.set(key, Date.now())
+      onClose(() => pending.delete(key))
+    },
+    request (key, probe) {
+      if (key !== null) pending.delete(key)
+      if (!probe) last = Date.now()
+    },
+    quiet: () => Date.now() >= due(),
+    stop () {
+      stopped = true
+      clearTimeout(timer)
+      pending.clear()
+    },
+  }
+}
