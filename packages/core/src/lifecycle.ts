@@ -208,7 +208,7 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
     finished = true
     result.exitCode = exitCodeFor(result, trigger)
     emit('closed', result)
-    log.info({ trigger, outcome: result.outcome, exitCode: result.exitCode, durations: result.durations, requests: result.requests }, 'graceful: closed')
+    log.info({ trigger, outcome: result.outcome, exitCode: result.exitCode, durations: result.durations, readinessDelay: result.readinessDelay, requests: result.requests }, 'graceful: closed')
     parts.closed()
     return result
   }
