@@ -10,6 +10,7 @@ import { takeOverRequests } from './server-gate.js'
 import type { AnyRequest, AnyResponse, CutRequest, Rejection } from './types.js'
 import { leaveIdleToKernel } from './leave-idle.js'
 import { createUpgrades } from './upgrades.js'
+import { createConnectionAges, type ConnectionAge } from './connection-age.js'
 
 export type { InFlight } from './requests.js'
 
@@ -54,11 +55,16 @@ interface Attached {
  * (`server-gate.ts`). Its phase is its own: `accepting` → `closing` (the
  * trigger: served with `Connection: close`) → `draining` (new requests get the 503).
  */
-export function createTracker (events: TrackerEvents) {
+export function createTracker (events: TrackerEvents, connectionAge: ConnectionAge | null = null) {
   const servers = new Map<AttachableServer, Attached>()
   const http1 = createHttp1Connections(events)
   const http2 = createHttp2Sessions(events)
-  const upgrades = createUpgrades(events.changed, http1.leave)
+  // `maxConnectionAge` (connection-age.ts): one timer per connection while accepting.
+  const ages = connectionAge ? createConnectionAges(connectionAge, () => phase === 'accepting') : null
+  const upgrades = createUpgrades(events.changed, (socket) => {
+    ages?.forget(socket)
+    http1.leave(socket)
+  })
   // Raw TCP sockets of TLS servers: they never hold the drain, but are destroyed at the end.
   const raw = new Set<Socket>()
   let phase: 'accepting' | 'closing' | 'draining' = 'accepting'
@@ -98,10 +104,12 @@ export function createTracker (events: TrackerEvents) {
       if ((socket as TLSSocket).alpnProtocol === 'h2') return
       // One comparison per connection; what the quiet period watches, after the trigger only.
       if (phase === 'closing') events.arrived?.(socket, onceClosed(socket))
+      ages?.http1(socket)
       http1.add(socket)
     }
     function onSession (session: Http2Session): void {
       if (phase === 'closing') events.arrived?.(session, onceClosed(session))
+      ages?.session(session)
       http2.addSession(session)
     }
     function onRaw (socket: Socket): void {

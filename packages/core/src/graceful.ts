@@ -99,7 +99,7 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
     rejectionFor,
     arrived: lifecycle.arrived,
     requested: (key, req) => { lifecycle.requested(key, isProbe(req)) },
-  })
+  }, opts.connectionAge)
 
   // Attached servers in attach order: a reload hands their sockets over in this order.
   const servers = new Set<AttachableServer>()

@@ -3,6 +3,7 @@ import { withEnvironment } from './environment.js'
 import { invalidOption } from './errors.js'
 import { resolveReload, type ReloadOptions, type ResolvedReload } from './reload.js'
 import { resolveLogger, type LoggerOption } from './logger.js'
+import { resolveConnectionAge, type ConnectionAge } from './connection-age.js'
 import { resolveQuietPeriod, type QuietPeriod, type ResolvedQuietPeriod } from './quiet-period.js'
 import type { CutRequest, Logger } from './types.js'
 
@@ -96,6 +97,25 @@ export interface GracefulOptions {
    * @example createGraceful({ reload: true })   // SIGHUP, 30 s to become ready
    */
   reload?: boolean | ReloadOptions
+  /**
+   * Close each connection this long after it was accepted, so pooled
+   * keep-alive clients rebalance after a deploy (gRPC's and Envoy's maximum
+   * connection age). HTTP/1: the response it is serving, or the next one,
+   * carries `Connection: close`; an idle one is closed with a FIN. HTTP/2: the
+   * two-phase GOAWAY. One timer per connection, nothing per request.
+   * For gRPC servers, see `@graceful/grpc`'s `connectionAgeOptions()`.
+   * @default false
+   * @example createGraceful({ maxConnectionAge: 5 * 60_000 })
+   */
+  maxConnectionAge?: number | false
+  /** Each connection's age is `maxConnectionAge` ± this fraction, drawn at random. @default 0.1 */
+  maxConnectionAgeJitter?: number
+  /**
+   * Past its age, a connection still busy (a long response, HTTP/2 streams) is
+   * destroyed after this many ms, cutting what it carries.
+   * @default no limit: what is in flight always finishes
+   */
+  maxConnectionAgeGrace?: number
 }
 
 /** Options after defaults, as the engine uses them. */
@@ -117,11 +137,14 @@ export interface ResolvedOptions {
   onCut: ((cut: CutRequest[]) => void) | undefined
   pm2: boolean
   reload: ResolvedReload | null
+  /** `maxConnectionAge` and its jitter and grace; null when off. */
+  connectionAge: ConnectionAge | null
 }
 
 const optionKeys = new Set<string>([
   'timeout', 'readinessDelay', 'releaseTimeout', 'retryAfter', 'signals', 'exit',
   'handleFatalErrors', 'logger', 'health', 'readyWhen', 'onCut', 'pm2', 'reload',
+  'maxConnectionAge', 'maxConnectionAgeJitter', 'maxConnectionAgeGrace',
 ])
 const healthKeys = new Set<string>(['liveness', 'readiness', 'checks', 'checkTimeout', 'detail'])
 
@@ -174,6 +197,7 @@ export function resolveOptions (input: GracefulOptions = {}, extraKeys: readonly
     onCut: fn('onCut', input.onCut),
     pm2: bool('pm2', input.pm2, process.env.PM2_HOME !== undefined || process.env.pm_id !== undefined),
     reload: resolveReload(input.reload, shutdownSignals, timeout - releaseTimeout),
+    connectionAge: resolveConnectionAge(input, duration),
   }
 }
 
