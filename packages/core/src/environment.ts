@@ -12,6 +12,7 @@ import { parseQuietPeriod, type QuietPeriod } from './quiet-period.js'
 export const environmentOptions = {
   GRACEFUL_TIMEOUT: 'timeout',
   GRACEFUL_READINESS_DELAY: 'readinessDelay',
+  GRACEFUL_MAX_CONNECTION_AGE: 'maxConnectionAge',
 } as const satisfies Record<string, keyof GracefulOptions>
 
 type EnvironmentOption = (typeof environmentOptions)[keyof typeof environmentOptions]
@@ -25,7 +26,7 @@ type EnvironmentOption = (typeof environmentOptions)[keyof typeof environmentOpt
  * @example
  * optionsFromEnvironment({ GRACEFUL_TIMEOUT: '15000' }) // { timeout: 15000 }
  */
-export function optionsFromEnvironment (env: NodeJS.ProcessEnv = process.env): { timeout?: number, readinessDelay?: number | QuietPeriod } {
+export function optionsFromEnvironment (env: NodeJS.ProcessEnv = process.env): { timeout?: number, readinessDelay?: number | QuietPeriod, maxConnectionAge?: number } {
   const options: Partial<Record<EnvironmentOption, number | QuietPeriod>> = {}
   for (const [variable, option] of Object.entries(environmentOptions)) {
     const raw = env[variable]
@@ -42,7 +43,7 @@ export function optionsFromEnvironment (env: NodeJS.ProcessEnv = process.env): {
     }
     options[option] = value
   }
-  return options as { timeout?: number, readinessDelay?: number | QuietPeriod }
+  return options as { timeout?: number, readinessDelay?: number | QuietPeriod, maxConnectionAge?: number }
 }
 
 /**
