@@ -4,6 +4,7 @@ import { invalidOption } from './errors.js'
 import { resolveReload, type ReloadOptions, type ResolvedReload } from './reload.js'
 import { resolveLogger, type LoggerOption } from './logger.js'
 import { resolveConnectionAge, type ConnectionAge } from './connection-age.js'
+import { validateSpread, type Spread } from './spread.js'
 import { resolveQuietPeriod, type QuietPeriod, type ResolvedQuietPeriod } from './quiet-period.js'
 import type { CutRequest, Logger } from './types.js'
 
@@ -116,6 +117,15 @@ export interface GracefulOptions {
    * @default no limit: what is in flight always finishes
    */
   maxConnectionAgeGrace?: number
+  /**
+   * A spread goodbye: the window, in ms, over which `graceful.stream()` ends
+   * its streams and `graceful.websockets()` closes its clients (unless given
+   * its own `spread`), evenly, so their clients do not all reconnect elsewhere
+   * in the same second. `false`: all at once. Never more than half of what is
+   * left until the drain deadline.
+   * @default 0.5 ms per connection from 100 connections on (2,000 → 1 s), at most 5 s; fewer end at once
+   */
+  spread?: number | false
 }
 
 /** Options after defaults, as the engine uses them. */
@@ -139,12 +149,14 @@ export interface ResolvedOptions {
   reload: ResolvedReload | null
   /** `maxConnectionAge` and its jitter and grace; null when off. */
   connectionAge: ConnectionAge | null
+  /** The spread goodbye's window: ms, false, or undefined (automatic). */
+  spread: Spread
 }
 
 const optionKeys = new Set<string>([
   'timeout', 'readinessDelay', 'releaseTimeout', 'retryAfter', 'signals', 'exit',
   'handleFatalErrors', 'logger', 'health', 'readyWhen', 'onCut', 'pm2', 'reload',
-  'maxConnectionAge', 'maxConnectionAgeJitter', 'maxConnectionAgeGrace',
+  'maxConnectionAge', 'maxConnectionAgeJitter', 'maxConnectionAgeGrace', 'spread',
 ])
 const healthKeys = new Set<string>(['liveness', 'readiness', 'checks', 'checkTimeout', 'detail'])
 
@@ -198,6 +210,7 @@ export function resolveOptions (input: GracefulOptions = {}, extraKeys: readonly
     pm2: bool('pm2', input.pm2, process.env.PM2_HOME !== undefined || process.env.pm_id !== undefined),
     reload: resolveReload(input.reload, shutdownSignals, timeout - releaseTimeout),
     connectionAge: resolveConnectionAge(input, duration),
+    spread: validateSpread('spread', input.spread),
   }
 }
 
