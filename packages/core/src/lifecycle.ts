@@ -10,7 +10,7 @@ import type {
   CutRequest, DrainContext, GracefulEvents, HookResult, Logger, NotifyHook, Rejection, ShutdownSummary, State, Stats, Trigger,
 } from './types.js'
 import type { InFlight } from './requests.js'
-import { createQuietWatch, type DelayEnd, type QuietWatch } from './quiet-period.js'
+import { createReadinessDelay } from './quiet-period.js'
 import { createWaiter } from './waiter.js'
 
 function stateOf (phase: Phase): State {
@@ -98,8 +98,7 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
   let currentHook: string | null = null
   let finished = false
   let fatalSeen = false
-  // Only during an adaptive readiness delay.
-  let quietWatch: QuietWatch | null = null
+  const readinessDelays = createReadinessDelay(opts.quietPeriod, waiter)
 
   function drainingReason (): GracefulError {
     return new GracefulError(ErrorCodes.DRAINING, 'draining started')
@@ -113,20 +112,6 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
       timeLeft: phase === 'accepting' ? null : Math.max(0, budgetEnd - Date.now()),
       hook: currentHook,
     }
-  }
-
-  /** The readiness delay: a fixed sleep, or the quiet period (only `opts`'s own, never a reload's fixed one). */
-  async function delay (readinessDelay: number, started: number, adaptive: boolean): Promise<DelayEnd> {
-    const period = opts.quietPeriod
-    if (!adaptive || !period) {
-      await waiter.sleep(readinessDelay)
-      return 'fixed'
-    }
-    quietWatch = createQuietWatch(period, started, waiter.wake)
-    const quiet = await waiter.waitFor(quietWatch.quiet, started + period.max)
-    quietWatch.stop()
-    quietWatch = null
-    return quiet ? 'quiet' : 'max'
   }
 
   async function run (trigger: Trigger, readinessDelay: number, always: boolean): Promise<ShutdownSummary> {
@@ -145,7 +130,7 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
     emit('draining', draining)
     log.info({ ...draining, timeout: opts.timeout }, 'graceful: draining, readiness is now not-ready')
 
-    const endedBy = wait ? await delay(readinessDelay, started, !always) : 'none'
+    const endedBy = wait ? await readinessDelays.wait(readinessDelay, started, !always) : 'none'
     const drainStarted = Date.now()
     const delayReport = { ms: drainStarted - started, endedBy: forcedBy ? 'forced' as const : endedBy }
     phase = 'drain'
@@ -306,8 +291,8 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
       if (entry.rejected) counts.rejected++
       else counts.completed++
     },
-    arrived: (key, onClose) => { quietWatch?.connection(key, onClose) },
-    requested: (key, probe) => { quietWatch?.request(key, probe) },
+    arrived: readinessDelays.arrived,
+    requested: readinessDelays.requested,
     rejectedUntracked: () => { counts.rejected++ },
     shutdown (trigger = 'shutdown', readinessDelay) {
       if (summary) return summary

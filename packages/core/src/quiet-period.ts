@@ -129,3 +129,34 @@ export function createQuietWatch (period: ResolvedQuietPeriod, started: number, 
     },
   }
 }
+
+/** What the readiness delay needs of the lifecycle's waiter (waiter.ts). */
+interface Waiter {
+  sleep: (ms: number) => Promise<void>
+  waitFor: (done: () => boolean, until: number) => Promise<boolean>
+  wake: () => void
+}
+
+/**
+ * The readiness delay of one lifecycle: a fixed sleep, or the quiet period
+ * (only the option's own: a reload's delay stays fixed). Arrivals reported
+ * outside an adaptive delay are ignored.
+ */
+export function createReadinessDelay (period: ResolvedQuietPeriod | null, waiter: Waiter) {
+  let watch: QuietWatch | null = null
+  return {
+    async wait (fixedMs: number, started: number, adaptive: boolean): Promise<DelayEnd> {
+      if (!adaptive || !period) {
+        await waiter.sleep(fixedMs)
+        return 'fixed'
+      }
+      watch = createQuietWatch(period, started, waiter.wake)
+      const quiet = await waiter.waitFor(watch.quiet, started + period.max)
+      watch.stop()
+      watch = null
+      return quiet ? 'quiet' : 'max'
+    },
+    arrived: (key: object, onClose: (listener: () => void) => void): void => { watch?.connection(key, onClose) },
+    requested: (key: object | null, probe: boolean): void => { watch?.request(key, probe) },
+  }
+}
