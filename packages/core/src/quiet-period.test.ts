@@ -1,4 +1,6 @@
+import { once } from 'node:events'
 import http from 'node:http'
+import { connect } from 'node:net'
 import { describe, expect, it, vi } from 'vitest'
 import { afterTest, inProcessGraceful, listening, sendRequest, within } from '@graceful/test-kit'
 import type { Graceful } from './graceful.js'
@@ -21,14 +23,18 @@ describe('readinessDelay as a quiet period', () => {
     let draining: unknown
     g.once('draining', (info) => { draining = info.readinessDelay })
     const summary = g.shutdown()
-    // A load balancer's checks keep coming, each on a new connection: still quiet.
+    // A load balancer's checks keep coming, every 50 ms, each on a new connection:
+    // counted as traffic, they would hold the delay to its max.
+    let done = false
+    void summary.then(() => { done = true })
     let probes = 0
     const probing = (async () => {
-      while (g.stats().state === 'draining' && probes < 40) {
+      while (!done) {
         const reply = await sendRequest(port, '/readyz').catch(() => null)
         if (!reply) break
         expect(reply.status).toBe(503)
         probes++
+        await new Promise((resolve) => setTimeout(resolve, 50))
       }
     })()
     const result = await within(summary, 8000, 'the summary')
@@ -38,7 +44,7 @@ describe('readinessDelay as a quiet period', () => {
     expect(result.readinessDelay.ms).toBeGreaterThanOrEqual(600)
     expect(result.readinessDelay.ms).toBeLessThan(5000)
     expect(result.durations.readinessDelay).toBe(result.readinessDelay.ms)
-    expect(probes).toBeGreaterThan(0)
+    expect(probes).toBeGreaterThan(3)
   })
 
   it('is extended to `max` while requests keep arriving, and none is lost', async () => {
@@ -67,6 +73,23 @@ describe('readinessDelay as a quiet period', () => {
     expect(drainInfo).toEqual(result.readinessDelay)
     expect(result.requests.completed).toBe(statuses.length)
     expect(result.outcome).toBe('clean')
+  })
+
+  it('counts a new connection from its acceptance, before its request arrives', async () => {
+    const g = inProcessGraceful({ timeout: 8000, readinessDelay: { quiet: 400, max: 5000 } })
+    const port = await serve(g)
+    const started = Date.now()
+    const summary = g.shutdown()
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    // A client that connected (its request still on the way) is traffic.
+    const socket = connect(port, '127.0.0.1')
+    afterTest(() => socket.destroy())
+    socket.on('error', () => {})
+    await once(socket, 'connect')
+    const connectedAt = Date.now()
+    const result = await within(summary, 8000, 'the summary')
+    expect(result.readinessDelay.endedBy).toBe('quiet')
+    expect(result.readinessDelay.ms).toBeGreaterThanOrEqual(connectedAt - started + 400 - 20)
   })
 
   it('reports a fixed delay, and none, as such', async () => {
