@@ -1,36 +1,12 @@
 import { invalidOption } from './errors.js'
+import type { DelayEnd, QuietPeriod, ResolvedQuietPeriod } from './types.js'
+
+export type { DelayEnd, DelayReport, QuietPeriod, ResolvedQuietPeriod } from './types.js'
 
 // The adaptive readiness delay (Armeria's and Netty's quiet period): after the
 // trigger, keep serving until nothing new has arrived for `quiet` ms, at least
 // `min` and at most `max` after the trigger. Nothing is watched while
 // accepting: the tracker reports arrivals only from the trigger on.
-
-/**
- * `readinessDelay` as a quiet period: serve until no new connection and no new
- * request (health probes aside) has arrived for `quiet` ms, waiting at least
- * `min` and at most `max` ms after the trigger.
- * @example createGraceful({ readinessDelay: { quiet: 1000, min: 500, max: 10_000 } })
- */
-export interface QuietPeriod {
-  /** Silence that ends the delay: no new connection or request for this long. */
-  quiet: number
-  /** The delay lasts at least this long. @default 0 */
-  min?: number
-  /** The delay lasts at most this long, whatever arrives. @default (timeout − releaseTimeout) / 2 */
-  max?: number
-}
-
-export interface ResolvedQuietPeriod { quiet: number, min: number, max: number }
-
-/** Why the readiness delay ended: silence, its `max`, a fixed delay, none at all, or a forced shutdown. */
-export type DelayEnd = 'quiet' | 'max' | 'fixed' | 'none' | 'forced'
-
-/** The readiness delay as it happened, in the summary and the `drain` event. */
-export interface DelayReport {
-  /** Milliseconds from the trigger to the drain start. */
-  ms: number
-  endedBy: DelayEnd
-}
 
 const quietKeys = new Set(['quiet', 'min', 'max'])
 

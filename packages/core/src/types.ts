@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
-import type { DelayReport, ResolvedQuietPeriod } from './quiet-period.js'
 
 /** `accepting → draining → closed`, one way only. */
 export type State = 'accepting' | 'draining' | 'closed'
@@ -175,4 +174,32 @@ export interface HealthResponse {
   statusCode: 200 | 503
   body: string
   headers: Record<string, string>
+}
+
+/**
+ * `readinessDelay` as a quiet period: serve until no new connection and no new
+ * request (health probes aside) has arrived for `quiet` ms, waiting at least
+ * `min` and at most `max` ms after the trigger.
+ * @example createGraceful({ readinessDelay: { quiet: 1000, min: 500, max: 10_000 } })
+ */
+export interface QuietPeriod {
+  /** Silence that ends the delay: no new connection or request for this long. */
+  quiet: number
+  /** The delay lasts at least this long. @default 0 */
+  min?: number
+  /** The delay lasts at most this long, whatever arrives. @default (timeout − releaseTimeout) / 2 */
+  max?: number
+}
+
+/** A {@link QuietPeriod} after defaults. */
+export interface ResolvedQuietPeriod { quiet: number, min: number, max: number }
+
+/** Why the readiness delay ended: silence, its `max`, a fixed delay, none at all, or a forced shutdown. */
+export type DelayEnd = 'quiet' | 'max' | 'fixed' | 'none' | 'forced'
+
+/** The readiness delay as it happened, in the summary and the `drain` event. */
+export interface DelayReport {
+  /** Milliseconds from the trigger to the drain start. */
+  ms: number
+  endedBy: DelayEnd
 }
