@@ -78,8 +78,8 @@ type OnIncoming = (this: unknown, req: IncomingMessage, keepAlive: boolean) => u
  * and ends the socket after that response, so the close never races a request.
  * It wraps this connection's `socket.parser.onIncoming(req, keepAlive)`, set per
  * connection by node:http (https://github.com/nodejs/node/blob/v20.20.0/lib/_http_server.js,
- * `connectionListenerInternal`; same on 22 and 24), once, at the connection's
- * age, never per request. False when the parser is not there to wrap (a future
+ * `connectionListenerInternal`; checked on Node 20, and `node-internals.test.ts`
+ * fails on a Node that changes it), once, at the connection's age, never per request. False when the parser is not there to wrap (a future
  * Node, an upgraded socket): the caller falls back to watching the connection.
  */
 export function closeAfterNextRequest (socket: Socket): boolean {

@@ -61,6 +61,8 @@ export interface QuietWatch {
  * Watches arrivals from the trigger (`started`) on. One unref'd timer, moved
  * lazily: an arrival only records its time; when the timer fires it wakes the
  * waiter and, if silence has not come yet, arms itself for the new due time.
+ * A pending connection that turns out to be a probe does not re-arm it: the
+ * delay may then end up to `quiet` ms later than it could, never earlier.
  */
 export function createQuietWatch (period: ResolvedQuietPeriod, started: number, wake: () => void): QuietWatch {
   let last = started
