@@ -2,7 +2,7 @@
 // alternatives; writes bench/RESULTS.md and bench/drain-timeline.svg.
 // Loopback only; every loop bounded; every child killed by PID at the end.
 // BENCH_QUICK=1 runs a smaller version (for working on the bench itself).
-// BENCH_ONLY=overhead,idle,drain,second-signal,scale,heap,protocols,reload runs only those
+// BENCH_ONLY=overhead,idle,drain,second-signal,scale,heap,protocols,reload,fleet runs only those
 // sections (with BENCH_QUICK, or written to bench/.tmp/RESULTS.only.md); BENCH_FAMILIES=koa,node:http
 // limits the overhead section to those families and the other sections to the servers of those
 // frameworks. `--only protocols` replaces that section of RESULTS.md.
@@ -19,12 +19,13 @@ import { idleTrial, type IdleResult } from './scenarios/idle.js'
 import { overhead, type OverheadResult } from './scenarios/overhead.js'
 import { killReloaded, reloadApps, reloadScenario, type ReloadResult } from './scenarios/reload.js'
 import { protocols } from './scenarios/protocols.js'
+import { fleet } from './scenarios/fleet.js'
 import { scale, type ScaleResult } from './scenarios/scale.js'
 import { secondSignal, type SecondSignalResult } from './scenarios/second-signal.js'
 
 const quick = process.env.BENCH_QUICK === '1'
 const onlyProtocols = process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'protocols'
-const sections = ['overhead', 'idle', 'drain', 'second-signal', 'scale', 'heap', 'protocols', 'reload'] as const
+const sections = ['overhead', 'idle', 'drain', 'second-signal', 'scale', 'heap', 'protocols', 'reload', 'fleet'] as const
 const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : null
 for (const name of only ?? []) if (!sections.includes(name as never)) throw new Error(`BENCH_ONLY: unknown section "${name}" (one of ${sections.join(', ')})`)
 const runs = (section: typeof sections[number]) => only === null || only.has(section)
@@ -39,6 +40,7 @@ const config = {
   scale: { size: quick ? 2_000 : 10_000 },
   reload: { fast: 8, slow: 8, warmupMs: 1000, tailMs: 250 },
   protocols: { clients: quick ? 50 : 200, sessions: quick ? 20 : 100 },
+  fleet: { websockets: quick ? 500 : 2_000 },
   heap: {
     /** Requests for @graceful/core on node:http: the engine every adapter shares. */
     core: quick ? 100_000 : 1_000_000,
@@ -200,6 +202,8 @@ async function main (): Promise<void> {
   log('7/8 beyond plain HTTP: WebSocket, SSE, HTTP/2 GOAWAY')
   if (runs('protocols')) results.protocols = await attempt('protocols', () => protocols(log, config.protocols))
   if (runs('reload')) await reloadStep(results)
+  log('9. beyond the drain: quiet period, spread goodbye')
+  if (runs('fleet')) results.fleet = await attempt('fleet', () => fleet(log, config.fleet))
 
   results.minutes = (performance.now() - began) / 60_000
   for (const failure of failures) notes.push(`Failed and left out: ${failure}.`)

@@ -11,6 +11,7 @@ import type { IdleResult } from './scenarios/idle.js'
 import type { OverheadResult, OverheadSeries } from './scenarios/overhead.js'
 import type { ReloadResult } from './scenarios/reload.js'
 import type { ProtocolResults } from './scenarios/protocols.js'
+import type { FleetResults } from './scenarios/fleet.js'
 import type { ScaleResult } from './scenarios/scale.js'
 import type { SecondSignalResult } from './scenarios/second-signal.js'
 
@@ -31,6 +32,8 @@ export interface BenchResults {
   timeline: TimelineRow[]
   /** In-place restart next to a stop-and-start (absent from results written before it existed). */
   reload?: ReloadResult[]
+  /** Quiet period and spread goodbye (absent from results written before they existed). */
+  fleet?: FleetResults
 }
 
 // Rows are told apart by the group their server was started in (bench/lib/targets.ts), never by their names.
@@ -116,6 +119,7 @@ export function renderResults (r: BenchResults): string {
     out.push(markdownTable(reloadTable(r.reload)), '')
   }
   if (r.protocols) out.push(...protocolSection(r.protocols))
+  if (r.fleet) out.push(...fleetSection(r.fleet))
 
   return `${out.join('\n')}\n`
 }
@@ -378,6 +382,22 @@ export function protocolSection (p: ProtocolResults): string[] {
   out.push(markdownTable({
     head: ['', 'racing streams served', 'refused (client must retry)', 'drain'],
     rows: p.goaway.map((g) => [g.name, `${g.served} / ${g.sessions}`, int(g.refused), ms(g.drainMs)]),
+  }), '')
+  return out
+}
+
+/** Section 9: the quiet period beside the fixed readiness delay, and the spread goodbye. */
+export function fleetSection (f: FleetResults): string[] {
+  const out: string[] = ['## 9. Beyond the drain: quiet period, spread goodbye', '']
+  out.push('In-process, like section 7. **Readiness delay**: 8 keep-alive clients behind a simulated balancer that checks `/readyz` every 200 ms and stops routing at the first 503; `timeout` 5 s. The quiet period ends once the balancer stopped sending, the fixed delay waits its whole length. The same comparison against HAProxy and real processes is printed by `test/e2e/rolling-restart.test.ts`; the rebalancing by `maxConnectionAge` by `test/e2e/connection-age.test.ts`, and its hot-path cost is the `@graceful/core + maxConnectionAge` row of section 1.', '')
+  out.push(markdownTable({
+    head: ['', 'delay used', 'ended by', 'shutdown → closed', 'requests', 'failed'],
+    rows: f.quiet.map((q) => [q.name, ms(q.delayMs), q.endedBy, ms(q.totalMs), int(q.requests), int(q.failed)]),
+  }), '')
+  out.push(`**Spread goodbye**: ${f.spread[0]?.clients ?? 0} \`ws\` clients, \`graceful.websockets(wss, { spread })\`; when the server sent each close frame.`, '')
+  out.push(markdownTable({
+    head: ['', 'close frames: first → last', 'most in any 100 ms', 'close codes', 'drain'],
+    rows: f.spread.map((s) => [s.name, ms(s.spanMs), int(s.peakPer100Ms), Object.entries(s.codes).map(([code, n]) => `${code} × ${n}`).join(', '), ms(s.drainMs)]),
   }), '')
   return out
 }

@@ -109,6 +109,8 @@ export interface ServerSpec {
   group: ServerGroup
   /** The framework it runs on (`node:http`, `fastify`, …): tables group rows by it, never by the name. */
   framework: string
+  /** Measured in the hot-path section only (a variant of another contender's options). */
+  overheadOnly?: boolean
 }
 
 export type ServerGroup = 'graceful' | 'bare' | 'alternative'

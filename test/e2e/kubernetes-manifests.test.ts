@@ -92,7 +92,7 @@ describe('deploy/kubernetes manifests', () => {
   })
 
   it('set GRACEFUL_TIMEOUT and GRACEFUL_READINESS_DELAY, the variables core itself reads, to options it accepts', () => {
-    expect(Object.keys(environmentOptions)).toEqual(['GRACEFUL_TIMEOUT', 'GRACEFUL_READINESS_DELAY'])
+    expect(Object.keys(environmentOptions)).toEqual(['GRACEFUL_TIMEOUT', 'GRACEFUL_READINESS_DELAY', 'GRACEFUL_MAX_CONNECTION_AGE'])
     expect(env.GRACEFUL_TIMEOUT, 'GRACEFUL_TIMEOUT env').toBeDefined()
     expect(env.GRACEFUL_READINESS_DELAY, 'GRACEFUL_READINESS_DELAY env').toBeDefined()
     expect(options.timeout).toBe(Number(env.GRACEFUL_TIMEOUT))

@@ -29,6 +29,20 @@ function haproxyBinary (): string {
   return haproxy
 }
 const results: { target: string, mode: string, report: RollingReport }[] = []
+// The adaptive delay: HAProxy stops routing within one check (~200 ms), then 500 ms of
+// silence end the delay; never longer than the fixed delay above.
+const quietPeriod = `quiet=500,max=${readinessDelayMs}`
+const adaptiveTarget = selected.find((example) => example.name === 'express') ?? selected[0]
+
+/** How each stopped instance's readiness delay ended, from its `graceful: closed` log line. */
+function delaysOf (report: RollingReport): string[] {
+  return report.started.flatMap((started) => started.output().split('\n'))
+    .filter((line) => line.includes('"graceful: closed"'))
+    .map((line) => {
+      const delay = (JSON.parse(line.slice(line.indexOf('{'))) as { readinessDelay?: { ms: number, endedBy: string } }).readinessDelay
+      return delay ? `${delay.ms} ms (${delay.endedBy})` : '?'
+    })
+}
 
 afterEach(async () => {
   await processes.killAll()
@@ -44,6 +58,7 @@ afterAll(() => {
     failed: report.load.failed,
     failures: JSON.stringify(report.load.failures),
     exits: report.exits.map((exit) => exit.signal ?? exit.code).join(' '),
+    'SIGTERM→exit ms': report.stops.join(' '),
     seconds: (report.ms / 1000).toFixed(1),
   }))
   console.log(`rolling restart behind HAProxy (${settings.instances} instances, checks every ${checks.interMs} ms):`)
@@ -77,6 +92,24 @@ if (!haproxy && !required) {
         expect(report.duringRestart).toBeGreaterThan(100)
         // Each old instance drained cleanly and exited 0 on its own.
         expect(report.exits).toEqual(Array.from({ length: settings.instances }, () => ({ code: 0, signal: null })))
+      })
+
+      it.runIf(example === adaptiveTarget)('a quiet-period readiness delay loses nothing and rolls faster than the fixed one', { timeout: 120_000 }, async () => {
+        const fixed = await httpRollingRestart({ example, graceful: true, haproxy: haproxyBinary(), processes, ...settings })
+        results.push({ target: example.name, mode: `fixed ${readinessDelayMs} ms`, report: fixed })
+        const adaptive = await httpRollingRestart({ example, graceful: true, haproxy: haproxyBinary(), processes, ...settings, readinessDelay: quietPeriod })
+        results.push({ target: example.name, mode: `quiet period (${quietPeriod})`, report: adaptive })
+        const sum = (values: number[]) => values.reduce((total, value) => total + value, 0)
+        console.log(`roll of ${settings.instances} instances (${example.name}): fixed readinessDelay ${readinessDelayMs} ms: ${(fixed.ms / 1000).toFixed(1)} s ` +
+          `(SIGTERM→exit ${fixed.stops.join(', ')} ms; delays ${delaysOf(fixed).join(', ')}); ` +
+          `quiet period ${quietPeriod}: ${(adaptive.ms / 1000).toFixed(1)} s (SIGTERM→exit ${adaptive.stops.join(', ')} ms; delays ${delaysOf(adaptive).join(', ')})`)
+        for (const report of [fixed, adaptive]) {
+          expect(report.load.failures, report.haproxyErrors.join('\n')).toEqual({})
+          expect(report.exits).toEqual(Array.from({ length: settings.instances }, () => ({ code: 0, signal: null })))
+        }
+        // Every stop ended on silence, not at max; the instances were out of the roll sooner.
+        expect(delaysOf(adaptive).every((delay) => delay.endsWith('(quiet)'))).toBe(true)
+        expect(sum(adaptive.stops)).toBeLessThan(sum(fixed.stops))
       })
 
       it('bare (GRACEFUL=0), same HAProxy: requests fail', { timeout: 60_000 }, async () => {

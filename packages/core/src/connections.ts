@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
+import type { Http2ServerRequest, Http2ServerResponse, Http2Session } from 'node:http2'
 import { Server as NetServer, type Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import { debuglog } from 'node:util'
@@ -10,6 +10,7 @@ import { takeOverRequests } from './server-gate.js'
 import type { AnyRequest, AnyResponse, CutRequest, Rejection } from './types.js'
 import { leaveIdleToKernel } from './leave-idle.js'
 import { createUpgrades } from './upgrades.js'
+import { createConnectionAges, type ConnectionAge } from './connection-age.js'
 
 export type { InFlight } from './requests.js'
 
@@ -27,6 +28,17 @@ export interface TrackerEvents {
   /** Served while draining (on a closing connection): health probes, and every request after a reload handed over. */
   servedWhileDraining: (req: AnyRequest) => boolean
   rejectionFor: (req: AnyRequest) => Rejection
+  /** From the trigger until the drain: a new connection (HTTP/2: session), for the quiet period. */
+  arrived?: (key: object, onClose: (listener: () => void) => void) => void
+  /** From the trigger until the drain: a new request on connection `key`, for the quiet period. */
+  requested?: (key: object | null, req: AnyRequest) => void
+}
+
+const onceClosed = (emitter: NodeJS.EventEmitter) => (listener: () => void) => { emitter.once('close', listener) }
+
+/** The connection a request came on: its socket, or its HTTP/2 session. */
+function connectionOf (req: AnyRequest): object | null {
+  return req.httpVersionMajor === 2 ? (req as Http2ServerRequest).stream?.session ?? null : req.socket
 }
 
 interface Attached {
@@ -43,11 +55,16 @@ interface Attached {
  * (`server-gate.ts`). Its phase is its own: `accepting` → `closing` (the
  * trigger: served with `Connection: close`) → `draining` (new requests get the 503).
  */
-export function createTracker (events: TrackerEvents) {
+export function createTracker (events: TrackerEvents, connectionAge: ConnectionAge | null = null) {
   const servers = new Map<AttachableServer, Attached>()
   const http1 = createHttp1Connections(events)
   const http2 = createHttp2Sessions(events)
-  const upgrades = createUpgrades(events.changed, http1.leave)
+  // `maxConnectionAge` (connection-age.ts): one timer per connection while accepting.
+  const ages = connectionAge ? createConnectionAges(connectionAge, () => phase === 'accepting') : null
+  const upgrades = createUpgrades(events.changed, (socket) => {
+    ages?.forget(socket)
+    http1.leave(socket)
+  })
   // Raw TCP sockets of TLS servers: they never hold the drain, but are destroyed at the end.
   const raw = new Set<Socket>()
   let phase: 'accepting' | 'closing' | 'draining' = 'accepting'
@@ -63,6 +80,7 @@ export function createTracker (events: TrackerEvents) {
       : http1.track(req as IncomingMessage, res as ServerResponse, Date.now())
     // Marks it as decided: an adapter's own gate further down lets it through.
     admitted.add(req)
+    if (phase === 'closing') events.requested?.(connectionOf(req), req)
     if (phase === 'draining' && !events.servedWhileDraining(req)) {
       debug('503 %s %s', req.method, req.url)
       if (entry.socket) http1.reject(entry, events.rejectionFor(req))
@@ -84,7 +102,15 @@ export function createTracker (events: TrackerEvents) {
       // A cleartext HTTP/2 server speaks only HTTP/2: its sockets belong to sessions.
       if (h2 && !tls) return http2.addSocket(socket)
       if ((socket as TLSSocket).alpnProtocol === 'h2') return
+      // One comparison per connection; what the quiet period watches, after the trigger only.
+      if (phase === 'closing') events.arrived?.(socket, onceClosed(socket))
+      ages?.http1(socket)
       http1.add(socket)
+    }
+    function onSession (session: Http2Session): void {
+      if (phase === 'closing') events.arrived?.(session, onceClosed(session))
+      ages?.session(session)
+      http2.addSession(session)
     }
     function onRaw (socket: Socket): void {
       raw.add(socket)
@@ -109,7 +135,7 @@ export function createTracker (events: TrackerEvents) {
     server.on(tls ? 'secureConnection' : 'connection', onSocket)
     if (tls) server.on('connection', onRaw)
     if (h2) {
-      server.on('session', http2.addSession)
+      server.on('session', onSession)
       server.prependListener('request', trackStream)
     }
     // node:http without `socket._httpMessage` (a future Node): track requests while accepting.
@@ -122,7 +148,7 @@ export function createTracker (events: TrackerEvents) {
     function detach (): void {
       server.off(tls ? 'secureConnection' : 'connection', onSocket)
       server.off('connection', onRaw)
-      server.off('session', http2.addSession)
+      server.off('session', onSession)
       server.off('request', trackStream)
       server.off('request', http1.trackEarly as never)
       server.off('upgrade', upgrades.onUpgrade)

@@ -1,5 +1,6 @@
 import { invalidOption } from './errors.js'
 import type { GracefulOptions } from './options.js'
+import { parseQuietPeriod, type QuietPeriod } from './quiet-period.js'
 
 /**
  * The environment variables core reads, and the option each one sets. They
@@ -11,6 +12,7 @@ import type { GracefulOptions } from './options.js'
 export const environmentOptions = {
   GRACEFUL_TIMEOUT: 'timeout',
   GRACEFUL_READINESS_DELAY: 'readinessDelay',
+  GRACEFUL_MAX_CONNECTION_AGE: 'maxConnectionAge',
 } as const satisfies Record<string, keyof GracefulOptions>
 
 type EnvironmentOption = (typeof environmentOptions)[keyof typeof environmentOptions]
@@ -19,22 +21,29 @@ type EnvironmentOption = (typeof environmentOptions)[keyof typeof environmentOpt
  * The options the environment sets, validated: a value that is not a
  * non-negative number of milliseconds throws the option error, naming the
  * variable, as a bad option does. Empty values count as unset.
+ * `GRACEFUL_READINESS_DELAY` also takes a quiet period: `quiet=1000,min=500,max=10000`.
  *
  * @example
  * optionsFromEnvironment({ GRACEFUL_TIMEOUT: '15000' }) // { timeout: 15000 }
  */
-export function optionsFromEnvironment (env: NodeJS.ProcessEnv = process.env): Partial<Record<EnvironmentOption, number>> {
-  const options: Partial<Record<EnvironmentOption, number>> = {}
+export function optionsFromEnvironment (env: NodeJS.ProcessEnv = process.env): { timeout?: number, readinessDelay?: number | QuietPeriod, maxConnectionAge?: number } {
+  const options: Partial<Record<EnvironmentOption, number | QuietPeriod>> = {}
   for (const [variable, option] of Object.entries(environmentOptions)) {
     const raw = env[variable]
     if (raw === undefined || raw.trim() === '') continue
+    const quiet = option === 'readinessDelay' ? parseQuietPeriod(raw) : null
+    if (quiet) {
+      options[option] = quiet
+      continue
+    }
     const value = Number(raw)
     if (!/^\s*\d+(\.\d+)?\s*$/.test(raw) || !Number.isFinite(value)) {
-      throw invalidOption(`${variable} (environment, sets ${option})`, 'a number of milliseconds such as "15000"', raw)
+      const expected = option === 'readinessDelay' ? 'a number of milliseconds such as "5000", or a quiet period such as "quiet=1000,min=500,max=10000"' : 'a number of milliseconds such as "15000"'
+      throw invalidOption(`${variable} (environment, sets ${option})`, expected, raw)
     }
     options[option] = value
   }
-  return options
+  return options as { timeout?: number, readinessDelay?: number | QuietPeriod, maxConnectionAge?: number }
 }
 
 /**

@@ -113,7 +113,9 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
     },
     servedWhileDraining: (req) => handedOver || isProbe(req),
     rejectionFor,
-  })
+    arrived: lifecycle.arrived,
+    requested: (key, req) => { lifecycle.requested(key, isProbe(req)) },
+  }, opts.connectionAge)
 
   // Attached servers in attach order: a reload hands their sockets over in this order.
   const servers = new Set<AttachableServer>()
@@ -286,8 +288,8 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
       if (typeof hook !== 'function') throw new TypeError('graceful: onDraining() takes a function')
       notifyHooks.push({ name: options.name ?? (hook.name || `notify#${notifyHooks.length + 1}`), hook })
     },
-    websockets: (wss, options) => watchWebSockets({ signal: lifecycle.drainingSignal, rejection, onDraining: handle.onDraining }, wss, options),
-    stream: createStreams(() => lifecycle.drainingSignal, rejection, opts.retryAfter),
+    websockets: (wss, options) => watchWebSockets({ signal: lifecycle.drainingSignal, rejection, onDraining: handle.onDraining, spread: opts.spread }, wss, options),
+    stream: createStreams(() => lifecycle.drainingSignal, rejection, opts.retryAfter, { spread: opts.spread, deadline: () => lifecycle.taskContext().deadline }),
     onClose: (target, options = {}) => {
       releaseHooks.push(toReleaseHook(target, options, releaseHooks.length + 1))
     },

@@ -8,6 +8,7 @@
 //   lifecycle.ts     the one state machine, accepting → delay → drain → closed:
 //                    readiness delay, drain, deadline cut, release hooks, summary
 //   options.ts       defaults and validation (environment.ts: GRACEFUL_* variables)
+//   quiet-period.ts  the adaptive readiness delay: serve until arrivals go quiet
 // What happens to…
 //   a socket         connections.ts tracks each attached server's sockets and sessions:
 //                    http1.ts (keep-alive, idle FIN, the reuse grace, body discard),
@@ -47,3 +48,4 @@ export { environmentOptions, optionsFromEnvironment } from './environment.js'
 export { channels } from './channels.js'
 export type { ChannelMessage } from './channels.js'
 export type { ReloadOptions } from './reload.js'
+export type { DelayEnd, DelayReport, QuietPeriod } from './quiet-period.js'

@@ -11,6 +11,7 @@ import type {
 } from './types.js'
 import type { InFlight } from './requests.js'
 import type { Pause } from './pause.js'
+import { createReadinessDelay } from './quiet-period.js'
 import { createWaiter } from './waiter.js'
 
 function stateOf (phase: Phase): State {
@@ -55,6 +56,10 @@ export interface Lifecycle {
   changed: () => void
   /** A request tracked after the trigger is over: count it. */
   settled: (entry: InFlight) => void
+  /** A connection (or HTTP/2 session) accepted after the trigger: the quiet period watches it. */
+  arrived: (key: object, onClose: (listener: () => void) => void) => void
+  /** A request arriving after the trigger on connection `key`: the quiet period counts it unless it is a probe. */
+  requested: (key: object | null, probe: boolean) => void
   /** A 503 for a request no attached server tracks (supertest's own server, say). */
   rejectedUntracked: () => void
   /** `readinessDelay`: a reload's own, in place of the option's, waited even with the listeners already closed. */
@@ -96,6 +101,7 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
   let currentHook: string | null = null
   let finished = false
   let fatalSeen = false
+  const readinessDelays = createReadinessDelay(opts.quietPeriod, waiter)
 
   function drainingReason (): GracefulError {
     return new GracefulError(ErrorCodes.DRAINING, 'draining started')
@@ -126,12 +132,14 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
     // First: from here on the tracker counts exactly, instead of asking every
     // connection. Without a wait, the drain starts in this same turn.
     tracker.startClosing(!wait)
-    const draining = { ...stats(), trigger }
+    const planned = !wait ? 0 : always || !opts.quietPeriod ? readinessDelay : { ...opts.quietPeriod }
+    const draining = { ...stats(), trigger, readinessDelay: planned }
     emit('draining', draining)
-    log.info({ ...draining, readinessDelay, timeout: opts.timeout }, 'graceful: draining, readiness is now not-ready')
+    log.info({ ...draining, timeout: opts.timeout }, 'graceful: draining, readiness is now not-ready')
 
-    if (wait) await waiter.sleep(readinessDelay)
+    const endedBy = wait ? await readinessDelays.wait(readinessDelay, started, !always) : 'none'
     const drainStarted = Date.now()
+    const delayReport = { ms: drainStarted - started, endedBy: forcedBy ? 'forced' as const : endedBy }
     phase = 'drain'
     drainingController?.abort(drainingReason())
     // The process exits right after a drain with nothing to wait for: its idle
@@ -139,8 +147,8 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
     const leaveIdle = (parts.exiting?.() ?? false) && !tracker.busy && tasks.size === 0 && notifyHooks.length === 0
     const listenersClosed = tracker.startDrain(leaveIdle)
     const notify = startNotifyHooks({ signal: deadlineController.signal, deadline: drainDeadline })
-    emit('drain', stats())
-    log.debug({ ...stats() }, 'graceful: listeners closed, idle connections ended')
+    emit('drain', { ...stats(), readinessDelay: delayReport })
+    log.debug({ ...stats(), readinessDelay: delayReport }, 'graceful: listeners closed, idle connections ended')
 
     let cut: CutRequest[] = []
     let holding: string[] = []
@@ -183,6 +191,7 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
         release: ended - drainEnded,
         total: ended - started,
       },
+      readinessDelay: delayReport,
       requests: { completed: counts.completed, rejected: counts.rejected, cut: cut.length },
       cut,
       holding,
@@ -191,7 +200,7 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
     finished = true
     result.exitCode = exitCodeFor(result, trigger)
     emit('closed', result)
-    log.info({ trigger, outcome: result.outcome, exitCode: result.exitCode, durations: result.durations, requests: result.requests }, 'graceful: closed')
+    log.info({ trigger, outcome: result.outcome, exitCode: result.exitCode, durations: result.durations, readinessDelay: result.readinessDelay, requests: result.requests }, 'graceful: closed')
     parts.closed()
     return result
   }
@@ -289,6 +298,8 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
       if (entry.rejected) counts.rejected++
       else counts.completed++
     },
+    arrived: readinessDelays.arrived,
+    requested: readinessDelays.requested,
     rejectedUntracked: () => { counts.rejected++ },
     shutdown (trigger = 'shutdown', readinessDelay) {
       if (summary) return summary

@@ -69,3 +69,27 @@ function timerKey (socket: Socket): symbol | undefined {
   cachedKey = Object.getOwnPropertySymbols(socket).find((symbol) => symbol.description === 'timeout')
   return cachedKey
 }
+
+type OnIncoming = (this: unknown, req: IncomingMessage, keepAlive: boolean) => unknown
+
+/**
+ * Makes node:http answer the next request parsed on `socket` as if the client
+ * had sent `Connection: close`: node:http itself then writes `Connection: close`
+ * and ends the socket after that response, so the close never races a request.
+ * It wraps this connection's `socket.parser.onIncoming(req, keepAlive)`, set per
+ * connection by node:http (https://github.com/nodejs/node/blob/v20.20.0/lib/_http_server.js,
+ * `connectionListenerInternal`; checked on Node 20, and `node-internals.test.ts`
+ * fails on a Node that changes it), once, at the connection's age, never per request. False when the parser is not there to wrap (a future
+ * Node, an upgraded socket): the caller falls back to watching the connection.
+ */
+export function closeAfterNextRequest (socket: Socket): boolean {
+  const parser = (socket as Socket & { parser?: { onIncoming?: unknown } | null }).parser
+  const onIncoming = parser?.onIncoming
+  if (!parser || typeof onIncoming !== 'function' || onIncoming.length !== 2) return false
+  parser.onIncoming = function closingIncoming (this: unknown, req: IncomingMessage) {
+    // One request only: the connection ends after it.
+    parser.onIncoming = onIncoming
+    return (onIncoming as OnIncoming).call(this, req, false)
+  }
+  return true
+}

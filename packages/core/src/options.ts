@@ -5,6 +5,9 @@ import { resolveReload, type ReloadOptions, type ResolvedReload } from './reload
 import { resolveLogger, type LoggerOption } from './logger.js'
 import { resolveControl, type ControlOptions, type ResolvedControl } from './control.js'
 import { checkSharedPort, resolveHealthListener, type ResolvedHealthListener } from './health-port.js'
+import { resolveConnectionAge, type ConnectionAge } from './connection-age.js'
+import { validateSpread, type Spread } from './spread.js'
+import { resolveQuietPeriod, type QuietPeriod, type ResolvedQuietPeriod } from './quiet-period.js'
 import type { CutRequest, Logger } from './types.js'
 
 /** Health endpoints. Registered as real routes by the adapters. */
@@ -50,9 +53,14 @@ export interface GracefulOptions {
    * the instance out of rotation first. Kubernetes users want a few seconds.
    * Unset, the `GRACEFUL_READINESS_DELAY` environment variable sets it.
    * Skipped in an interactive terminal where nothing probed readiness (see the README).
+   *
+   * A {@link QuietPeriod} makes it adaptive: serve until no new connection and
+   * no new request has arrived for `quiet` ms, at least `min`, at most `max`
+   * (`GRACEFUL_READINESS_DELAY=quiet=1000,min=500,max=10000`).
    * @default 0
+   * @example createGraceful({ readinessDelay: { quiet: 1000, min: 500, max: 10_000 } })
    */
-  readinessDelay?: number
+  readinessDelay?: number | QuietPeriod
   /**
    * The share of `timeout` kept for release hooks even when the drain is cut.
    * @default Math.min(1000, timeout / 4)
@@ -114,12 +122,43 @@ export interface GracefulOptions {
    * createGraceful({ control: token ? { token, port: 9001 } : false })
    */
   control?: ControlOptions | false
+  /**
+   * Close each connection this long after it was accepted, so pooled
+   * keep-alive clients rebalance after a deploy (gRPC's and Envoy's maximum
+   * connection age). HTTP/1: the response it is serving, or the next one,
+   * carries `Connection: close`; an idle one is closed with a FIN. HTTP/2: the
+   * two-phase GOAWAY. One timer per connection, nothing per request.
+   * For gRPC servers, see `@graceful/grpc`'s `connectionAgeOptions()`.
+   * @default false
+   * @example createGraceful({ maxConnectionAge: 5 * 60_000 })
+   */
+  maxConnectionAge?: number | false
+  /** Each connection's age is `maxConnectionAge` ± this fraction, drawn at random. @default 0.1 */
+  maxConnectionAgeJitter?: number
+  /**
+   * Past its age, a connection still busy (a long response, HTTP/2 streams) is
+   * destroyed after this many ms, cutting what it carries.
+   * @default no limit: what is in flight always finishes
+   */
+  maxConnectionAgeGrace?: number
+  /**
+   * A spread goodbye: the window, in ms, over which `graceful.stream()` ends
+   * its streams and `graceful.websockets()` closes its clients (unless given
+   * its own `spread`), evenly, so their clients do not all reconnect elsewhere
+   * in the same second. `false`: all at once. Never more than half of what is
+   * left until the drain deadline.
+   * @default 0.5 ms per connection from 100 connections on (2,000 → 1 s), at most 5 s; fewer end at once
+   */
+  spread?: number | false
 }
 
 /** Options after defaults, as the engine uses them. */
 export interface ResolvedOptions {
   timeout: number
+  /** The fixed delay, or the quiet period's `max`: the longest the delay can take. */
   readinessDelay: number
+  /** Set when `readinessDelay` is a quiet period. */
+  quietPeriod: ResolvedQuietPeriod | null
   releaseTimeout: number
   retryAfter: number
   signals: readonly NodeJS.Signals[]
@@ -135,11 +174,16 @@ export interface ResolvedOptions {
   /** `health.port`: health on a listener of its own (then `health.liveness`/`readiness`, the app's routes, are off). */
   healthListener: ResolvedHealthListener | null
   control: ResolvedControl | null
+  /** `maxConnectionAge` and its jitter and grace; null when off. */
+  connectionAge: ConnectionAge | null
+  /** The spread goodbye's window: ms, false, or undefined (automatic). */
+  spread: Spread
 }
 
 const optionKeys = new Set<string>([
   'timeout', 'readinessDelay', 'releaseTimeout', 'retryAfter', 'signals', 'exit',
   'handleFatalErrors', 'logger', 'health', 'readyWhen', 'onCut', 'pm2', 'reload', 'control',
+  'maxConnectionAge', 'maxConnectionAgeJitter', 'maxConnectionAgeGrace', 'spread',
 ])
 const healthKeys = new Set<string>(['liveness', 'readiness', 'checks', 'checkTimeout', 'detail', 'port', 'host'])
 
@@ -165,8 +209,11 @@ export function resolveOptions (input: GracefulOptions = {}, extraKeys: readonly
 
   const timeout = duration('timeout', input.timeout, 10_000)
   if (timeout === 0) throw invalidOption('timeout', 'a duration above 0 ms', 0)
-  const readinessDelay = duration('readinessDelay', input.readinessDelay, 0)
   const releaseTimeout = duration('releaseTimeout', input.releaseTimeout, Math.min(1000, Math.floor(timeout / 4)))
+  const quietPeriod = typeof input.readinessDelay === 'object' && input.readinessDelay !== null && !Array.isArray(input.readinessDelay)
+    ? resolveQuietPeriod(input.readinessDelay, timeout - releaseTimeout, duration)
+    : null
+  const readinessDelay = quietPeriod ? quietPeriod.max : duration('readinessDelay', input.readinessDelay, 0)
   if (readinessDelay + releaseTimeout >= timeout) {
     const name = input.releaseTimeout === undefined ? 'readinessDelay' : 'readinessDelay + releaseTimeout'
     throw invalidOption(name, `less than timeout (${timeout} ms), leaving time to drain`, readinessDelay + releaseTimeout)
@@ -180,6 +227,7 @@ export function resolveOptions (input: GracefulOptions = {}, extraKeys: readonly
   return {
     timeout,
     readinessDelay,
+    quietPeriod,
     releaseTimeout,
     retryAfter: Math.ceil(retryAfter),
     signals: shutdownSignals,
@@ -193,6 +241,8 @@ export function resolveOptions (input: GracefulOptions = {}, extraKeys: readonly
     reload: resolveReload(input.reload, shutdownSignals, timeout - releaseTimeout),
     healthListener: listener,
     control,
+    connectionAge: resolveConnectionAge(input, duration),
+    spread: validateSpread('spread', input.spread),
   }
 }
 

@@ -2,6 +2,7 @@ import { debuglog } from 'node:util'
 import { invalidOption } from './errors.js'
 import { writeAnswer } from './answer.js'
 import type { AnyResponse, Rejection } from './types.js'
+import { closeSpread, spreadWindow, type Spread } from './spread.js'
 
 // The streaming-response helper: `graceful.stream(res)`. A server-sent-events
 // stream (or any long streaming body) never ends on its own, so the drain
@@ -47,7 +48,7 @@ interface Entry {
  * returns a signal that aborts when the drain ended the stream or the client
  * went away: stop producing then.
  */
-export function createStreams (drainingSignal: () => AbortSignal, rejection: Rejection, retryAfterSeconds: number) {
+export function createStreams (drainingSignal: () => AbortSignal, rejection: Rejection, retryAfterSeconds: number, goodbye: { spread?: Spread, deadline?: () => number } = {}) {
   const open = new Map<StreamTarget, Entry>()
   // Asked for with the first stream: an instance that never streams has no
   // drain signal to abort (aborting one costs ~0.5 ms of cold code at the trigger).
@@ -57,8 +58,14 @@ export function createStreams (drainingSignal: () => AbortSignal, rejection: Rej
     if (draining) return draining
     const signal = draining = drainingSignal()
     signal.addEventListener('abort', () => {
-      debug('streams: ending %d stream(s)', open.size)
-      for (const [target, entry] of open) endStream(target, entry, signal.reason)
+      // A spread goodbye (spread.ts): each stream gets its slot in the window.
+      const streams = [...open.keys()]
+      const window = spreadWindow(streams.length, goodbye.spread, (goodbye.deadline?.() ?? Infinity) - Date.now())
+      debug('streams: ending %d stream(s) over %d ms', streams.length, window)
+      void closeSpread(streams, window, (target) => {
+        const entry = open.get(target)
+        if (entry) endStream(target, entry, signal.reason)
+      })
     }, { once: true })
     return signal
   }

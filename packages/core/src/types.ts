@@ -63,6 +63,8 @@ export interface ShutdownSummary {
     release: number
     total: number
   }
+  /** The readiness delay actually used, and why it ended (`quiet` or `max` for a quiet period). */
+  readinessDelay: DelayReport
   requests: {
     /** Requests that finished normally after the trigger. */
     completed: number
@@ -101,10 +103,10 @@ export interface PauseInfo {
 
 /** Events of a graceful instance, with their payloads. */
 export interface GracefulEvents {
-  /** The first trigger: readiness is now not-ready. */
-  draining: [info: Stats & { trigger: Trigger }]
-  /** Listeners are closed and idle sockets ended (after `readinessDelay`). */
-  drain: [info: Stats]
+  /** The first trigger: readiness is now not-ready. `readinessDelay`: what the delay will wait (ms, or the quiet period; 0 when skipped). */
+  draining: [info: Stats & { trigger: Trigger, readinessDelay: number | ResolvedQuietPeriod }]
+  /** Listeners are closed and idle sockets ended, after the readiness delay: how long it took and why it ended. */
+  drain: [info: Stats & { readinessDelay: DelayReport }]
   /** Every request, socket and task is done. */
   drained: [info: Stats]
   /** The drain deadline: what still held the drain, and the requests cut. */
@@ -184,4 +186,32 @@ export interface HealthResponse {
   statusCode: 200 | 503
   body: string
   headers: Record<string, string>
+}
+
+/**
+ * `readinessDelay` as a quiet period: serve until no new connection and no new
+ * request (health probes aside) has arrived for `quiet` ms, waiting at least
+ * `min` and at most `max` ms after the trigger.
+ * @example createGraceful({ readinessDelay: { quiet: 1000, min: 500, max: 10_000 } })
+ */
+export interface QuietPeriod {
+  /** Silence that ends the delay: no new connection or request for this long. */
+  quiet: number
+  /** The delay lasts at least this long. @default 0 */
+  min?: number
+  /** The delay lasts at most this long, whatever arrives. @default (timeout − releaseTimeout) / 2 */
+  max?: number
+}
+
+/** A {@link QuietPeriod} after defaults. */
+export interface ResolvedQuietPeriod { quiet: number, min: number, max: number }
+
+/** Why the readiness delay ended: silence, its `max`, a fixed delay, none at all, or a forced shutdown. */
+export type DelayEnd = 'quiet' | 'max' | 'fixed' | 'none' | 'forced'
+
+/** The readiness delay as it happened, in the summary and the `drain` event. */
+export interface DelayReport {
+  /** Milliseconds from the trigger to the drain start. */
+  ms: number
+  endedBy: DelayEnd
 }

@@ -4,6 +4,7 @@ import { debuglog } from 'node:util'
 import { invalidOption } from './errors.js'
 import type { DrainContext, Rejection } from './types.js'
 import { noop } from './noop.js'
+import { closeSpread, spreadWindow, validateSpread, type Spread } from './spread.js'
 
 // The WebSocket helper: `graceful.websockets(wss)`. Typed structurally, so core
 // imports nothing from `ws` and a user of another compatible server (or of no
@@ -37,6 +38,13 @@ export interface WebSocketsOptions {
   code?: number
   /** The close reason (at most 123 bytes). @default 'going away' */
   reason?: string
+  /**
+   * Close the clients over this many ms, evenly, so they do not all reconnect
+   * elsewhere in the same second; `false` closes all at once. Always ends
+   * within half of what is left until the drain deadline.
+   * @default the instance's `spread`: 0.5 ms per client from 100 clients on (2,000 → 1 s), at most 5 s; fewer are closed at once
+   */
+  spread?: number | false
 }
 
 /** What the helper needs of the graceful instance: all of it public on the handle. */
@@ -45,6 +53,8 @@ export interface WebSocketsHost {
   signal: AbortSignal
   rejection: Rejection
   onDraining: (hook: (context: DrainContext) => unknown, options?: { name?: string }) => void
+  /** The instance's `spread` option: the default of {@link WebSocketsOptions.spread}. */
+  spread?: Spread
 }
 
 /**
@@ -58,6 +68,7 @@ export function watchWebSockets (host: WebSocketsHost, wss: WebSocketServerLike,
   if (!Number.isInteger(code) || code < 1000 || code > 4999) throw invalidOption('websockets.code', 'a WebSocket close code (1000–4999)', code)
   if (typeof reason !== 'string' || Buffer.byteLength(reason) > 123) throw invalidOption('websockets.reason', 'a string of at most 123 bytes', reason)
   if (typeof wss?.handleUpgrade !== 'function' || typeof wss.on !== 'function') throw invalidOption('websockets', 'a ws WebSocketServer', wss)
+  const spread: Spread = options.spread === undefined ? host.spread : validateSpread('websockets.spread', options.spread)
 
   // Clients we saw connect, for servers created with `clientTracking: false`.
   const own = new Set<WebSocketClient>()
@@ -84,13 +95,12 @@ export function watchWebSockets (host: WebSocketsHost, wss: WebSocketServerLike,
     handleUpgrade.call(this, req, socket, head, callback)
   }
 
-  host.onDraining(async function closeWebSockets ({ signal }: DrainContext) {
+  host.onDraining(async function closeWebSockets ({ signal, deadline }: DrainContext) {
     const open = [...clients()].filter((client) => client.readyState !== closedState)
-    debug('websockets: closing %d client(s) with %d', open.length, code)
-    const closed = open.map((client) => new Promise<void>((resolve) => {
-      client.once('close', resolve)
-      closeOne(client)
-    }))
+    const window = spreadWindow(open.length, spread, deadline - Date.now())
+    debug('websockets: closing %d client(s) with %d over %d ms', open.length, code, window)
+    const closed = open.map((client) => new Promise<void>((resolve) => { client.once('close', resolve) }))
+    void closeSpread(open, window, closeOne, signal)
     // The drain deadline: whoever has not completed the handshake is cut.
     const terminate = () => {
       for (const client of clients()) client.terminate()

@@ -1,5 +1,5 @@
 import type { Http2Server } from 'node:http2'
-import type { Graceful, ShutdownSummary } from '@graceful/core'
+import type { Graceful, QuietPeriod, ShutdownSummary } from '@graceful/core'
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type RawServerBase } from 'fastify'
 import { describe, expectTypeOf, it } from 'vitest'
 import graceful, { fastifyGraceful, type FastifyGracefulOptions } from './index.js'
@@ -22,7 +22,7 @@ describe('types', () => {
     expectTypeOf(graceful).toEqualTypeOf(fastifyGraceful)
     expectTypeOf(graceful).toExtend<FastifyPluginAsync<FastifyGracefulOptions, RawServerBase>>()
     expectTypeOf<FastifyGracefulOptions['timeout']>().toEqualTypeOf<number | undefined>()
-    expectTypeOf<FastifyGracefulOptions['readinessDelay']>().toEqualTypeOf<number | undefined>()
+    expectTypeOf<FastifyGracefulOptions['readinessDelay']>().toEqualTypeOf<number | QuietPeriod | undefined>()
   })
 
   it('accepts its options in app.register and rejects wrong ones', async () => {

@@ -6,6 +6,7 @@ import { ownBindings, selfBound } from './bind.js'
 import { cutCall, wrapHandlers, type GrpcCall, type StreamingCall } from './calls.js'
 import { createHealth, healthService, serviceOf } from './health.js'
 import { invalidOption, validateOptions } from './options.js'
+import { missesConnectionAge } from './connection-age.js'
 
 // Symbol.for: two loaded copies of this package agree that a server is taken.
 const attached = Symbol.for('graceful.grpc.attached')
@@ -63,6 +64,10 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
   const marked = server as Server & { [attached]?: true }
   if (marked[attached]) throw invalidOption('server', 'a server not attached yet (attach() once per server)', server)
   marked[attached] = true
+
+  if (missesConnectionAge(graceful, server)) {
+    graceful.options.logger.warn({ option: 'maxConnectionAge' }, 'graceful: this gRPC server does not cap connection ages: create it with new grpc.Server({ ...connectionAgeOptions(graceful) })')
+  }
 
   const open = new Set<GrpcCall>()
   let health: ReturnType<typeof createHealth> | null = null

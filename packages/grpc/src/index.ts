@@ -3,6 +3,9 @@
 //   calls.ts    call tracking: handlers wrapped at registration, cut calls reported like requests
 //   health.ts   the grpc.health.v1 service (grpc-health-check): SERVING → NOT_SERVING
 //   options.ts  option validation
+//   connection-age.ts  maxConnectionAge as grpc-js's own server options
 export { attach } from './attach.js'
+export { connectionAgeOptions } from './connection-age.js'
+export type { ConnectionAgeChannelOptions } from './connection-age.js'
 export type { GrpcAttachment, GrpcOptions } from './attach.js'
 export type { CallType, GrpcCall, ServerCall, StreamingCall } from './calls.js'

@@ -12,9 +12,9 @@ export interface InstanceEnv {
   GRACEFUL_READINESS_DELAY: string
 }
 
-/** The environment of an instance: with or without graceful, its timeout and readiness delay. */
-export function instanceEnv (graceful: boolean, timeoutMs: number, readinessDelayMs: number): InstanceEnv {
-  return { GRACEFUL: graceful ? '1' : '0', GRACEFUL_TIMEOUT: String(timeoutMs), GRACEFUL_READINESS_DELAY: String(readinessDelayMs) }
+/** The environment of an instance: with or without graceful, its timeout and readiness delay (ms, or a quiet period `quiet=…,max=…`). */
+export function instanceEnv (graceful: boolean, timeoutMs: number, readinessDelay: number | string): InstanceEnv {
+  return { GRACEFUL: graceful ? '1' : '0', GRACEFUL_TIMEOUT: String(timeoutMs), GRACEFUL_READINESS_DELAY: String(readinessDelay) }
 }
 
 /** Starts one instance on a free loopback port, the way the examples' README runs them. */

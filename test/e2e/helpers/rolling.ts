@@ -19,6 +19,8 @@ export interface RollingSettings {
   /** The app's `GRACEFUL_TIMEOUT` (an instance gets it + 2 s to exit after SIGTERM) and `GRACEFUL_READINESS_DELAY`. */
   timeoutMs: number
   readinessDelayMs: number
+  /** A quiet period in `GRACEFUL_READINESS_DELAY`'s form (`quiet=…,min=…,max=…`), in place of `readinessDelayMs`. */
+  readinessDelay?: string
 }
 
 /** What a rolling restart needs to know of the app: how to start a copy, and its client load. */
@@ -36,6 +38,8 @@ export interface RollingReport {
   duringRestart: number
   /** How each replaced instance ended. */
   exits: Exit[]
+  /** Milliseconds from each SIGTERM to that instance's exit: the readiness delay and the drain. */
+  stops: number[]
   /** Every instance started, the first generation included (their output). */
   started: Started[]
   /** HAProxy's log lines for abnormal requests. */
@@ -51,7 +55,7 @@ export interface RollingReport {
  */
 export async function rollingRestart (plan: RollingPlan): Promise<RollingReport> {
   const began = Date.now()
-  const env = instanceEnv(plan.graceful, plan.timeoutMs, plan.readinessDelayMs)
+  const env = instanceEnv(plan.graceful, plan.timeoutMs, plan.readinessDelay ?? plan.readinessDelayMs)
   const start = () => plan.start(env)
   // Short: a Unix socket path must fit in 108 bytes.
   const dir = await mkdtemp(join(tmpdir(), 'graceful-e2e-'))
@@ -65,6 +69,7 @@ export async function rollingRestart (plan: RollingPlan): Promise<RollingReport>
 
     const load = plan.startLoad(lb.socketPath)
     const exits: Exit[] = []
+    const stops: number[] = []
     let report: LoadReport
     let duringRestart = 0
     try {
@@ -73,8 +78,10 @@ export async function rollingRestart (plan: RollingPlan): Promise<RollingReport>
       for (const [index, name] of names.entries()) {
         const old = instances[index]
         if (!old) throw new Error(`no instance ${name}`)
+        const signalled = Date.now()
         old.process.child.kill('SIGTERM')
         exits.push(await within(old.process.exited, plan.timeoutMs + 2000, `${plan.app} ${name} to exit after SIGTERM`))
+        stops.push(Date.now() - signalled)
         const fresh = await start()
         instances[index] = fresh
         started.push(fresh.process)
@@ -87,7 +94,7 @@ export async function rollingRestart (plan: RollingPlan): Promise<RollingReport>
     } finally {
       report = await load.stop()
     }
-    return { load: report, duringRestart, exits, started, haproxyErrors: lb.errors(), ms: Date.now() - began }
+    return { load: report, duringRestart, exits, stops, started, haproxyErrors: lb.errors(), ms: Date.now() - began }
   } finally {
     await plan.processes.killAll()
     await rm(dir, { recursive: true, force: true })

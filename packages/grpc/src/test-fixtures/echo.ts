@@ -14,8 +14,8 @@ export interface Msg { text: string }
  * `{ text: 'hold' }`, or never for `{ text: 'stuck' }`. `Numbers` streams one
  * message and stays open. `Chat` echoes and stays open.
  */
-export function echoServer (hold: () => Promise<void> = () => Promise.resolve()): grpc.Server {
-  const server = new grpc.Server()
+export function echoServer (hold: () => Promise<void> = () => Promise.resolve(), options?: grpc.ServerOptions): grpc.Server {
+  const server = new grpc.Server(options)
   server.addService(Echo.service, {
     Unary: (call: grpc.ServerUnaryCall<Msg, Msg>, callback: grpc.sendUnaryData<Msg>) => {
       if (call.request.text === 'stuck') return
