@@ -1,8 +1,8 @@
-import { resolveOptions } from '@graceful/core/adapter'
+import { invalidOption, resolveOptions } from '@graceful/core/adapter'
 import type { DynamicModule, Provider } from '@nestjs/common'
 import { HttpAdapterHost } from '@nestjs/core'
 import { createBridge, type Bridge } from './bridge.js'
-import { toCoreOptions, type GracefulModuleAsyncOptions, type GracefulModuleOptions } from './options.js'
+import { toCoreOptions, type GracefulModuleAsyncOptions, type GracefulModuleOptions, type GracefulOptionsFactory } from './options.js'
 import { GRACEFUL, GRACEFUL_BRIDGE, GRACEFUL_OPTIONS } from './tokens.js'
 
 // No decorator here: a dynamic module needs none, and the package compiles
@@ -36,17 +36,39 @@ export class GracefulModule {
     }
   }
 
-  /** Options from a factory (e.g. `ConfigService`), validated when Nest calls it. */
+  /**
+   * Options from a factory (`useFactory`, e.g. reading `ConfigService`), a class
+   * (`useClass`) or an existing provider (`useExisting`) whose
+   * `createGracefulOptions()` gives them: the three forms of Nest's
+   * `ConfigurableModuleBuilder`. Validated when Nest resolves them: a bad one
+   * fails the app's creation, naming the option.
+   */
   static forRootAsync (options: GracefulModuleAsyncOptions): DynamicModule {
-    if (typeof options?.useFactory !== 'function') {
-      throw new TypeError('graceful: GracefulModule.forRootAsync() needs a useFactory function')
-    }
     return {
       module: GracefulModule,
       global: true,
       imports: options.imports ?? [],
-      providers: [{ provide: GRACEFUL_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }, ...providers],
+      providers: [...optionsProviders(options), ...providers],
       exports: [GRACEFUL],
     }
   }
+}
+
+/** The providers that give `GRACEFUL_OPTIONS`, for whichever form `forRootAsync()` got. */
+function optionsProviders (options: GracefulModuleAsyncOptions): Provider[] {
+  const forms = ['useFactory', 'useClass', 'useExisting'].filter((form) => typeof options?.[form as keyof typeof options] !== 'undefined')
+  if (forms.length !== 1) {
+    throw invalidOption('forRootAsync', 'an object with exactly one of useFactory, useClass or useExisting', forms.length === 0 ? options : `${forms.join(' and ')}`)
+  }
+  const create = (factory: GracefulOptionsFactory) => factory.createGracefulOptions()
+  if (typeof options.useFactory === 'function') {
+    return [{ provide: GRACEFUL_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }]
+  }
+  if (typeof options.useClass === 'function') {
+    return [{ provide: options.useClass, useClass: options.useClass }, { provide: GRACEFUL_OPTIONS, useFactory: create, inject: [options.useClass] }]
+  }
+  if (options.useExisting !== undefined && options.useExisting !== null) {
+    return [{ provide: GRACEFUL_OPTIONS, useFactory: create, inject: [options.useExisting] }]
+  }
+  throw invalidOption(forms[0] ?? 'forRootAsync', forms[0] === 'useExisting' ? 'an injection token' : 'a function', options[forms[0] as keyof typeof options])
 }
