@@ -4,7 +4,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { exampleExists, examples } from './helpers/examples.js'
 import { checks, detectionBoundMs, findHaproxy } from './helpers/haproxy.js'
 import { Processes } from '@graceful/test-kit/processes'
-import { httpRollingRestart, type RollingReport } from './helpers/rolling.js'
+import { haproxyBalancer, httpRollingRestart, reportRow, type RollingReport } from './helpers/rolling.js'
 
 const haproxy = findHaproxy()
 const required = process.env.CI === 'true' || process.env.CI === '1'
@@ -36,16 +36,7 @@ afterEach(async () => {
 
 afterAll(() => {
   if (results.length === 0) return
-  const rows = results.map(({ target, mode, report }) => ({
-    target,
-    mode,
-    requests: report.load.requests,
-    'during restarts': report.duringRestart,
-    failed: report.load.failed,
-    failures: JSON.stringify(report.load.failures),
-    exits: report.exits.map((exit) => exit.signal ?? exit.code).join(' '),
-    seconds: (report.ms / 1000).toFixed(1),
-  }))
+  const rows = results.map(({ target, mode, report }) => ({ target, mode, ...reportRow(report) }))
   console.log(`rolling restart behind HAProxy (${settings.instances} instances, checks every ${checks.interMs} ms):`)
   console.table(rows)
 })
@@ -70,7 +61,7 @@ if (!haproxy && !required) {
       })
 
       it('with graceful: every request through HAProxy succeeds', { timeout: 60_000 }, async () => {
-        const report = await httpRollingRestart({ example, graceful: true, haproxy: haproxyBinary(), processes, ...settings })
+        const report = await httpRollingRestart({ example, graceful: true, balancer: haproxyBalancer(haproxyBinary(), processes), processes, ...settings })
         results.push({ target: example.name, mode: 'graceful', report })
         expect(report.load.failures, report.haproxyErrors.join('\n')).toEqual({})
         // The load ran through every restart, not around them.
@@ -80,7 +71,7 @@ if (!haproxy && !required) {
       })
 
       it('bare (GRACEFUL=0), same HAProxy: requests fail', { timeout: 60_000 }, async () => {
-        const report = await httpRollingRestart({ example, graceful: false, haproxy: haproxyBinary(), processes, ...settings })
+        const report = await httpRollingRestart({ example, graceful: false, balancer: haproxyBalancer(haproxyBinary(), processes), processes, ...settings })
         results.push({ target: example.name, mode: 'bare', report })
         expect(report.load.failed).toBeGreaterThan(0)
       })
