@@ -106,3 +106,22 @@ describe('deploy/ecs', () => {
     expect(options.readinessDelay).toBeLessThanOrEqual(5000)
   })
 })
+
+describe('deploy/cloud-run/service.yaml', () => {
+  interface Container { env: { name: string, value: string }[], startupProbe?: { httpGet?: { path?: string } } }
+  const service = parse(readFileSync(file('cloud-run/service.yaml'), 'utf8')) as { spec: { template: { spec: { containers: Container[] } } } }
+  const container = service.spec.template.spec.containers[0]
+  const options = resolveOptions(optionsFromEnvironment(Object.fromEntries((container?.env ?? []).map(({ name, value }) => [name, value]))))
+  /** Cloud Run's fixed wait between SIGTERM and SIGKILL. */
+  const cloudRunStopMs = 10_000
+
+  it('ends the whole budget 1 s or more before Cloud Run\'s SIGKILL, 10 s after SIGTERM (the default budget would race it)', () => {
+    expect(options.timeout + 1000).toBeLessThanOrEqual(cloudRunStopMs)
+    expect(resolveOptions({}).timeout + 1000, 'the default budget does not fit: the file must set GRACEFUL_TIMEOUT').toBeGreaterThan(cloudRunStopMs)
+  })
+
+  it('no readiness delay (Cloud Run routes nothing new to an instance it stops); startup gated on readiness', () => {
+    expect(options.readinessDelay).toBe(0)
+    expect(container?.startupProbe?.httpGet?.path).toBe(options.health.readiness)
+  })
+})
