@@ -44,11 +44,12 @@ export class GracefulModule {
    * fails the app's creation, naming the option.
    */
   static forRootAsync (options: GracefulModuleAsyncOptions): DynamicModule {
+    const optionsProvided = optionsProviders(options)
     return {
       module: GracefulModule,
       global: true,
       imports: options.imports ?? [],
-      providers: [...optionsProviders(options), ...providers],
+      providers: [...optionsProvided, ...providers],
       exports: [GRACEFUL],
     }
   }
@@ -56,19 +57,25 @@ export class GracefulModule {
 
 /** The providers that give `GRACEFUL_OPTIONS`, for whichever form `forRootAsync()` got. */
 function optionsProviders (options: GracefulModuleAsyncOptions): Provider[] {
-  const forms = ['useFactory', 'useClass', 'useExisting'].filter((form) => typeof options?.[form as keyof typeof options] !== 'undefined')
-  if (forms.length !== 1) {
-    throw invalidOption('forRootAsync', 'an object with exactly one of useFactory, useClass or useExisting', forms.length === 0 ? options : `${forms.join(' and ')}`)
+  const forms = (['useFactory', 'useClass', 'useExisting'] as const).filter((form) => options?.[form] !== undefined)
+  const [form] = forms
+  if (form === undefined || forms.length > 1) {
+    throw invalidOption('forRootAsync', 'an object with exactly one of useFactory, useClass or useExisting', form === undefined ? options : forms.join(' and '))
   }
-  const create = (factory: GracefulOptionsFactory) => factory.createGracefulOptions()
-  if (typeof options.useFactory === 'function') {
+  if (form === 'useFactory') {
+    if (typeof options.useFactory !== 'function') throw invalidOption(form, 'a function', options.useFactory)
     return [{ provide: GRACEFUL_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }]
   }
-  if (typeof options.useClass === 'function') {
+  // Nest resolves the class (or the existing provider), then we ask it, as ConfigurableModuleBuilder does.
+  const create = (factory: Partial<GracefulOptionsFactory> | null) => {
+    if (typeof factory?.createGracefulOptions !== 'function') throw invalidOption(form, 'a provider with a createGracefulOptions() method', factory)
+    return factory.createGracefulOptions()
+  }
+  if (form === 'useClass') {
+    if (typeof options.useClass !== 'function') throw invalidOption(form, 'a class', options.useClass)
     return [{ provide: options.useClass, useClass: options.useClass }, { provide: GRACEFUL_OPTIONS, useFactory: create, inject: [options.useClass] }]
   }
-  if (options.useExisting !== undefined && options.useExisting !== null) {
-    return [{ provide: GRACEFUL_OPTIONS, useFactory: create, inject: [options.useExisting] }]
-  }
-  throw invalidOption(forms[0] ?? 'forRootAsync', forms[0] === 'useExisting' ? 'an injection token' : 'a function', options[forms[0] as keyof typeof options])
+  const existing = options.useExisting
+  if (existing === undefined || existing === null) throw invalidOption(form, 'an injection token', existing)
+  return [{ provide: GRACEFUL_OPTIONS, useFactory: create, inject: [existing] }]
 }

@@ -230,6 +230,7 @@ describe('GracefulModule options', () => {
     expect(() => GracefulModule.forRootAsync({ useFactory: () => ({}), useClass: Options } as never)).toThrow(/received "useFactory and useClass"/)
     expect(() => GracefulModule.forRootAsync({ useFactory: 'no' } as never)).toThrow(expect.objectContaining({ option: 'useFactory' }))
     expect(() => GracefulModule.forRootAsync({ useClass: {} } as never)).toThrow(expect.objectContaining({ option: 'useClass' }))
+    expect(() => GracefulModule.forRootAsync(null as never)).toThrow(expect.objectContaining({ option: 'forRootAsync' }))
   })
 
   it('forRootAsync({ useClass }): Nest builds the class in the module, with its own dependencies, and calls createGracefulOptions()', async () => {
@@ -266,6 +267,8 @@ describe('GracefulModule options', () => {
     await app.close()
     shared.createGracefulOptions = () => ({ ...inProcess, timeout: -1 })
     await expect(create()).rejects.toMatchObject({ option: 'timeout' })
+    Object.assign(shared, { createGracefulOptions: undefined })
+    await expect(create()).rejects.toMatchObject({ option: 'useExisting', message: expect.stringContaining('createGracefulOptions()') as unknown })
   })
 
   it('forRootAsync() takes options from a factory with injected dependencies; a bad one fails the app creation', async () => {
