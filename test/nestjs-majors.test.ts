@@ -8,7 +8,7 @@ import { packAll, runAsync } from './helpers/packs.js'
 // @graceful/nestjs on every Nest major its peer range accepts (10, 11 and 12; 12 is the
 // newest on npm in December 2026). For each, a clean project gets Nest N from the npm
 // registry and graceful from its packed tarballs, with the command the package README
-// gives (`npm install ./packs/graceful-core-*.tgz ./packs/graceful-nestjs-*.tgz` + peers),
+// gives (`npm install …/packs/graceful-core-*.tgz …/packs/graceful-nestjs-*.tgz` + the peers),
 // and runs test/fixtures/nest-major/app.mjs on both platforms: a request in flight at
 // SIGTERM completes, then Nest's hooks run with the signal, options from
 // forRootAsync({ useClass }). The one test that needs the registry beyond `pnpm install`.
