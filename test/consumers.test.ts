@@ -1,10 +1,9 @@
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { packAll, published, root, run, type Manifest } from './helpers/packs.js'
 
 // Real consumers of the published packages, as users get them: `pnpm pack` each package
 // (`pnpm test` builds first), unpack the tarballs into test/consumers/node_modules, and use
@@ -13,47 +12,17 @@ import { beforeAll, describe, expect, it } from 'vitest'
 // package's dependencies and peers are linked from what the workspace installed for it;
 // everything else (jest, typescript, @types) resolves up to the test workspace.
 // A new package under packages/ is packed, linked and imported (every `exports` entry, both
-// formats, every TypeScript mode) with no change here.
+// formats, every TypeScript mode) with no change here. (npm installing the same tarballs
+// next to each Nest major from the registry: test/nestjs-majors.test.ts.)
 
-const root = fileURLToPath(new URL('..', import.meta.url))
 const consumers = join(root, 'test/consumers')
 const modules = join(consumers, 'node_modules')
 const requireFromTests = createRequire(import.meta.url)
-
-interface Manifest {
-  name: string
-  version: string
-  private?: boolean
-  exports: Record<string, unknown>
-  dependencies?: Record<string, string>
-  peerDependencies?: Record<string, string>
-}
-
-const published = readdirSync(join(root, 'packages'))
-  .filter((dir) => existsSync(join(root, 'packages', dir, 'package.json')))
-  .map((dir) => ({ dir: join(root, 'packages', dir), manifest: JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')) as Manifest }))
-  .filter(({ manifest }) => manifest.private !== true)
 
 /** Every import specifier the packages offer: `@graceful/core`, `@graceful/core/adapter`, … */
 const specifiers = published.flatMap(({ manifest }) => Object.keys(manifest.exports)
   .filter((subpath) => subpath !== './package.json')
   .map((subpath) => manifest.name + subpath.slice(1)))
-
-function run (command: string, args: string[], cwd: string, timeout = 60_000): string {
-  try {
-    return execFileSync(command, args, { cwd, encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '', FORCE_COLOR: '0' } })
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: string, stderr?: string }
-    throw new Error(`${[command, ...args].join(' ')} (in ${cwd}) failed:\n${stdout ?? ''}\n${stderr ?? ''}`, { cause: error })
-  }
-}
-
-/** pnpm as `pnpm test` runs it, else the README's `npx --yes pnpm@10`. */
-function pnpm (args: string[], cwd: string): string {
-  const execPath = process.env.npm_execpath
-  if (execPath && /pnpm/.test(execPath)) return run(process.execPath, [execPath, ...args], cwd)
-  return run('npx', ['--yes', 'pnpm@10', ...args], cwd)
-}
 
 function link (name: string, from: string): void {
   const target = join(modules, name)
@@ -63,16 +32,11 @@ function link (name: string, from: string): void {
 }
 
 beforeAll(() => {
-  for (const { dir } of published) {
-    if (!existsSync(join(dir, 'dist/index.cjs'))) throw new Error(`${dir}/dist/index.cjs is missing: run \`pnpm build\` first (\`pnpm test\` does)`)
-  }
   rmSync(modules, { recursive: true, force: true })
   const packs = mkdtempSync(join(tmpdir(), 'graceful-packs-'))
   try {
-    pnpm(['-r', ...published.flatMap(({ manifest }) => ['--filter', manifest.name]), 'pack', '--pack-destination', packs], root)
-    for (const { manifest } of published) {
-      const tarball = join(packs, `${manifest.name.replace(/^@/, '').replace('/', '-')}-${manifest.version}.tgz`)
-      const into = join(modules, manifest.name)
+    for (const [name, tarball] of packAll(packs)) {
+      const into = join(modules, name)
       mkdirSync(into, { recursive: true })
       run('tar', ['-xzf', tarball, '-C', into, '--strip-components=1'], root)
     }
@@ -91,6 +55,17 @@ beforeAll(() => {
 }, 120_000)
 
 describe('consumers of the packed packages', () => {
+  it('the packed manifests name real versions: no `workspace:` left, adapters need the core of their own release', () => {
+    for (const { manifest } of published) {
+      const packed = JSON.parse(readFileSync(join(modules, manifest.name, 'package.json'), 'utf8')) as Manifest
+      const ranges = { ...packed.dependencies, ...packed.peerDependencies }
+      expect(Object.values(ranges).filter((range) => range.startsWith('workspace:')), manifest.name).toEqual([])
+      for (const [name, range] of Object.entries(ranges)) {
+        if (name.startsWith('@graceful/')) expect(range, `${manifest.name} → ${name}`).toBe(`^${manifest.version}`)
+      }
+    }
+  })
+
   it('every entry point: import() gives the ESM build, require() the CommonJS build, same exports', () => {
     const script = `
       import { createRequire } from 'node:module'

@@ -4,7 +4,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { exampleExists, examples } from './helpers/examples.js'
 import { checks, detectionBoundMs, findHaproxy } from './helpers/haproxy.js'
 import { Processes } from '@graceful/test-kit/processes'
-import { httpRollingRestart, type RollingReport } from './helpers/rolling.js'
+import { haproxyBalancer, httpRollingRestart, reportRow, type RollingReport } from './helpers/rolling.js'
 
 const haproxy = findHaproxy()
 const required = process.env.CI === 'true' || process.env.CI === '1'
@@ -50,17 +50,7 @@ afterEach(async () => {
 
 afterAll(() => {
   if (results.length === 0) return
-  const rows = results.map(({ target, mode, report }) => ({
-    target,
-    mode,
-    requests: report.load.requests,
-    'during restarts': report.duringRestart,
-    failed: report.load.failed,
-    failures: JSON.stringify(report.load.failures),
-    exits: report.exits.map((exit) => exit.signal ?? exit.code).join(' '),
-    'SIGTERM→exit ms': report.stops.join(' '),
-    seconds: (report.ms / 1000).toFixed(1),
-  }))
+  const rows = results.map(({ target, mode, report }) => ({ target, mode, ...reportRow(report) }))
   console.log(`rolling restart behind HAProxy (${settings.instances} instances, checks every ${checks.interMs} ms):`)
   console.table(rows)
 })
@@ -85,7 +75,7 @@ if (!haproxy && !required) {
       })
 
       it('with graceful: every request through HAProxy succeeds', { timeout: 60_000 }, async () => {
-        const report = await httpRollingRestart({ example, graceful: true, haproxy: haproxyBinary(), processes, ...settings })
+        const report = await httpRollingRestart({ example, graceful: true, balancer: haproxyBalancer(haproxyBinary(), processes), processes, ...settings })
         results.push({ target: example.name, mode: 'graceful', report })
         expect(report.load.failures, report.haproxyErrors.join('\n')).toEqual({})
         // The load ran through every restart, not around them.
@@ -95,9 +85,9 @@ if (!haproxy && !required) {
       })
 
       it.runIf(example === adaptiveTarget)('a quiet-period readiness delay loses nothing and rolls faster than the fixed one', { timeout: 120_000 }, async () => {
-        const fixed = await httpRollingRestart({ example, graceful: true, haproxy: haproxyBinary(), processes, ...settings })
+        const fixed = await httpRollingRestart({ example, graceful: true, balancer: haproxyBalancer(haproxyBinary(), processes), processes, ...settings })
         results.push({ target: example.name, mode: `fixed ${readinessDelayMs} ms`, report: fixed })
-        const adaptive = await httpRollingRestart({ example, graceful: true, haproxy: haproxyBinary(), processes, ...settings, readinessDelay: quietPeriod })
+        const adaptive = await httpRollingRestart({ example, graceful: true, balancer: haproxyBalancer(haproxyBinary(), processes), processes, ...settings, readinessDelay: quietPeriod })
         results.push({ target: example.name, mode: `quiet period (${quietPeriod})`, report: adaptive })
         const sum = (values: number[]) => values.reduce((total, value) => total + value, 0)
         console.log(`roll of ${settings.instances} instances (${example.name}): fixed readinessDelay ${readinessDelayMs} ms: ${(fixed.ms / 1000).toFixed(1)} s ` +
@@ -113,7 +103,7 @@ if (!haproxy && !required) {
       })
 
       it('bare (GRACEFUL=0), same HAProxy: requests fail', { timeout: 60_000 }, async () => {
-        const report = await httpRollingRestart({ example, graceful: false, haproxy: haproxyBinary(), processes, ...settings })
+        const report = await httpRollingRestart({ example, graceful: false, balancer: haproxyBalancer(haproxyBinary(), processes), processes, ...settings })
         results.push({ target: example.name, mode: 'bare', report })
         expect(report.load.failed).toBeGreaterThan(0)
       })

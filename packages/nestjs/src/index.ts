@@ -9,6 +9,6 @@
 export { GracefulModule } from './module.js'
 export { enableGracefulShutdown } from './enable.js'
 export { GRACEFUL, GRACEFUL_OPTIONS, InjectGraceful } from './tokens.js'
-export type { GracefulModuleAsyncOptions, GracefulModuleOptions } from './options.js'
+export type { GracefulModuleAsyncOptions, GracefulModuleOptions, GracefulOptionsFactory } from './options.js'
 export { ErrorCodes, ExitCodes, isGracefulError } from '@graceful/core'
 export type { Graceful, GracefulOptions, HealthOptions, Logger, ShutdownSummary, State, Stats } from '@graceful/core'

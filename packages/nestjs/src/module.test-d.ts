@@ -1,7 +1,7 @@
 import type { DynamicModule, INestApplication } from '@nestjs/common'
 import type { NestFastifyApplication } from '@nestjs/platform-fastify'
 import { describe, expectTypeOf, test } from 'vitest'
-import { enableGracefulShutdown, GRACEFUL, GracefulModule, InjectGraceful, type Graceful, type GracefulModuleOptions } from './index.js'
+import { enableGracefulShutdown, GRACEFUL, GracefulModule, InjectGraceful, type Graceful, type GracefulModuleOptions, type GracefulOptionsFactory } from './index.js'
 
 describe('@graceful/nestjs types', () => {
   test('forRoot / forRootAsync return dynamic modules; options are the core options', () => {
@@ -14,6 +14,16 @@ describe('@graceful/nestjs types', () => {
     GracefulModule.forRoot({ timout: 1 })
     // @ts-expect-error useFactory must return options
     GracefulModule.forRootAsync({ useFactory: () => 42 })
+    class Config implements GracefulOptionsFactory { createGracefulOptions () { return { timeout: 1 } } }
+    expectTypeOf(GracefulModule.forRootAsync({ imports: [], useClass: Config })).toEqualTypeOf<DynamicModule>()
+    GracefulModule.forRootAsync({ useExisting: Config })
+    GracefulModule.forRootAsync({ useExisting: 'SHUTDOWN_CONFIG' })
+    // @ts-expect-error one form only
+    GracefulModule.forRootAsync({ useClass: Config, useFactory: () => ({}) })
+    // @ts-expect-error inject goes with useFactory only
+    GracefulModule.forRootAsync({ useClass: Config, inject: ['CONFIG'] })
+    // @ts-expect-error the class must give options
+    GracefulModule.forRootAsync({ useClass: class { createGracefulOptions () { return 42 } } })
     expectTypeOf<GracefulModuleOptions['timeout']>().toEqualTypeOf<number | undefined>()
   })
 

@@ -1,11 +1,11 @@
-import { Injectable, Module, type Provider } from '@nestjs/common'
+import { Inject, Injectable, Module, type Provider } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
 import { ExpressAdapter } from '@nestjs/platform-express'
 import { FastifyAdapter } from '@nestjs/platform-fastify'
 import { describe, expect, it, vi } from 'vitest'
 import { afterTest, deferred, inProcess, openConnection, patience, sendRequest, tryConnect, within } from '@graceful/test-kit'
 import { startNestApp, type NestAppSpec, type NestPlatform } from '../../../test/targets/nestjs-app.js'
-import { enableGracefulShutdown, GRACEFUL, GracefulModule, InjectGraceful, type Graceful, type GracefulModuleOptions } from './index.js'
+import { enableGracefulShutdown, GRACEFUL, GracefulModule, InjectGraceful, type Graceful, type GracefulModuleOptions, type GracefulOptionsFactory } from './index.js'
 
 /** In-process: never touch the test worker's signals or exit it. */
 
@@ -224,7 +224,51 @@ describe('GracefulModule options', () => {
     expect(() => GracefulModule.forRoot({ timeout: -1 })).toThrow(expect.objectContaining({ code: 'ERR_GRACEFUL_INVALID_OPTION', option: 'timeout' }))
     expect(() => GracefulModule.forRoot({ timout: 1 } as GracefulModuleOptions)).toThrow(/"timout"/)
     expect(() => GracefulModule.forRoot({ logger: 'yes' } as unknown as GracefulModuleOptions)).toThrow(expect.objectContaining({ option: 'logger' }))
-    expect(() => GracefulModule.forRootAsync({} as never)).toThrow(/useFactory/)
+    expect(() => GracefulModule.forRootAsync({} as never)).toThrow(expect.objectContaining({ code: 'ERR_GRACEFUL_INVALID_OPTION', option: 'forRootAsync' }))
+    expect(() => GracefulModule.forRootAsync({} as never)).toThrow(/useFactory, useClass or useExisting/)
+    class Options { createGracefulOptions () { return {} } }
+    expect(() => GracefulModule.forRootAsync({ useFactory: () => ({}), useClass: Options } as never)).toThrow(/received "useFactory and useClass"/)
+    expect(() => GracefulModule.forRootAsync({ useFactory: 'no' } as never)).toThrow(expect.objectContaining({ option: 'useFactory' }))
+    expect(() => GracefulModule.forRootAsync({ useClass: {} } as never)).toThrow(expect.objectContaining({ option: 'useClass' }))
+    expect(() => GracefulModule.forRootAsync(null as never)).toThrow(expect.objectContaining({ option: 'forRootAsync' }))
+  })
+
+  it('forRootAsync({ useClass }): Nest builds the class in the module, with its own dependencies, and calls createGracefulOptions()', async () => {
+    class ConfigModule {}
+    Module({ providers: [{ provide: 'CONFIG', useValue: { timeout: 5432 } }], exports: ['CONFIG'] })(ConfigModule)
+    const built: unknown[] = []
+    class ShutdownConfig implements GracefulOptionsFactory {
+      constructor (private readonly config: { timeout: number }) { built.push(this) }
+      createGracefulOptions () { return { ...inProcess, timeout: this.config.timeout } }
+    }
+    Inject('CONFIG')(ShutdownConfig, undefined, 0)
+    Injectable()(ShutdownConfig)
+    class AppModule {}
+    Module({ imports: [GracefulModule.forRootAsync({ imports: [ConfigModule], useClass: ShutdownConfig })] })(AppModule)
+    const app = await NestFactory.create(AppModule, new ExpressAdapter(), { logger: false, abortOnError: false })
+    afterTest(() => app.close())
+    expect(app.get<Graceful>(GRACEFUL).options.timeout).toBe(5432)
+    expect(built).toHaveLength(1)
+  })
+
+  it('forRootAsync({ useExisting }): the provider an imported module exports is used, not built again; a bad one fails the app creation', async () => {
+    const shared = { calls: 0, createGracefulOptions (): GracefulModuleOptions | Promise<GracefulModuleOptions> { this.calls++; return Promise.resolve({ ...inProcess, timeout: 6543 }) } }
+    class SharedModule {}
+    Module({ providers: [{ provide: 'SHUTDOWN_CONFIG', useValue: shared }], exports: ['SHUTDOWN_CONFIG'] })(SharedModule)
+    const create = async () => {
+      class AppModule {}
+      Module({ imports: [SharedModule, GracefulModule.forRootAsync({ imports: [SharedModule], useExisting: 'SHUTDOWN_CONFIG' })], providers: [{ provide: 'seen', useFactory: (config: unknown) => config, inject: ['SHUTDOWN_CONFIG'] }] })(AppModule)
+      return NestFactory.create(AppModule, new ExpressAdapter(), { logger: false, abortOnError: false })
+    }
+    const app = await create()
+    expect(app.get<Graceful>(GRACEFUL).options.timeout).toBe(6543)
+    expect(app.get('seen')).toBe(shared)
+    expect(shared.calls).toBe(1)
+    await app.close()
+    shared.createGracefulOptions = () => ({ ...inProcess, timeout: -1 })
+    await expect(create()).rejects.toMatchObject({ option: 'timeout' })
+    Object.assign(shared, { createGracefulOptions: undefined })
+    await expect(create()).rejects.toMatchObject({ option: 'useExisting', message: expect.stringContaining('createGracefulOptions()') as unknown })
   })
 
   it('forRootAsync() takes options from a factory with injected dependencies; a bad one fails the app creation', async () => {

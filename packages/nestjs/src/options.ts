@@ -1,5 +1,5 @@
 import type { GracefulOptions, Logger } from '@graceful/core'
-import type { InjectionToken, LoggerService, ModuleMetadata, OptionalFactoryDependency } from '@nestjs/common'
+import type { InjectionToken, LoggerService, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common'
 import { toGracefulLogger } from './logger.js'
 
 /**
@@ -17,8 +17,32 @@ export interface GracefulModuleOptions extends Omit<GracefulOptions, 'logger'> {
 }
 
 /**
+ * A class that gives the options, for `forRootAsync({ useClass })` or
+ * `forRootAsync({ useExisting })`: Nest instantiates (or finds) it and calls
+ * `createGracefulOptions()`, the same way `TypeOrmModule` calls `createTypeOrmOptions()`.
+ *
+ * @example
+ * @Injectable()
+ * export class ShutdownConfig implements GracefulOptionsFactory {
+ *   constructor (private readonly config: ConfigService) {}
+ *   createGracefulOptions () { return { timeout: this.config.get('SHUTDOWN_TIMEOUT', 10_000) } }
+ * }
+ */
+export interface GracefulOptionsFactory {
+  createGracefulOptions: () => GracefulModuleOptions | Promise<GracefulModuleOptions>
+}
+
+/** What every form of {@link GracefulModuleAsyncOptions} may add. */
+interface AsyncBase {
+  /** Modules whose providers the factory (or the class) injects. */
+  imports?: ModuleMetadata['imports']
+}
+
+/**
  * Options of {@link GracefulModule.forRootAsync}: the options come from a
- * factory, e.g. one reading `ConfigService`.
+ * factory, e.g. one reading `ConfigService` (`useFactory`), from a class Nest
+ * instantiates (`useClass`), or from a provider that already exists in an
+ * imported module (`useExisting`). Exactly one of the three.
  *
  * @example
  * GracefulModule.forRootAsync({
@@ -26,14 +50,31 @@ export interface GracefulModuleOptions extends Omit<GracefulOptions, 'logger'> {
  *   inject: [ConfigService],
  *   useFactory: (config: ConfigService) => ({ timeout: config.get('SHUTDOWN_TIMEOUT', 10_000) }),
  * })
+ * GracefulModule.forRootAsync({ imports: [ConfigModule], useClass: ShutdownConfig })
+ * GracefulModule.forRootAsync({ imports: [SharedConfigModule], useExisting: ShutdownConfig })
  */
-export interface GracefulModuleAsyncOptions {
-  /** Modules whose providers the factory injects. */
-  imports?: ModuleMetadata['imports']
-  /** Tokens passed to `useFactory`, in order. */
-  inject?: (InjectionToken | OptionalFactoryDependency)[]
-  useFactory: (...args: never[]) => GracefulModuleOptions | Promise<GracefulModuleOptions>
-}
+export type GracefulModuleAsyncOptions =
+  | AsyncBase & {
+    /** Tokens passed to `useFactory`, in order. */
+    inject?: (InjectionToken | OptionalFactoryDependency)[]
+    useFactory: (...args: never[]) => GracefulModuleOptions | Promise<GracefulModuleOptions>
+    useClass?: never
+    useExisting?: never
+  }
+  | AsyncBase & {
+    /** Instantiated by Nest inside this module, its constructor injected from `imports`. */
+    useClass: Type<GracefulOptionsFactory>
+    useFactory?: never
+    useExisting?: never
+    inject?: never
+  }
+  | AsyncBase & {
+    /** The token of a provider exported by one of `imports` (or a global module): not instantiated again. */
+    useExisting: InjectionToken<GracefulOptionsFactory>
+    useFactory?: never
+    useClass?: never
+    inject?: never
+  }
 
 /** The core's options: the logger resolved, nothing else changed (and the input never mutated). */
 export function toCoreOptions (options: GracefulModuleOptions): GracefulOptions {

@@ -17,12 +17,15 @@ export function instanceEnv (graceful: boolean, timeoutMs: number, readinessDela
   return { GRACEFUL: graceful ? '1' : '0', GRACEFUL_TIMEOUT: String(timeoutMs), GRACEFUL_READINESS_DELAY: String(readinessDelay) }
 }
 
-/** Starts one instance on a free loopback port, the way the examples' README runs them. */
-export async function startInstance (example: Example, env: InstanceEnv, processes: Processes): Promise<Instance> {
+/**
+ * Starts one instance on a free loopback port (or on `port`: a restart in place, behind a
+ * balancer whose upstreams are fixed addresses), the way the examples' README runs them.
+ */
+export async function startInstance (example: Example, env: InstanceEnv, processes: Processes, port = 0): Promise<Instance> {
   const started = processes.spawn(example.name, process.execPath, ['--conditions=@graceful/source', '--import', 'tsx', example.entry], {
     cwd: example.dir,
-    env: { ...process.env, NODE_OPTIONS: '', ...env, PORT: '0', HOST: '127.0.0.1' },
+    env: { ...process.env, NODE_OPTIONS: '', ...env, PORT: String(port), HOST: '127.0.0.1' },
   })
-  const [, port] = await started.line(/^listening (\d+)$/, 15_000)
-  return { process: started, port: Number(port) }
+  const [, listening] = await started.line(/^listening (\d+)$/, 15_000)
+  return { process: started, port: Number(listening) }
 }

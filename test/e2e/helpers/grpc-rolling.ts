@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import type { InstanceEnv } from './examples.js'
 import { startGrpcLoad } from './grpc-load.js'
-import { rollingRestart, type RollingInstance, type RollingReport, type RollingSettings } from './rolling.js'
+import { haproxyBalancer, rollingRestart, type RollingInstance, type RollingReport, type RollingSettings } from './rolling.js'
 import type { Processes, Started } from '@graceful/test-kit/processes'
 
 const fixture = fileURLToPath(new URL('../fixtures/grpc-app.ts', import.meta.url))
@@ -18,6 +18,8 @@ export async function startGrpcInstance (env: InstanceEnv, processes: Processes)
 }
 
 export interface GrpcRollingOptions extends RollingSettings {
+  /** The HAProxy binary. */
+  haproxy: string
   load: { retries: boolean, fast: number, pauseMs: number, slow: number, slowMs: number }
 }
 
@@ -46,6 +48,7 @@ export async function grpcRollingRestart (options: GrpcRollingOptions): Promise<
   const report = await rollingRestart({
     ...options,
     app: 'grpc-app',
+    balancer: haproxyBalancer(options.haproxy, options.processes),
     start: (env) => startGrpcInstance(env, options.processes),
     startLoad: (socketPath) => startGrpcLoad({ target: `unix:${socketPath}`, ...options.load }),
   })

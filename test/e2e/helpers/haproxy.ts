@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import { join } from 'node:path'
 import { within } from '@graceful/test-kit'
+import { findBinary } from './binaries.js'
 import type { Processes, Started } from '@graceful/test-kit/processes'
 
 /**
@@ -19,15 +19,7 @@ export function detectionBoundMs (timings: { interMs: number, fall: number, time
 
 /** The haproxy binary, or null when it is not installed. */
 export function findHaproxy (): string | null {
-  for (const candidate of ['haproxy', '/usr/sbin/haproxy', '/usr/local/sbin/haproxy']) {
-    try {
-      execFileSync(candidate, ['-v'], { stdio: 'ignore' })
-      return candidate
-    } catch {
-      // Try the next place.
-    }
-  }
-  return null
+  return findBinary('haproxy')
 }
 
 /**

@@ -31,6 +31,8 @@ export interface LoadOptions {
   /** Loops hitting `/slow?ms=…`: requests always in flight when an instance is stopped. */
   slow: number
   slowMs: number
+  /** Loops POSTing a small JSON body to `/slow?ms=…`: in flight at a restart, and never replayed by a proxy. */
+  posts?: number
   /** Per-request limit: a request that hangs is a failure, not a hung test. */
   requestTimeoutMs?: number
 }
@@ -65,7 +67,7 @@ export function progressOf (count: () => number, what: string) {
  * pooled keep-alive connection, until `stop()`. Failures are counted, never thrown.
  */
 export function startLoad (options: LoadOptions): Load {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.fast + options.slow })
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.fast + options.slow + (options.posts ?? 0) })
   const report: LoadReport = { requests: 0, ok: 0, failures: {}, failed: 0, outcomes: emptyCounts() }
   const progress = progressOf(() => report.requests, 'requests')
   let stopping = false
@@ -73,8 +75,9 @@ export function startLoad (options: LoadOptions): Load {
   const where = 'port' in options.target ? { port: options.target.port } : { socketPath: options.target.socketPath }
 
   // The bench's client and classifier: the same request, the same outcome classes.
-  const once = async (path: string) => {
-    const attempt = await send({ agent, ...where, path, id: id++, kind: path, timeout: options.requestTimeoutMs ?? 10_000, headers: { host: 'app' } })
+  const once = async (path: string, method: 'GET' | 'POST') => {
+    const body = method === 'POST' ? JSON.stringify({ items: [{ qty: 1, price: 2 }] }) : undefined
+    const attempt = await send({ agent, ...where, path, method, body, id: id++, kind: `${method} ${path}`, timeout: options.requestTimeoutMs ?? 10_000, headers: { host: 'app' } })
     report.requests++
     report.outcomes[classify(attempt)]++
     const status = attempt.status
@@ -88,15 +91,16 @@ export function startLoad (options: LoadOptions): Load {
     progress.finished()
   }
 
-  const loop = async (path: string, pauseMs: number) => {
+  const loop = async (path: string, pauseMs: number, method: 'GET' | 'POST' = 'GET') => {
     while (!stopping) {
-      await once(path)
+      await once(path, method)
       if (pauseMs > 0) await delay(pauseMs)
     }
   }
   const loops = [
     ...Array.from({ length: options.fast }, () => loop('/', options.pauseMs)),
     ...Array.from({ length: options.slow }, () => loop(`/slow?ms=${options.slowMs}`, 0)),
+    ...Array.from({ length: options.posts ?? 0 }, () => loop(`/slow?ms=${options.slowMs}`, 0, 'POST')),
   ]
 
   return {

@@ -95,6 +95,12 @@ export interface SendOptions {
   /** …or a Unix socket (a load balancer's frontend). */
   socketPath?: string
   path: string
+  /**
+   * `POST` sends `body` (a proxy never replays a POST its server may have started).
+   * @default 'GET'
+   */
+  method?: 'GET' | 'POST'
+  body?: string
   /** Extra request headers (`x-bench-id` is always sent). */
   headers?: Record<string, string>
   id: number
@@ -107,7 +113,7 @@ export interface SendOptions {
   onSent?: () => void
 }
 
-/** Sends one GET to 127.0.0.1 (or `socketPath`) and resolves (never rejects) with what happened. */
+/** Sends one request (a GET unless `method` says otherwise) to 127.0.0.1 (or `socketPath`) and resolves (never rejects) with what happened. */
 export function send (options: SendOptions): Promise<Attempt> {
   const attempt: Attempt = {
     id: options.id,
@@ -134,8 +140,13 @@ export function send (options: SendOptions): Promise<Attempt> {
     const req = http.request({
       ...(options.socketPath === undefined ? { host: '127.0.0.1', port: options.port } : { socketPath: options.socketPath }),
       path: options.path,
+      method: options.method ?? 'GET',
       agent: options.agent,
-      headers: { ...options.headers, 'x-bench-id': String(options.id) },
+      headers: {
+        ...options.headers,
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(options.body)) }),
+        'x-bench-id': String(options.id),
+      },
     })
     req.setTimeout(options.timeout, () => req.destroy(Object.assign(new Error('client timeout'), { code: 'ETIMEDOUT' })))
     req.on('socket', (socket) => options.onSocket?.(socket))
@@ -151,6 +162,6 @@ export function send (options: SendOptions): Promise<Attempt> {
       })
       res.resume()
     })
-    req.end()
+    req.end(options.body)
   })
 }
