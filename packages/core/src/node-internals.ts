@@ -79,7 +79,7 @@ function timerKey (socket: Socket): symbol | undefined {
  * then null and only `count` is known.
  * https://github.com/nodejs/node/blob/v20.20.0/lib/internal/bootstrap/node.js (_getActiveHandles)
  */
-export function listeningServers (getHandles = (process as { _getActiveHandles?: () => unknown[] })._getActiveHandles): { servers: Server[] | null, count: number } {
+export function listeningServers (getHandles: (() => unknown[]) | undefined | null = (process as { _getActiveHandles?: () => unknown[] })._getActiveHandles): { servers: Server[] | null, count: number } {
   if (typeof getHandles === 'function') {
     const servers = getHandles.call(process).filter((handle): handle is Server => handle instanceof Server && handle.listening)
     return { servers, count: servers.length }

@@ -71,7 +71,9 @@ export function startAttempt (options: AttemptOptions): Attempt {
   // unhandled 'error' that takes this process down.
   child.on('error', (error) => {
     debug('reload: the new process: %s', error.message)
-    decide({ ok: false, reason: `the new process could not be started: ${error.message}` })
+    // ENOENT names the program even when its folder is what went missing.
+    const hint = (error as NodeJS.ErrnoException).code === 'ENOENT' ? ` (is ${options.command} still there, and the folder ${options.cwd}?)` : ''
+    decide({ ok: false, reason: `the new process could not be started: ${error.message}${hint}` })
   })
   const pipe = child.stdio[child.stdio.length - 1] as (NodeJS.ReadableStream & { destroy: () => void }) | null
   let decided: Outcome | null = null

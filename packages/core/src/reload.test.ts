@@ -36,6 +36,7 @@ describe('the reload option', () => {
     [{ reload: { delay: 1 } }, 'reload.delay'],
     [{ reload: { pidFile: '' } }, 'reload.pidFile'],
     [{ reload: { pidFile: 3 } }, 'reload.pidFile'],
+    [{ reload: { pidFile: '/no/such/folder/app.pid' } }, 'reload.pidFile'],
   ])('refuses %o, naming %s', (options, option) => {
     expect(() => createGraceful(options as GracefulOptions)).toThrow(expect.objectContaining({ code: 'ERR_GRACEFUL_INVALID_OPTION', option }))
   })

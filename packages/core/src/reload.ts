@@ -97,6 +97,15 @@ export function resolveReload (value: unknown, signals: readonly NodeJS.Signals[
   return { signal: signal === false ? null : signal, timeout, readinessDelay, pidFile }
 }
 
+/** `process.cwd()`, or why not: it throws ENOENT once the folder was deleted. */
+function workingDirectory (): string | Error {
+  try {
+    return process.cwd()
+  } catch (error) {
+    return error as Error
+  }
+}
+
 function writableFolder (folder: string): boolean {
   try {
     if (!statSync(folder).isDirectory()) return false
@@ -184,11 +193,15 @@ export function createReloader (parts: ReloadParts): Reloader {
     const fds = servers.map(descriptorOf)
     const addresses = servers.map((server) => addressOf(server) ?? inheritedAddress(server))
     const readyFd = 3 + fds.length
+    const cwd = workingDirectory()
+    if (cwd instanceof Error) {
+      return failed({ reason: `the new process cannot start in this process's folder: ${cwd.message} (deleted by a deploy?)`, pid: null, code: null, signal: null, durationMs: Date.now() - started })
+    }
     current = startAttempt({
       // The same program as this one: execPath, execArgv (loaders such as tsx), argv, cwd.
       command: process.execPath,
       args: [...process.execArgv, ...process.argv.slice(1)],
-      cwd: process.cwd(),
+      cwd,
       env: childEnvironment(fromEnvFiles, {
         [reloadEnv.fds]: fds.map((_, i) => 3 + i).join(','),
         [reloadEnv.addresses]: JSON.stringify(addresses),
