@@ -28,7 +28,7 @@ console.log(`reload soak: ${steps} steps, seed ${seed}`)
 const started = Date.now()
 const report = await runSoak({ steps: plan, log: (line) => console.log(line) })
 console.table(report.rows)
-console.log(`${report.totals.requests} requests: ${report.totals.ok} ok, ${report.totals.failed} failed, ${report.totals.refused} refused while stopped on purpose, ${report.totals.retried} h2c streams refused by GOAWAY (unprocessed); ${((Date.now() - started) / 1000).toFixed(0)} s`)
+console.log(`${report.totals.requests} requests: ${report.totals.ok} ok, ${report.totals.failed} failed, ${report.totals.refused} not served while stopped on purpose (${JSON.stringify(report.totals.whileStopped)}), ${report.totals.retried} h2c streams refused by GOAWAY (unprocessed); ${((Date.now() - started) / 1000).toFixed(0)} s`)
 if (report.problems.length > 0) {
   console.error(`${report.problems.length} problem(s):\n${report.problems.join('\n')}`)
   process.exitCode = 1

@@ -5,8 +5,9 @@ import { setTimeout as delay } from 'node:timers/promises'
 // The soak's load: HTTP/1 keep-alive and new-connection loops, an h2c loop on
 // one long-lived session (replaced when the server sends GOAWAY) and one on a
 // new session per request. Every request ends in a class; only `failed` is a
-// failure. `refused` is a refused connection while the service is stopped on
-// purpose (`stopped()`), the only moment it may be.
+// failure. `refused` counts what was not served while the service is stopped
+// on purpose (`stopped()`: from the SIGTERM until it listens again), the only
+// moment a request may go unserved; `whileStopped` says how.
 //
 // Extension point: a gRPC loop (the other reload helper's part) is one more
 // entry in `loops` below, with the same `record()`.
@@ -16,8 +17,9 @@ export interface Ports { h1: number, h2c: number }
 export interface LoadTotals {
   requests: number
   ok: number
-  /** Connections refused while the test had stopped the service on purpose. */
+  /** Requests not served while the test had stopped the service on purpose (refused connections, the drain's 503s). */
   refused: number
+  whileStopped: Record<string, number>
   /** h2c requests refused by a GOAWAY (never processed, retried on a new session, as clients do). */
   retried: number
   failed: number
@@ -38,14 +40,18 @@ export function startSoakLoad (initial: Ports): SoakLoad {
   let ports = initial
   let stopping = false
   let down = false
-  const totals: LoadTotals = { requests: 0, ok: 0, refused: 0, retried: 0, failed: 0, failures: {} }
+  const totals: LoadTotals = { requests: 0, ok: 0, refused: 0, whileStopped: {}, retried: 0, failed: 0, failures: {} }
   const agent = new http.Agent({ keepAlive: true, maxSockets: 2 })
 
   function record (outcome: 'ok' | 'retried' | string): void {
     totals.requests++
     if (outcome === 'ok') totals.ok++
     else if (outcome === 'retried') totals.retried++
-    else if (outcome === 'ECONNREFUSED' && down) totals.refused++
+    else if (down) {
+      // While the service is stopped on purpose: a refused connection, or the old process's own drain (503, a reset at its exit).
+      totals.refused++
+      totals.whileStopped[outcome] = (totals.whileStopped[outcome] ?? 0) + 1
+    }
     else {
       totals.failed++
       totals.failures[outcome] = (totals.failures[outcome] ?? 0) + 1
@@ -65,6 +71,7 @@ export function startSoakLoad (initial: Ports): SoakLoad {
   }
 
   let session: http2.ClientHttp2Session | null = null
+  const sessionErrors = new WeakMap<http2.ClientHttp2Session, string>()
   function h2 (fresh: boolean): Promise<string> {
     return new Promise((resolve) => {
       let own: http2.ClientHttp2Session
@@ -74,12 +81,13 @@ export function startSoakLoad (initial: Ports): SoakLoad {
         if (session === null || session.closed || session.destroyed) {
           session = http2.connect(`http://127.0.0.1:${ports.h2c}`)
           const current = session
+          current.on('error', (error: NodeJS.ErrnoException) => { sessionErrors.set(current, error.code ?? error.message) })
           // After a GOAWAY this session takes no new stream: the next request opens another.
           current.on('goaway', () => { if (session === current) session = null })
         }
         own = session
       }
-      own.on('error', () => {})
+      if (fresh) own.on('error', (error: NodeJS.ErrnoException) => { sessionErrors.set(own, error.code ?? error.message) })
       let settled = false
       const settle = (outcome: string) => {
         if (settled) return
@@ -103,7 +111,9 @@ export function startSoakLoad (initial: Ports): SoakLoad {
       stream.on('error', (error: NodeJS.ErrnoException) => {
         // REFUSED_STREAM / a GOAWAY below this stream's id: never processed, safe to retry (RFC 9113 §8.7).
         const refused = error.code === 'ERR_HTTP2_STREAM_ERROR' && /REFUSED_STREAM/.test(error.message)
-        settle(refused || error.code === 'ERR_HTTP2_GOAWAY_SESSION' ? 'retried' : (error.code ?? error.message))
+        // A stream cancelled because its session failed: the session's error (ECONNREFUSED…) is the outcome.
+        const cause = (error.cause as NodeJS.ErrnoException | undefined)?.code
+        settle(refused || error.code === 'ERR_HTTP2_GOAWAY_SESSION' ? 'retried' : (cause ?? sessionErrors.get(own) ?? error.code ?? error.message))
       })
       stream.on('close', () => { if (status === 0 && stream.rstCode !== 0) settle(stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM ? 'retried' : `h2 rst ${stream.rstCode}`) })
     })

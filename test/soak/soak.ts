@@ -59,7 +59,7 @@ export async function runSoak (options: SoakOptions): Promise<SoakReport> {
 
   try {
     for (const [i, fault] of options.steps.entries()) {
-      const before = { ...load.totals }
+      const before = { ...load.totals, failures: { ...load.totals.failures } }
       const started = Date.now()
       const row = rows.get(fault) ?? { fault, steps: 0, reloaded: 0, refused: 0, requests: 0, failed: 0, maxStepMs: 0 }
       rows.set(fault, row)
@@ -141,7 +141,7 @@ export async function runSoak (options: SoakOptions): Promise<SoakReport> {
       row.failed += after.failed - before.failed
       row.refused += after.refused - before.refused
       row.maxStepMs = Math.max(row.maxStepMs, Date.now() - started)
-      log(`step ${i + 1}/${options.steps.length} ${fault}: pid ${app.current}, ${after.requests - before.requests} requests, ${after.failed - before.failed} failed, ${Date.now() - started} ms`)
+      log(`step ${i + 1}/${options.steps.length} ${fault}: pid ${app.current}, ${after.requests - before.requests} requests, ${after.failed - before.failed} failed (${JSON.stringify(after.failures)}), ${Date.now() - started} ms`)
     }
   } catch (error) {
     problems.push(`aborted: ${(error as Error).message}`)
