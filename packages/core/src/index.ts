@@ -21,7 +21,10 @@
 //                    notify hooks and track() are tasks (tasks.ts) the drain waits for
 //   a signal         signals.ts: one process-wide owner, second signal forces, exit codes;
 //                    signal-reach.ts warns when SIGTERM may never arrive
-//   a reload         reload.ts + inherit.ts: hand the listening sockets to a new process
+//   a reload         reload.ts (the old process) + inherit.ts (the new one): hand the
+//                    listening sockets over; reload-attempt.ts: one attempt, one outcome;
+//                    listen-address.ts: sockets claimed by address; handover.ts: UNIX paths kept;
+//                    reload-scope.ts: env files, unattached listeners, the terminal; ready-pipe.ts
 //   streams, ws      stream.ts, websockets.ts: end SSE and WebSockets at the drain start
 export { createGraceful } from './graceful.js'
 export type { Graceful } from './graceful.js'
