@@ -10,7 +10,7 @@ const steps: Fault[] = [
 
 describe('reload soak (short)', () => {
   it(`${steps.length} steps: no failed request, one serving process, nothing left over, no descriptor leaked, the PID file right`, { timeout: 150_000 }, async () => {
-    const report = await runSoak({ steps, reloadTimeoutMs: 5000 })
+    const report = await runSoak({ steps, reloadTimeoutMs: 8000 })
     console.table(report.rows)
     expect(report.problems).toEqual([])
     expect(report.totals.failed).toBe(0)

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rename
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Processes } from '@graceful/test-kit/processes'
-import { gone, get, getH2c, killApps, nthLine, startApp, stateOf, writeControl, type App, type Control, type Listen } from '../e2e/helpers/reload-app.js'
+import { gone, get, getH2c, killApps, nthLine, nthOutput, startApp, stateOf, writeControl, type App, type Control, type Listen } from '../e2e/helpers/reload-app.js'
 import { startSoakLoad, type LoadTotals, type Ports } from './load.js'
 
 // The reload soak: consecutive reloads of test/e2e/fixtures/reload-app.ts
@@ -19,7 +19,7 @@ export type Fault = typeof faults[number]
 
 export interface SoakOptions {
   steps: Fault[]
-  /** reload.timeout of the app: a "never ready" step lasts this long. */
+  /** reload.timeout of the app: a "never ready" step lasts this long; a good version must boot within it on a loaded machine. @default 15_000 */
   reloadTimeoutMs?: number
   log?: (line: string) => void
 }
@@ -27,6 +27,7 @@ export interface SoakOptions {
 export interface FaultRow { fault: Fault, steps: number, reloaded: number, refused: number, requests: number, failed: number, maxStepMs: number }
 export interface SoakReport { rows: FaultRow[], totals: LoadTotals, problems: string[], steps: number }
 
+const startedLine = /started a new process, waiting until it is ready","newPid":(\d+)/g
 const servers: Listen[] = [{ name: 'h1' }, { name: 'h2c', protocol: 'h2c' }]
 
 export async function runSoak (options: SoakOptions): Promise<SoakReport> {
@@ -42,7 +43,7 @@ export async function runSoak (options: SoakOptions): Promise<SoakReport> {
   const problems: string[] = []
   const rows = new Map<Fault, FaultRow>()
   let version = 1
-  const env = { RELOAD_TIMEOUT: String(options.reloadTimeoutMs ?? 6000), PID_FILE: pidFile }
+  const env = { RELOAD_TIMEOUT: String(options.reloadTimeoutMs ?? 15_000), PID_FILE: pidFile }
 
   const boot = async (ports: Ports | null): Promise<App> => {
     mkdirSync(release, { recursive: true })
@@ -68,6 +69,7 @@ export async function runSoak (options: SoakOptions): Promise<SoakReport> {
       const failures = () => app.wrapper.lines.filter((line) => line.startsWith('event reloadFailed ')).length
       const expectFailure = async (n: number) => { await nthLine(app.wrapper, /^event reloadFailed /, n, 30_000) }
       const newPid = () => app.wrapper.lines.filter((line) => line.startsWith('pid ')).length
+      const spawnedSoFar = () => [...app.wrapper.output().matchAll(startedLine)].length
 
       switch (fault) {
         case 'reload':
@@ -93,10 +95,11 @@ export async function runSoak (options: SoakOptions): Promise<SoakReport> {
         }
         case 'killed while booting': {
           const n = failures()
-          const pids = newPid()
+          const spawned = spawnedSoFar()
           writeControl(control, next({ boot: 'hang' }))
           process.kill(old, 'SIGHUP')
-          const [, pid] = await nthLine(app.wrapper, /^pid (\d+) version/, pids)
+          // Its PID from the old process's log: it may not have run a line of the app yet.
+          const [, pid] = await nthOutput(app.wrapper, startedLine, spawned)
           process.kill(Number(pid), 'SIGKILL')
           await expectFailure(n)
           break
@@ -112,14 +115,15 @@ export async function runSoak (options: SoakOptions): Promise<SoakReport> {
           break
         }
         case 'SIGTERM mid-reload': {
-          const pids = newPid()
+          const spawned = spawnedSoFar()
           writeControl(control, next({ boot: 'hang' }))
           process.kill(old, 'SIGHUP')
-          const [, booting] = await nthLine(app.wrapper, /^pid (\d+) version/, pids)
+          const [, booting] = await nthOutput(app.wrapper, startedLine, spawned)
           load.stopped(true)
           process.kill(old, 'SIGTERM')
           await app.wrapper.exited
           every.add(old)
+          every.add(Number(booting))
           if (!gone(Number(booting))) problems.push(`step ${i + 1}: the booting process ${booting} outlived its stopped parent`)
           if (app.wrapper.lines.some((line) => line.startsWith(`reaped ${booting} `))) problems.push(`step ${i + 1}: the booting process ${booting} was left to the subreaper`)
           version++
@@ -133,6 +137,7 @@ export async function runSoak (options: SoakOptions): Promise<SoakReport> {
         const match = /^pid (\d+) version/.exec(line)
         if (match && Number(match[1]) !== app.current) every.add(Number(match[1]))
       }
+      for (const [, pid] of app.wrapper.output().matchAll(startedLine)) if (Number(pid) !== app.current) every.add(Number(pid))
       if (!baseline.has(app.current)) baseline.set(app.current, ownDescriptors(app.current))
       problems.push(...await check(i + 1, fault, app.current, ports, every, baseline, pidFile))
       const after = load.totals

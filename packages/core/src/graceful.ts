@@ -72,7 +72,7 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
     // Each listener on its own: one that throws (or rejects) is reported once and the rest still run.
     emit: <E extends keyof GracefulEvents>(event: E, ...args: GracefulEvents[E]) => {
       // A stop during a reload: the new process, still booting, is stopped and reaped before this one may exit.
-      if (event === 'draining' && reloader) tasks.track('reload: stopping the booting new process', reloader.stopping((args[0] as GracefulEvents['draining'][0]).trigger))
+      if (event === 'draining' && reloader) void tasks.track('reload: stopping the booting new process', reloader.stopping((args[0] as GracefulEvents['draining'][0]).trigger))
       for (const listener of emitter.rawListeners(event) as ((...a: unknown[]) => unknown)[]) {
         observers.call(`"${event}" listener`, () => listener.apply(emitter, args))
       }

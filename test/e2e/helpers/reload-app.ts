@@ -81,6 +81,27 @@ export async function nthLine (wrapper: Started, pattern: RegExp, n: number, ms 
   return found()[n] as RegExpExecArray
 }
 
+/** The `n`-th (from 0) match of `pattern` (global) in stdout and stderr, once printed. */
+export async function nthOutput (wrapper: Started, pattern: RegExp, n: number, ms = 20_000): Promise<RegExpExecArray> {
+  const found = () => [...wrapper.output().matchAll(pattern)]
+  const streams = [wrapper.child.stdout, wrapper.child.stderr]
+  let check = () => {}
+  try {
+    await within(new Promise<void>((resolve, reject) => {
+      check = () => {
+        if (found().length > n) resolve()
+        else if (!wrapper.alive()) reject(new Error(`exited before match ${n} of ${pattern}:\n${wrapper.output()}`))
+      }
+      for (const stream of streams) stream?.on('data', check)
+      void wrapper.exited.then(check)
+      check()
+    }), ms, `match ${n} of ${pattern}\n${wrapper.output()}`)
+  } finally {
+    for (const stream of streams) stream?.off('data', check)
+  }
+  return found()[n] as RegExpExecArray
+}
+
 export type Target = { port: number } | { socketPath: string }
 
 /** GET over HTTP/1 on a fresh connection: status and body; rejects on a connection error. */
