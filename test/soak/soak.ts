@@ -1,5 +1,6 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { setTimeout as delay } from 'node:timers/promises'
 import { join } from 'node:path'
 import { Processes } from '@graceful/test-kit/processes'
 import { gone, get, getH2c, killApps, nthLine, nthOutput, startApp, stateOf, writeControl, type App, type Control, type Listen } from '../e2e/helpers/reload-app.js'
@@ -100,6 +101,8 @@ export async function runSoak (options: SoakOptions): Promise<SoakReport> {
           process.kill(old, 'SIGHUP')
           // Its PID from the old process's log: it may not have run a line of the app yet.
           const [, pid] = await nthOutput(app.wrapper, startedLine, spawned)
+          // At a random point of its boot: before Node started, while tsx compiles, once the app hangs.
+          await delay(Math.floor(Math.random() * 2000))
           process.kill(Number(pid), 'SIGKILL')
           await expectFailure(n)
           break
@@ -119,6 +122,7 @@ export async function runSoak (options: SoakOptions): Promise<SoakReport> {
           writeControl(control, next({ boot: 'hang' }))
           process.kill(old, 'SIGHUP')
           const [, booting] = await nthOutput(app.wrapper, startedLine, spawned)
+          await delay(Math.floor(Math.random() * 2000))
           load.stopped(true)
           process.kill(old, 'SIGTERM')
           await app.wrapper.exited
