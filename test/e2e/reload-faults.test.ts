@@ -4,6 +4,7 @@
 // reaps: a process the app left behind shows up there), with the next
 // version's behaviour written to the control file before the reload.
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
@@ -121,6 +122,25 @@ describe('in-place restart faults', () => {
     expect(gone(Number(booting))).toBe(true)
     expect(app.wrapper.lines.some((line) => line.startsWith(`reaped ${booting} `))).toBe(false)
     await app.wrapper.exited
+  })
+
+  it('a new process whose old one is gone before it starts exits instead of listening on its own', { timeout: 40_000 }, async () => {
+    // What a reload hands down (a listening socket at fd 3, the ready pipe at fd 4), from a parent that is gone.
+    const listener = createServer()
+    await new Promise<void>((resolve) => { listener.listen(0, '127.0.0.1', resolve) })
+    const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd
+    const dead = processes.spawn('a parent that is gone', process.execPath, ['-e', ''])
+    await dead.exited
+    writeControl(control, { version: 1 })
+    const orphan = processes.spawn('an orphaned new process', process.execPath, ['--conditions=@graceful/source', '--import', 'tsx', appEntry], {
+      cwd: join(appEntry, '..'),
+      env: { ...process.env, NODE_OPTIONS: '', RELOAD_CONTROL: control, GRACEFUL_RELOAD_FDS: '3', GRACEFUL_RELOAD_READY_FD: '4', GRACEFUL_RELOAD_PPID: String(dead.pid) },
+      fds: [fd, fd],
+    })
+    listener.close()
+    expect(await within(orphan.exited, 20_000, 'the orphan to exit')).toEqual({ code: 1, signal: null })
+    expect(orphan.output()).toContain(`started by a reload of ${dead.pid}, which is gone: exiting instead of listening on its own`)
+    expect(orphan.lines.some((line) => line.startsWith('listening'))).toBe(false)
   })
 
   it('SIGTERM, then SIGHUP while draining: no new process, the drain goes on', { timeout: 40_000 }, async () => {
