@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import http2 from 'node:http2'
 import { createRequire } from 'node:module'
@@ -143,15 +143,6 @@ export function stateOf (pid: number): string | null {
     return /^State:\s+(\w)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? null
   } catch {
     return null
-  }
-}
-
-/** How many descriptors the process has open. */
-export function fdCount (pid: number): number {
-  try {
-    return readdirSync(`/proc/${pid}/fd`).length
-  } catch {
-    return -1
   }
 }
 
