@@ -43,6 +43,12 @@ export interface Inherited {
   unclaimedTimer: NodeJS.Timeout | null
   /** A reload's new process whose old process died before it started: the PID it expected. */
   orphanedFrom?: number
+  /**
+   * The old process speaks this version's pipe protocol (it sent the
+   * addresses): "ready <n>", "unclaimed …". An old process of an earlier
+   * version waits for a bare "ready", so a reload across an upgrade still works.
+   */
+  counted?: boolean
 }
 
 // One per process, like the signal registry: descriptors are a process-wide
@@ -78,6 +84,7 @@ export function readEnvironment (env: NodeJS.ProcessEnv, pid = process.pid, ppid
   if (fds !== undefined) {
     const parent = Number(env[reloadEnv.parent])
     const readyFd = Number(env[reloadEnv.readyFd])
+    const counted = env[reloadEnv.addresses] !== undefined
     const addresses = parseAddresses(env[reloadEnv.addresses])
     for (const key of Object.values(reloadEnv)) delete env[key]
     const list = fds.split(',').map(Number)
@@ -90,7 +97,7 @@ export function readEnvironment (env: NodeJS.ProcessEnv, pid = process.pid, ppid
       return empty()
     }
     debug('reloaded by %d: inherited fds %s (%o)', parent, fds, addresses)
-    return { ...empty(), source: 'reload', sockets: list.map((fd, i) => ({ fd, address: addresses[i] ?? null, server: null })), readyFd }
+    return { ...empty(), source: 'reload', sockets: list.map((fd, i) => ({ fd, address: addresses[i] ?? null, server: null })), readyFd, counted }
   }
   // systemd socket activation: LISTEN_FDS sockets start at fd 3 (SD_LISTEN_FDS_START).
   // https://www.freedesktop.org/software/systemd/man/latest/sd_listen_fds.html
@@ -253,7 +260,7 @@ export function signalReady (ready: boolean, pidFile: string | null, log: Logger
   if (!ready) return
   const unclaimed = state.sockets.filter((socket) => socket.server === null)
   if (unclaimed.length > 0) {
-    if (state.readyFd !== null && state.unclaimedTimer === null) {
+    if (state.readyFd !== null && state.counted === true && state.unclaimedTimer === null) {
       state.unclaimedTimer = setTimeout(() => {
         const left = state.sockets.filter((socket) => socket.server === null)
         if (left.length === 0 || state.readyFd === null) return
@@ -270,6 +277,6 @@ export function signalReady (ready: boolean, pidFile: string | null, log: Logger
     writePidFile(pidFile, log)
   }
   if (state.readyFd === null) return
-  tellOldProcess(state.readyFd, `ready ${state.sockets.length}`)
+  tellOldProcess(state.readyFd, state.counted === true ? `ready ${state.sockets.length}` : 'ready')
   state.readyFd = null
 }

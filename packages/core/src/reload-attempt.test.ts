@@ -44,6 +44,12 @@ describe('a reload attempt', () => {
     process.kill(attempt.pid as number, 'SIGKILL')
   })
 
+  it('a bare "ready" (a new process running an earlier version, which says it once every socket is claimed) succeeds', async () => {
+    const attempt = startAttempt({ ...base, sockets: 2, args: says('ready\n') })
+    expect(await attempt.outcome).toEqual({ ok: true, pid: attempt.pid })
+    process.kill(attempt.pid as number, 'SIGKILL')
+  })
+
   it('"ready" owning fewer sockets than handed over fails, and the child is killed and reaped', async () => {
     const attempt = startAttempt({ ...base, sockets: 2, args: says('ready 1\n') })
     const outcome = await attempt.outcome

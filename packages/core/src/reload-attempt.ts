@@ -104,9 +104,12 @@ export function startAttempt (options: AttemptOptions): Attempt {
     text += chunk.toString()
     const line = /^(ready|unclaimed) ?(.*)\n/m.exec(text)
     if (!line) return
+    // A bare "ready": a new process running an earlier version of graceful,
+    // which says it only once every inherited socket is claimed and listening.
+    const owned = line[2] === '' ? options.sockets : Number(line[2])
     if (line[1] === 'unclaimed') {
       decide({ ok: false, reason: `the new process became ready without claiming the inherited socket(s) ${line[2] ?? ''}: a version that listens on fewer addresses needs a restart, not a reload` })
-    } else if (Number(line[2]) !== options.sockets) {
+    } else if (owned !== options.sockets) {
       decide({ ok: false, reason: `the new process owns ${line[2] ?? '?'} of the ${options.sockets} socket(s) handed over` })
     } else if (child.exitCode !== null || child.signalCode !== null) {
       decide({ ok: false, reason: 'the new process said ready, then exited' })
