@@ -12,6 +12,8 @@ export const ErrorCodes = {
   NOT_ATTACHED: 'ERR_GRACEFUL_NOT_ATTACHED',
   /** A framework plugin was registered twice on one app (or one encapsulation context). */
   ALREADY_REGISTERED: 'ERR_GRACEFUL_ALREADY_REGISTERED',
+  /** After a reload, a `listen()` named an address that was not handed over. */
+  RELOAD_ADDRESS: 'ERR_GRACEFUL_RELOAD_ADDRESS',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

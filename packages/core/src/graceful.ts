@@ -13,6 +13,7 @@ import { closeAfterResponse } from './requests.js'
 import { createRejection } from './rejection.js'
 import { createRoutingHint } from './routing.js'
 import { createReloader } from './reload.js'
+import { onTerminal } from './reload-scope.js'
 import { createLifecycle } from './lifecycle.js'
 import { createPause } from './pause.js'
 import { publish } from './channels.js'
@@ -85,6 +86,8 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
     emit: <E extends keyof GracefulEvents>(event: E, ...args: GracefulEvents[E]) => {
       // systemd: STOPPING=1 only for the drain that ends the process, never a reload's.
       if (event === 'draining' && exiting) systemd.stopping()
+      // A stop during a reload: the new process, still booting, is stopped and reaped before this one may exit.
+      if (event === 'draining' && reloader) void tasks.track('reload: stopping the booting new process', reloader.stopping((args[0] as GracefulEvents['draining'][0]).trigger))
       emit(event, ...args)
     },
     pause,
@@ -128,9 +131,14 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
   const notifySocket = processNotifySocket()
   const systemd = createSystemdNotifier({ log, socket: notifySocket, reloadChild: inheritedSource() === 'reload' })
   // Before the signals: it throws when another instance owns reload, and must leave nothing behind.
+  // On a terminal, SIGHUP means it hung up: a shutdown signal, not a reload (reload-scope.ts).
+  const hangUp = opts.reload?.signal === 'SIGHUP' && onTerminal()
+  if (hangUp) log.info({}, 'graceful: on a terminal, SIGHUP (a hang-up) shuts down instead of reloading; reload with graceful.reload() or another reload.signal')
+  const signals: readonly NodeJS.Signals[] = hangUp ? [...opts.signals, 'SIGHUP'] : opts.signals
   const reloader = opts.reload
     ? createReloader({
       reload: opts.reload,
+      signal: hangUp ? null : opts.reload.signal,
       log,
       emit: (event, ...args) => {
         // systemd: the reload's one outcome ('reload' or 'reloadFailed').
@@ -156,9 +164,9 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
     })
     : null
 
-  const unregister = opts.signals.length > 0 || opts.handleFatalErrors || opts.pm2
+  const unregister = signals.length > 0 || opts.handleFatalErrors || opts.pm2
     ? registerSignals({
-      signals: opts.signals,
+      signals,
       handleFatalErrors: opts.handleFatalErrors,
       pm2: opts.pm2,
       exit: opts.exit,
@@ -198,7 +206,7 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
   /** PM2's `wait_ready`: one `'ready'` message, the first time readiness holds. */
   function announceReady (): void {
     // After a reload: the old process drains once this one is ready.
-    signalReady(isReady(), opts.reload?.pidFile ?? null)
+    signalReady(isReady(), opts.reload?.pidFile ?? null, log)
     if (isReady()) systemd.ready()
     if (!opts.pm2 || announced || !isReady() || typeof process.send !== 'function') return
     announced = true

@@ -23,8 +23,11 @@
 //                    notify hooks and track() are tasks (tasks.ts) the drain waits for
 //   a signal         signals.ts: one process-wide owner, second signal forces, exit codes;
 //                    signal-reach.ts warns when SIGTERM may never arrive
-//   a reload         reload.ts + inherit.ts: hand the listening sockets to a new process
-//                    (listeners.ts: those an integration serves itself, gRPC);
+//   a reload         reload.ts (the old process) + inherit.ts (the new one): hand the
+//                    listening sockets over; reload-attempt.ts: one attempt, one outcome;
+//                    listen-address.ts: sockets claimed by address; handover.ts: UNIX paths kept;
+//                    reload-scope.ts: env files, unattached listeners, the terminal; ready-pipe.ts;
+//                    listeners.ts: sockets an integration serves itself (gRPC);
 //                    systemd.ts: tell systemd (sd_notify through systemd-notify)
 //   streams, ws      stream.ts, websockets.ts: end SSE and WebSockets at the drain start
 //   maintenance      pause.ts: pause()/resume(), readiness 503 without a drain

@@ -1,11 +1,16 @@
-import { closeSync, renameSync, writeFileSync, writeSync } from 'node:fs'
+import { fstatSync } from 'node:fs'
 import { debuglog } from 'node:util'
 import type { AttachableServer } from './connections.js'
+import { ErrorCodes, GracefulError } from './errors.js'
+import { describeWanted, matches, wantedBy, type Address } from './listen-address.js'
+import type { Logger } from './types.js'
+import { tellOldProcess, writePidFile } from './ready-pipe.js'
 
 // The new process's side of an in-place restart (reload.ts is the old one's),
 // and systemd socket activation: listening sockets inherited as file
-// descriptors, handed to the attached servers in attach order, instead of
-// binding. Without the environment below, nothing here does anything.
+// descriptors, handed to the servers that listen on their address (or, for a
+// listen() that names none, in attach order), instead of binding. Without the
+// environment below, nothing here does anything.
 
 const debug = debuglog('graceful')
 
@@ -13,53 +18,86 @@ const debug = debuglog('graceful')
 export const reloadEnv = {
   /** The inherited listening sockets, in the old process's attach order: `"3,4"`. */
   fds: 'GRACEFUL_RELOAD_FDS',
+  /** Their addresses, same order, as JSON: `["127.0.0.1:3000","/run/app.sock"]`. */
+  addresses: 'GRACEFUL_RELOAD_ADDRESSES',
   /** The pipe on which the new process says `ready`. */
   readyFd: 'GRACEFUL_RELOAD_READY_FD',
   /** The old process's PID: a grandchild that inherited the environment must not take the sockets. */
   parent: 'GRACEFUL_RELOAD_PPID',
 } as const
 
-interface Inherited {
+/** How long a ready process may leave an inherited socket unclaimed (another server may still attach) before the reload fails, naming it. */
+export const unclaimedGraceMs = 1000
+
+interface InheritedSocket { fd: number, address: Address | null, server: AttachableServer | null }
+
+export interface Inherited {
   source: 'reload' | 'systemd' | null
-  /** Descriptors not yet claimed, in order. */
-  pending: number[]
-  /** Servers that took an inherited socket. */
-  claimed: Set<AttachableServer>
+  sockets: InheritedSocket[]
+  /** Attach position of each server still waiting for its listen(). */
+  positions: WeakMap<AttachableServer, number>
+  attachedSoFar: number
   readyFd: number | null
   /** The PID file was written (once per process). */
   pidWritten: boolean
+  unclaimedTimer: NodeJS.Timeout | null
+  /** A reload's new process whose old process died before it started: the PID it expected. */
+  orphanedFrom?: number
+  /**
+   * The old process speaks this version's pipe protocol (it sent the
+   * addresses): "ready <n>", "unclaimed …". An old process of an earlier
+   * version waits for a bare "ready", so a reload across an upgrade still works.
+   */
+  counted?: boolean
 }
 
 // One per process, like the signal registry: descriptors are a process-wide
 // resource, and two copies of this package must not hand one out twice.
-const slotKey = Symbol.for('graceful.inherited-sockets.v1')
+const slotKey = Symbol.for('graceful.inherited-sockets.v2')
 const globalSlot = globalThis as unknown as Record<symbol, Inherited | undefined>
 
 function inherited (): Inherited {
-  globalSlot[slotKey] ??= readEnvironment(process.env)
+  if (globalSlot[slotKey] === undefined) {
+    const state = readEnvironment(process.env)
+    if (state.orphanedFrom !== undefined) {
+      // Started by a reload whose old process is gone (stopped, or killed)
+      // before this one could start: binding on our own instead would
+      // compete with whatever serves the address now. Exit, naming why.
+      process.stderr.write(`graceful: this process was started by a reload of ${state.orphanedFrom}, which is gone: exiting instead of listening on its own\n`)
+      process.exit(1)
+    }
+    globalSlot[slotKey] = state
+  }
   return globalSlot[slotKey]
+}
+
+function empty (): Inherited {
+  return { source: null, sockets: [], positions: new WeakMap(), attachedSoFar: 0, readyFd: null, pidWritten: false, unclaimedTimer: null }
 }
 
 /**
  * Reads (and removes, as `sd_listen_fds(1)` does, so no child process of the
  * app mistakes them for its own) the descriptors this process inherited.
  */
-export function readEnvironment (env: NodeJS.ProcessEnv, pid = process.pid, ppid = process.ppid): Inherited {
-  const none: Inherited = { source: null, pending: [], claimed: new Set(), readyFd: null, pidWritten: false }
+export function readEnvironment (env: NodeJS.ProcessEnv, pid = process.pid, ppid = process.ppid, alive = isAlive): Inherited {
   const fds = env[reloadEnv.fds]
   if (fds !== undefined) {
     const parent = Number(env[reloadEnv.parent])
     const readyFd = Number(env[reloadEnv.readyFd])
-    delete env[reloadEnv.fds]
-    delete env[reloadEnv.parent]
-    delete env[reloadEnv.readyFd]
+    const counted = env[reloadEnv.addresses] !== undefined
+    const addresses = parseAddresses(env[reloadEnv.addresses])
+    for (const key of Object.values(reloadEnv)) delete env[key]
     const list = fds.split(',').map(Number)
-    if (parent !== ppid || !list.every(isFd) || !isFd(readyFd)) {
+    if (!list.every(isFd) || !isFd(readyFd)) return empty()
+    if (parent !== ppid) {
+      // A grandchild that inherited the environment has no ready pipe, or a
+      // living grandparent; the new process of a reload whose old one died has both.
+      if (!alive(parent) && isOpen(readyFd)) return { ...empty(), orphanedFrom: parent }
       debug('ignoring %s=%s: not ours (parent %d, ours %d)', reloadEnv.fds, fds, parent, ppid)
-      return none
+      return empty()
     }
-    debug('reloaded by %d: inherited fds %s', parent, fds)
-    return { source: 'reload', pending: list, claimed: new Set(), readyFd, pidWritten: false }
+    debug('reloaded by %d: inherited fds %s (%o)', parent, fds, addresses)
+    return { ...empty(), source: 'reload', sockets: list.map((fd, i) => ({ fd, address: addresses[i] ?? null, server: null })), readyFd, counted }
   }
   // systemd socket activation: LISTEN_FDS sockets start at fd 3 (SD_LISTEN_FDS_START).
   // https://www.freedesktop.org/software/systemd/man/latest/sd_listen_fds.html
@@ -71,15 +109,42 @@ export function readEnvironment (env: NodeJS.ProcessEnv, pid = process.pid, ppid
       delete env.LISTEN_PID
       delete env.LISTEN_FDNAMES
     }
-    if (!forUs || !Number.isInteger(count) || count < 1) return none
+    if (!forUs || !Number.isInteger(count) || count < 1) return empty()
     debug('socket activation: %d fd(s) from 3', count)
-    return { source: 'systemd', pending: Array.from({ length: count }, (_, i) => 3 + i), claimed: new Set(), readyFd: null, pidWritten: false }
+    return { ...empty(), source: 'systemd', sockets: Array.from({ length: count }, (_, i) => ({ fd: 3 + i, address: null, server: null })) }
   }
-  return none
+  return empty()
+}
+
+function parseAddresses (text: string | undefined): (Address | null)[] {
+  try {
+    const value: unknown = JSON.parse(text ?? '[]')
+    return Array.isArray(value) ? value.map((item) => typeof item === 'string' ? item : null) : []
+  } catch {
+    return []
+  }
 }
 
 function isFd (value: number): boolean {
   return Number.isInteger(value) && value >= 3
+}
+
+function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+function isOpen (fd: number): boolean {
+  try {
+    fstatSync(fd)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** Where this process's listening sockets come from: a reload, systemd, or nowhere (`null`). */
@@ -87,40 +152,72 @@ export function inheritedSource (): 'reload' | 'systemd' | null {
   return inherited().source
 }
 
-/** Inherited sockets still waiting for a server to attach. */
-export function pendingSockets (): number {
-  return inherited().pending.length
+/** The address a server listens on when Node cannot say (a UNIX socket opened from a descriptor). */
+export function inheritedAddress (server: AttachableServer): Address | null {
+  return inherited().sockets.find((socket) => socket.server === server)?.address ?? null
+}
+
+/** True when `server` listens on a socket this process inherited, rather than one it bound. */
+export function isInherited (server: AttachableServer): boolean {
+  return inherited().sockets.some((socket) => socket.server === server)
+}
+
+/**
+ * The inherited socket for a `listen(...args)`: the one with the address it
+ * names; for a listen() that names none (port 0, no arguments) or sockets
+ * whose addresses are unknown (systemd), the one at `position`, else the
+ * first left. Null when none is left; throws when the address named is not
+ * among those inherited.
+ */
+function pick (state: Inherited, args: readonly unknown[], position: number | undefined): InheritedSocket | null {
+  const free = state.sockets.filter((socket) => socket.server === null)
+  if (free.length === 0) return null
+  const wanted = wantedBy(args)
+  if (wanted !== null && state.sockets.some((socket) => socket.address !== null)) {
+    const found = free.find((socket) => matches(socket.address, wanted))
+    if (found) return found
+    throw new GracefulError(ErrorCodes.RELOAD_ADDRESS, `graceful: listen(${describeWanted(wanted)}) after a reload, but no socket handed over has that address ` +
+      `(left: ${free.map((socket) => socket.address ?? `fd ${socket.fd}`).join(', ')}): a version that changes its addresses needs a restart, not a reload`)
+  }
+  const atPosition = position === undefined ? undefined : state.sockets[position]
+  return atPosition?.server === null ? atPosition : (free[0] ?? null)
 }
 
 /**
  * For `g.listen(app, …)`, which calls `app.listen()` (and so `server.listen()`)
- * before it can attach: the arguments to pass instead, listening on the next
- * inherited socket, or `null` when there is none. Call {@link claimed} with
- * the server afterwards.
+ * before it can attach: the arguments to pass instead, listening on the
+ * inherited socket with the address `args` name, or `null` when there is
+ * none. Throws when that address was not handed over. Call {@link claimed}
+ * with the server afterwards.
  */
 export function takeForListen (args: readonly unknown[]): { fd: number, args: [{ fd: number }, ...unknown[]] } | null {
   const state = inherited()
-  const fd = state.pending.shift()
-  if (fd === undefined) return null
-  return { fd, args: withFd(fd, args) }
+  const socket = pick(state, args, undefined)
+  if (socket === null) return null
+  socket.server = placeholder
+  return { fd: socket.fd, args: withFd(socket.fd, args) }
 }
+
+// Holds a socket between takeForListen() and claimed().
+const placeholder = {} as AttachableServer
 
 /** Records that `server` took an inherited socket through {@link takeForListen}. */
 export function claimed (server: AttachableServer): void {
-  inherited().claimed.add(server)
+  const socket = inherited().sockets.find((candidate) => candidate.server === placeholder)
+  if (socket) socket.server = server
 }
 
 /**
- * At `attach()`: if an inherited socket is waiting for this server's
- * position, the server's next `listen()` (whatever address it names) listens
- * on that socket instead of binding. A server already listening, or one
- * `g.listen` already gave a socket, is left alone.
+ * At `attach()`: while inherited sockets are left, the server's next
+ * `listen()` listens on the inherited socket with the address it names (see
+ * {@link pick}) instead of binding. A server already listening, or one
+ * `g.listen` already gave a socket, is left alone. An address that was not
+ * handed over is the server's `'error'`, as EADDRINUSE would be.
  */
 export function claimOnAttach (server: AttachableServer): void {
   const state = inherited()
-  if (state.pending.length === 0 || state.claimed.has(server) || server.listening) return
-  const fd = state.pending.shift() as number
-  state.claimed.add(server)
+  if (server.listening || state.sockets.every((socket) => socket.server !== null) || isInherited(server)) return
+  state.positions.set(server, state.attachedSoFar++)
   const own = Object.getOwnPropertyDescriptor(server, 'listen')
   // An own property, removed on first use: the class's listen is untouched.
   Object.defineProperty(server, 'listen', {
@@ -129,8 +226,17 @@ export function claimOnAttach (server: AttachableServer): void {
     value: function gracefulInheritedListen (this: AttachableServer, ...args: unknown[]) {
       if (own) Object.defineProperty(server, 'listen', own)
       else delete (server as unknown as Record<string, unknown>).listen
-      debug('listen on inherited fd %d instead of %o', fd, args.filter((arg) => typeof arg !== 'function'))
-      return (server.listen as (...a: unknown[]) => AttachableServer)(...withFd(fd, args))
+      let socket: InheritedSocket | null
+      try {
+        socket = pick(state, args, state.positions.get(server))
+      } catch (error) {
+        process.nextTick(() => server.emit('error', error))
+        return server
+      }
+      if (socket === null) return (server.listen as (...a: unknown[]) => AttachableServer)(...args)
+      socket.server = server
+      debug('listen on inherited fd %d (%s) for %o', socket.fd, socket.address, args.filter((arg) => typeof arg !== 'function'))
+      return (server.listen as (...a: unknown[]) => AttachableServer)(...withFd(socket.fd, args))
     },
   })
 }
@@ -146,37 +252,31 @@ function withFd (fd: number, args: readonly unknown[]): [{ fd: number }, ...unkn
  * claimed and listening and the instance is ready: writes the PID file (if
  * any; before the old process can exit, so systemd's `PIDFile=` moves the
  * main PID here), then, after a reload, tells the old process (once) on the
- * inherited pipe: it then drains.
+ * inherited pipe: it then drains. Ready with a socket still unclaimed for
+ * {@link unclaimedGraceMs}: tells the old process which, and it fails the reload.
  */
-export function signalReady (ready: boolean, pidFile: string | null = null): void {
+export function signalReady (ready: boolean, pidFile: string | null, log: Logger): void {
   const state = inherited()
-  if (!ready || state.pending.length > 0) return
-  for (const server of state.claimed) if (!server.listening) return
+  if (!ready) return
+  const unclaimed = state.sockets.filter((socket) => socket.server === null)
+  if (unclaimed.length > 0) {
+    if (state.readyFd !== null && state.counted === true && state.unclaimedTimer === null) {
+      state.unclaimedTimer = setTimeout(() => {
+        const left = state.sockets.filter((socket) => socket.server === null)
+        if (left.length === 0 || state.readyFd === null) return
+        tellOldProcess(state.readyFd, `unclaimed ${left.map((socket) => socket.address ?? `fd ${socket.fd}`).join(', ')}`)
+        state.readyFd = null
+      }, unclaimedGraceMs)
+      state.unclaimedTimer.unref()
+    }
+    return
+  }
+  if (state.sockets.some((socket) => socket.server !== null && !socket.server.listening)) return
   if (pidFile !== null && !state.pidWritten) {
     state.pidWritten = true
-    writePidFile(pidFile)
+    writePidFile(pidFile, log)
   }
   if (state.readyFd === null) return
-  const fd = state.readyFd
+  tellOldProcess(state.readyFd, state.counted === true ? `ready ${state.sockets.length}` : 'ready')
   state.readyFd = null
-  try {
-    writeSync(fd, 'ready\n')
-  } catch (error) {
-    // The old process is gone (EPIPE): nobody is waiting for the news.
-    debug('could not tell the old process: %s', (error as Error).message)
-  }
-  try {
-    closeSync(fd)
-  } catch {
-    // Already closed.
-  }
-  debug('told the old process: ready')
-}
-
-/** Atomically (write, then rename), so a reader never sees a half-written PID. */
-function writePidFile (path: string): void {
-  const temporary = `${path}.${process.pid}.tmp`
-  writeFileSync(temporary, `${process.pid}\n`)
-  renameSync(temporary, path)
-  debug('wrote %d to %s', process.pid, path)
 }

@@ -1,5 +1,5 @@
 import { IncomingMessage, ServerResponse } from 'node:http'
-import { Socket } from 'node:net'
+import { Server, Socket } from 'node:net'
 import { noop } from './noop.js'
 
 // What node:http already knows about a connection, read only when a shutdown
@@ -92,4 +92,22 @@ export function closeAfterNextRequest (socket: Socket): boolean {
     return (onIncoming as OnIncoming).call(this, req, false)
   }
   return true
+}
+
+/**
+ * Every net.Server of this process that listens and keeps the loop alive:
+ * `process._getActiveHandles()` (private, present from Node 0.x through 26;
+ * its server entries are the net.Server objects). Where it is gone, the
+ * public `process.getActiveResourcesInfo()` still counts listening handles
+ * (`TCPServerWrap`, `PipeServerWrap`), without saying whose: `servers` is
+ * then null and only `count` is known.
+ * https://github.com/nodejs/node/blob/v20.20.0/lib/internal/bootstrap/node.js (_getActiveHandles)
+ */
+export function listeningServers (getHandles: (() => unknown[]) | undefined | null = (process as { _getActiveHandles?: () => unknown[] })._getActiveHandles): { servers: Server[] | null, count: number } {
+  if (typeof getHandles === 'function') {
+    const servers = getHandles.call(process).filter((handle): handle is Server => handle instanceof Server && handle.listening)
+    return { servers, count: servers.length }
+  }
+  const count = process.getActiveResourcesInfo().filter((name) => name === 'TCPServerWrap' || name === 'PipeServerWrap').length
+  return { servers: null, count }
 }

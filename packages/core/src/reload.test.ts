@@ -1,4 +1,6 @@
+import { closeSync, openSync } from 'node:fs'
 import http from 'node:http'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { createGraceful } from './graceful.js'
 import { readEnvironment, reloadEnv } from './inherit.js'
@@ -34,6 +36,7 @@ describe('the reload option', () => {
     [{ reload: { delay: 1 } }, 'reload.delay'],
     [{ reload: { pidFile: '' } }, 'reload.pidFile'],
     [{ reload: { pidFile: 3 } }, 'reload.pidFile'],
+    [{ reload: { pidFile: '/no/such/folder/app.pid' } }, 'reload.pidFile'],
   ])('refuses %o, naming %s', (options, option) => {
     expect(() => createGraceful(options as GracefulOptions)).toThrow(expect.objectContaining({ code: 'ERR_GRACEFUL_INVALID_OPTION', option }))
   })
@@ -93,23 +96,40 @@ describe('graceful.reload()', () => {
 })
 
 describe('inherited sockets (the new process, systemd)', () => {
-  it('takes a reload\'s descriptors only from its own parent, and clears the environment', () => {
-    const env = { [reloadEnv.fds]: '3,4', [reloadEnv.readyFd]: '5', [reloadEnv.parent]: '100', KEEP: '1' }
-    expect(readEnvironment({ ...env }, 200, 100)).toMatchObject({ source: 'reload', pending: [3, 4], readyFd: 5 })
-    // A grandchild that inherited the environment: not its sockets.
+  it('takes a reload\'s descriptors only from its own parent, with their addresses, and clears the environment', () => {
+    const env = { [reloadEnv.fds]: '3,4', [reloadEnv.addresses]: '["127.0.0.1:80","/run/a.sock"]', [reloadEnv.readyFd]: '5', [reloadEnv.parent]: '100', KEEP: '1' }
+    const alive = () => true
+    expect(readEnvironment({ ...env }, 200, 100, alive)).toMatchObject({
+      source: 'reload',
+      sockets: [{ fd: 3, address: '127.0.0.1:80', server: null }, { fd: 4, address: '/run/a.sock', server: null }],
+      readyFd: 5,
+    })
+    // A grandchild that inherited the environment (its grandparent lives): not its sockets.
     const leaked = { ...env }
-    expect(readEnvironment(leaked, 300, 200)).toMatchObject({ source: null, pending: [] })
+    expect(readEnvironment(leaked, 300, 200, alive)).toMatchObject({ source: null, sockets: [] })
     expect(leaked).toEqual({ KEEP: '1' })
-    expect(readEnvironment({ ...env, [reloadEnv.fds]: '3,x' }, 200, 100)).toMatchObject({ source: null })
+    expect(readEnvironment({ ...env, [reloadEnv.fds]: '3,x' }, 200, 100, alive)).toMatchObject({ source: null })
+  })
+
+  it('knows a new process whose old one died before it started (orphaned, holding the ready pipe): it must not bind on its own', () => {
+    const fd = openSync(fileURLToPath(import.meta.url), 'r')
+    const env = { [reloadEnv.fds]: '3', [reloadEnv.readyFd]: String(fd), [reloadEnv.parent]: '100' }
+    try {
+      expect(readEnvironment({ ...env }, 200, 1, () => false)).toMatchObject({ source: null, orphanedFrom: 100 })
+    } finally {
+      closeSync(fd)
+    }
+    // Without the pipe: a grandchild, whatever became of the old process.
+    expect(readEnvironment({ ...env }, 200, 1, () => false).orphanedFrom).toBeUndefined()
   })
 
   it('takes LISTEN_FDS only when LISTEN_PID is this process, from fd 3', () => {
     const env = { LISTEN_FDS: '2', LISTEN_PID: '42', LISTEN_FDNAMES: 'a:b' }
     const ours = { ...env }
-    expect(readEnvironment(ours, 42, 1)).toMatchObject({ source: 'systemd', pending: [3, 4], readyFd: null })
+    expect(readEnvironment(ours, 42, 1)).toMatchObject({ source: 'systemd', sockets: [{ fd: 3, address: null }, { fd: 4, address: null }], readyFd: null })
     expect(ours).toEqual({})
     const theirs = { ...env }
-    expect(readEnvironment(theirs, 43, 1)).toMatchObject({ source: null, pending: [] })
+    expect(readEnvironment(theirs, 43, 1)).toMatchObject({ source: null, sockets: [] })
     // Meant for another process: left for it.
     expect(theirs).toEqual(env)
     expect(readEnvironment({ LISTEN_FDS: '0', LISTEN_PID: '42' }, 42, 1)).toMatchObject({ source: null })

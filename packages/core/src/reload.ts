@@ -1,11 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import cluster from 'node:cluster'
+import { accessSync, constants as fsConstants, statSync } from 'node:fs'
 import { constants } from 'node:os'
-import { Server as NetServer } from 'node:net'
+import { dirname } from 'node:path'
 import { debuglog } from 'node:util'
 import type { AttachableServer } from './connections.js'
 import { invalidOption } from './errors.js'
-import { reloadEnv } from './inherit.js'
+import { stopListening } from './handover.js'
+import { inheritedAddress, reloadEnv } from './inherit.js'
+import { addressOf } from './listen-address.js'
+import { startAttempt, type Attempt } from './reload-attempt.js'
+import { childEnvironment, envFileKeys, unattachedListeners } from './reload-scope.js'
 import { ExitCodes } from './signals.js'
 import type { GracefulEvents, Logger, ReloadResult, ShutdownSummary, State } from './types.js'
 
@@ -46,7 +50,9 @@ export interface ReloadOptions {
   /**
    * Each process writes its PID here once ready, the new one before the old
    * one drains: point systemd's `PIDFile=` at it and the unit's main PID
-   * follows the reload (deploy/README.md).
+   * follows the reload (deploy/README.md). Its folder must exist and be
+   * writable (checked at creation); each write is atomic (a temporary file,
+   * then a rename), and a later failure is logged, never thrown.
    */
   pidFile?: string
 }
@@ -85,7 +91,29 @@ export function resolveReload (value: unknown, signals: readonly NodeJS.Signals[
   }
   const pidFile = input.pidFile ?? null
   if (pidFile !== null && (typeof pidFile !== 'string' || pidFile === '')) throw invalidOption('reload.pidFile', 'a file path', pidFile)
+  if (pidFile !== null && !writableFolder(dirname(pidFile))) {
+    throw invalidOption('reload.pidFile', 'a path in an existing folder this process can write to', pidFile)
+  }
   return { signal: signal === false ? null : signal, timeout, readinessDelay, pidFile }
+}
+
+/** `process.cwd()`, or why not: it throws ENOENT once the folder was deleted. */
+function workingDirectory (): string | Error {
+  try {
+    return process.cwd()
+  } catch (error) {
+    return error as Error
+  }
+}
+
+function writableFolder (folder: string): boolean {
+  try {
+    if (!statSync(folder).isDirectory()) return false
+    accessSync(folder, fsConstants.W_OK)
+    return true
+  } catch {
+    return false
+  }
 }
 
 export interface ReloadParts {
@@ -106,10 +134,17 @@ export interface ReloadParts {
   /** Exit once drained (the `exit` option) and the budget that bounds it. */
   exit: boolean
   timeout: number
+  /** The signal that starts a reload here: `reload.signal`, or null when SIGHUP means a terminal hang-up (graceful.ts). */
+  signal: NodeJS.Signals | null
 }
 
 export interface Reloader {
   reload: () => Promise<ReloadResult>
+  /**
+   * A stop began (a signal, `shutdown()`): a new process still booting is
+   * killed and reaped, and the reload fails. Resolves once it is reaped.
+   */
+  stopping: (trigger: string) => Promise<void>
   /** Releases the signal. */
   close: () => void
 }
@@ -122,6 +157,11 @@ const globalSlot = globalThis as unknown as Record<symbol, Registry | undefined>
  * One instance per process may reload it: the new process replaces the whole
  * process, and the signal must have one owner. Throws before anything is set
  * up when another live instance already has `reload` on.
+ *
+ * The invariant it keeps: each handed-over socket is served by exactly one
+ * ready process. The reload succeeds only when the new process is alive,
+ * ready and owns every socket this one served (reload-attempt.ts); any other
+ * outcome kills and reaps the new process and leaves this one serving.
  */
 export function createReloader (parts: ReloadParts): Reloader {
   const registry = (globalSlot[registryKey] ??= { owner: null })
@@ -130,18 +170,24 @@ export function createReloader (parts: ReloadParts): Reloader {
   }
   const owner = {}
   registry.owner = owner
+  // Read now, near boot: which environment keys came from --env-file.
+  const fromEnvFiles = envFileKeys()
   let running: Promise<ReloadResult> | null = null
+  let current: Attempt | null = null
   let handedOver = false
 
   const reload = (): Promise<ReloadResult> => {
-    running ??= attempt().finally(() => { if (!handedOver) running = null })
+    running ??= attempt().finally(() => {
+      current = null
+      if (!handedOver) running = null
+    })
     return running
   }
   const onSignal = () => {
-    parts.log.info({ signal: parts.reload.signal }, 'graceful: reload requested')
+    parts.log.info({ signal: parts.signal }, 'graceful: reload requested')
     void reload()
   }
-  const signal = parts.reload.signal
+  const signal = parts.signal
   // Without a listener SIGHUP would kill the process: the listener exists exactly while the option is on.
   if (signal) process.on(signal, onSignal)
 
@@ -152,23 +198,38 @@ export function createReloader (parts: ReloadParts): Reloader {
     if (refused) return failed({ reason: refused, pid: null, code: null, signal: null, durationMs: 0 })
     const servers = parts.servers()
     const fds = servers.map(descriptorOf)
-    const child = start(fds)
-    if (!child.pid) return failed({ reason: 'the new process could not be started', pid: null, code: null, signal: null, durationMs: Date.now() - started })
-    parts.log.info({ newPid: child.pid, servers: servers.length, timeout: parts.reload.timeout }, 'graceful: reload: started a new process, waiting until it is ready')
-
-    const outcome = await handshake(child, parts.reload.timeout)
+    const addresses = servers.map((server) => addressOf(server) ?? inheritedAddress(server))
+    const readyFd = 3 + fds.length
+    const cwd = workingDirectory()
+    if (cwd instanceof Error) {
+      return failed({ reason: `the new process cannot start in this process's folder: ${cwd.message} (deleted by a deploy?)`, pid: null, code: null, signal: null, durationMs: Date.now() - started })
+    }
+    current = startAttempt({
+      // The same program as this one: execPath, execArgv (loaders such as tsx), argv, cwd.
+      command: process.execPath,
+      args: [...process.execArgv, ...process.argv.slice(1)],
+      cwd,
+      env: childEnvironment(fromEnvFiles, {
+        ...parts.childEnv?.(),
+        [reloadEnv.fds]: fds.map((_, i) => 3 + i).join(','),
+        [reloadEnv.addresses]: JSON.stringify(addresses),
+        [reloadEnv.readyFd]: String(readyFd),
+        [reloadEnv.parent]: String(process.pid),
+      }),
+      fds,
+      sockets: fds.length,
+      timeout: parts.reload.timeout,
+    })
+    if (current.pid !== null) {
+      parts.log.info({ newPid: current.pid, servers: servers.length, timeout: parts.reload.timeout }, 'graceful: reload: started a new process, waiting until it is ready')
+    }
+    const outcome = await current.outcome
     const durationMs = Date.now() - started
-    if (outcome.ok === false) {
-      return failed({ reason: outcome.reason, pid: child.pid, code: outcome.code, signal: outcome.signal, durationMs })
-    }
-    if (parts.state() !== 'accepting') {
-      // A shutdown began while the new process booted: it now serves alone.
-      parts.log.warn({ newPid: child.pid }, 'graceful: reload: this process began shutting down meanwhile; the new one serves')
-    }
+    if (!outcome.ok) return failed({ ...outcome, durationMs })
     handedOver = true
-    const result: ReloadResult = { ok: true, pid: child.pid, durationMs }
+    const result: ReloadResult = { ok: true, pid: outcome.pid, durationMs }
     parts.emit('reload', result)
-    parts.log.info({ newPid: child.pid, durationMs }, 'graceful: reload: the new process is ready, draining this one')
+    parts.log.info({ newPid: outcome.pid, durationMs }, 'graceful: reload: the new process is ready, draining this one')
     handOver()
     return result
   }
@@ -186,35 +247,21 @@ export function createReloader (parts: ReloadParts): Reloader {
     if (servers.some((server) => descriptorOf(server) < 0)) {
       return 'a listening socket has no file descriptor to hand over (Windows, or a Node.js version whose internals changed)'
     }
-    return parts.refusal?.() ?? null
-  }
-
-  function start (fds: number[]): ChildProcess {
-    const readyFd = 3 + fds.length
-    // The same program as this one: execPath, execArgv (loaders such as tsx), argv, cwd, environment.
-    return spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-      cwd: process.cwd(),
-      env: {
-        ...process.env,
-        ...parts.childEnv?.(),
-        [reloadEnv.fds]: fds.map((_, i) => 3 + i).join(','),
-        [reloadEnv.readyFd]: String(readyFd),
-        [reloadEnv.parent]: String(process.pid),
-      },
-      // The new process writes to the same stdout/stderr, and inherits each
-      // listening socket at fd 3, 4, …; the last descriptor is the ready pipe.
-      stdio: ['inherit', 'inherit', 'inherit', ...fds, 'pipe'],
-    })
+    // An integration's own refusal first (gRPC): it names the server more precisely than the scan below.
+    const refusal = parts.refusal?.() ?? null
+    if (refusal !== null) return refusal
+    const unattached = unattachedListeners(servers)
+    if (unattached.length > 0) {
+      return `listening on ${unattached.join(', ')} without attaching it to graceful: the new process could not take it over (attach it, or close it)`
+    }
+    return null
   }
 
   function handOver (): void {
     // The new process accepts every new connection from now on: stop taking
     // any here first, so the close window below only has to move the
-    // keep-alive connections this process already has. net.Server's close:
-    // node:http's own would also end idle connections mid-reuse.
-    for (const server of parts.servers()) if (server.listening) NetServer.prototype.close.call(server)
-    // The new process lives on after this one: nothing of it may hold this one.
-    // Keep a listener: a new process that dies meanwhile is reaped here, not left a zombie.
+    // keep-alive connections this process already has.
+    for (const server of parts.servers()) stopListening(server, parts.log)
     const budget = parts.exit ? setTimeout(() => process.exit(ExitCodes.cut), parts.timeout + 100) : undefined
     void parts.drain().then((summary) => {
       clearTimeout(budget)
@@ -230,61 +277,19 @@ export function createReloader (parts: ReloadParts): Reloader {
     parts.emit('reloadFailed', result)
     const { pid: newPid, ...fields } = failure
     // `pid` is the logger's own field (pino): the new process is `newPid`.
-    parts.log.error({ ...fields, newPid }, `graceful: reload failed, this process keeps serving: ${failure.reason}`)
+    const next = parts.state() === 'accepting' ? 'this process keeps serving' : 'this process goes on stopping'
+    parts.log.error({ ...fields, newPid }, `graceful: reload failed, ${next}: ${failure.reason}`)
     return result
   }
 
   return {
     reload,
+    stopping: (trigger) => current?.abort(`this process began stopping (${trigger}) while the new one booted; the new one was stopped`) ?? Promise.resolve(),
     close: () => {
       if (signal) process.off(signal, onSignal)
       if (registry.owner === owner) registry.owner = null
     },
   }
-}
-
-type Handshake = { ok: true } | { ok: false, reason: string, code: number | null, signal: NodeJS.Signals | null }
-
-/** Waits for `ready` on the new process's pipe; its exit or the timeout first is a failure (and it is killed). */
-function handshake (child: ChildProcess, timeout: number): Promise<Handshake> {
-  const pipe = child.stdio[child.stdio.length - 1] as NodeJS.ReadableStream & { destroy: () => void } | null
-  return new Promise<Handshake>((resolve) => {
-    let text = ''
-    const done = (outcome: Handshake) => {
-      clearTimeout(timer)
-      pipe?.removeListener('data', onData)
-      child.removeListener('exit', onExit)
-      child.removeListener('error', onError)
-      pipe?.destroy()
-      if (outcome.ok) {
-        // From now on the new process is on its own. Its exit is still
-        // reaped by this one while it lives (Node keeps waiting on it).
-        child.unref()
-      }
-      resolve(outcome)
-    }
-    const onData = (chunk: Buffer) => {
-      text += chunk.toString()
-      if (text.includes('ready\n')) done({ ok: true })
-    }
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
-      done({ ok: false, reason: `the new process exited (${signal ?? `code ${code}`}) before it was ready`, code, signal })
-    }
-    const onError = (error: Error) => {
-      done({ ok: false, reason: `the new process could not be started: ${error.message}`, code: null, signal: null })
-    }
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      child.removeListener('exit', onExit)
-      child.once('exit', (code, signal) => {
-        done({ ok: false, reason: `the new process was not ready within ${timeout} ms (killed)`, code, signal })
-      })
-    }, timeout)
-    pipe?.on('data', onData)
-    pipe?.on('error', () => {})
-    child.once('exit', onExit)
-    child.once('error', onError)
-  })
 }
 
 /** The descriptor of a listening server's socket; -1 when Node does not expose one. */
