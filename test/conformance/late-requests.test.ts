@@ -1,8 +1,6 @@
-import http from 'node:http'
-import { once } from 'node:events'
 import { describe, expect, it, vi } from 'vitest'
 import { startApp } from '../helpers/app.js'
-import { deferred, openConnection, patience, type RawConnection, startChild, within } from '@graceful/test-kit'
+import { openConnection, patience, type RawConnection, startChild, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
 /** Resolves when the socket closes; rejects with the first error (a reset) seen before that. */
@@ -135,7 +133,8 @@ describe.each(targets)('requests arriving as the drain starts — $name', (targe
     void closed.then(() => { open = false })
     while (open && sent < 64 * 1024 * 1024) {
       sent += chunk.length
-      if (!conn.socket.write(chunk)) await Promise.race([once(conn.socket, 'drain'), closed])
+      // Not events.once(): it rejects on the write error (EPIPE) that the close makes likely here.
+      if (!conn.socket.write(chunk)) await new Promise((resolve) => { conn.socket.once('drain', resolve); void closed.then(resolve) })
     }
     expect((await within(rejected, 5000, 'the 503')).status).toBe(503)
     await within(closed, 5000, 'the connection to close')
@@ -164,6 +163,22 @@ describe.each(targets)('exit with idle connections — $name', (target) => {
     } finally {
       for (const conn of conns) conn.socket.destroy()
     }
+  })
+
+  it('sends idle keep-alive connections their FIN at the drain start when a release hook delays the exit', async () => {
+    await using child = await startChild(target.name, {}, { SLOW_HOOK_MS: '1500' })
+    await using conn = await openConnection(child.port)
+    expect((await conn.request('/fast')).status).toBe(200)
+    // Let the response age past the reuse window: this connection is idle, not being reused.
+    await new Promise((resolve) => setTimeout(resolve, 120))
+    const closed = closedCleanly(conn)
+    child.kill('SIGTERM')
+    // A client reusing it during the hook must find it closed, never meet a 503: the FIN comes first.
+    await within(conn.ended, 5000, 'the FIN')
+    expect(child.hooks).not.toContain('slow-hook-done')
+    await closed
+    expect((await within(child.exited, 10_000, 'the exit')).code).toBe(0)
+    expect(child.hooks).toContain('slow-hook-done')
   })
 })
 

@@ -205,6 +205,8 @@ export function createTracker (events: TrackerEvents) {
       upgrades.destroyAll()
       http2.destroyAll()
     },
+    /** End the HTTP/1 connections left idle for the exit (leaveIdle): the exit is not immediate after all. */
+    endIdle: (): void => { http1.endIdle() },
     /** What still holds the drain, for the log and the summary. */
     holding (now = Date.now()): string[] {
       const held = entries().map((entry) => describe(entry, now))

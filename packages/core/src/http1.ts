@@ -271,6 +271,10 @@ export function createHttp1Connections (events: Http1Events) {
         socket.destroy()
       }
     },
+    /** Ends every connection with nothing in flight (those left for the exit by `startDrain(leaveIdle)`). */
+    endIdle (): void {
+      for (const socket of sockets) if (!inFlight.has(socket)) endIdle(socket)
+    },
     entries (): InFlight[] {
       const all: InFlight[] = []
       for (const list of inFlight.values()) all.push(...list)
