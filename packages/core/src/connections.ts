@@ -221,10 +221,12 @@ export function createTracker (events: TrackerEvents) {
      * Whether a request reached the server in the grace window, sent before
      * its client could know of the drain: on an HTTP/1 connection idle at the
      * drain start and reused within the window (or accepted since), or on an
-     * HTTP/2 stream nghttp2 accepted (it refuses the ones opened after its
-     * final GOAWAY itself).
+     * HTTP/2 stream that arrived during the drain (nghttp2 itself refuses the
+     * ones opened after its final GOAWAY).
      */
-    inGraceWindow: (req: AnyRequest) => req.httpVersionMajor === 2 || http1.inGraceWindow(req.socket as Socket),
+    inGraceWindow: (req: AnyRequest) => req.httpVersionMajor === 2
+      ? http2.inGraceWindow(req as Http2ServerRequest)
+      : http1.inGraceWindow(req.socket as Socket),
     /** True when the gate of an attached server decided this request already (it arrived after the trigger). */
     admitted: (req: AnyRequest) => admitted.has(req),
     /** The tracked entry of a request in flight, if an attached server saw it. */
