@@ -8,7 +8,6 @@ import type { Duplex } from 'node:stream'
 import { describe, expect, it, vi } from 'vitest'
 import { afterTest, deferred, inProcessGraceful, patience, within } from '@graceful/test-kit'
 import { createGraceful, type Graceful } from './graceful.js'
-import { adapterView } from './adapter-view.js'
 
 const tls = {
   key: readFileSync(new URL('./test-fixtures/key.pem', import.meta.url)),

@@ -5,6 +5,7 @@ import fp from 'fastify-plugin'
 import { wireClose } from './close.js'
 import { createGate, gateRoutesWithHooks } from './gate.js'
 import { registerHealthRoutes } from './health.js'
+import { gateInject } from './inject.js'
 import { splitOptions, type HealthRouteOptions } from './options.js'
 
 /**
@@ -44,6 +45,7 @@ const plugin: FastifyPluginAsync<FastifyGracefulOptions, RawServerBase> = async 
   gateRoutesWithHooks(app, createGate(view))
   wireClose(app, graceful)
   refuseToStartWhileDraining(app, graceful)
+  gateInject(app, view)
 }
 
 /**
