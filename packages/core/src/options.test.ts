@@ -13,6 +13,7 @@ describe('options', () => {
       readinessDelay: 0,
       releaseTimeout: 1000,
       retryAfter: 1,
+      rejectedBodyLimit: 64 * 1024 * 1024,
       signals: ['SIGTERM', 'SIGINT'],
       exit: true,
       handleFatalErrors: false,
@@ -49,6 +50,10 @@ describe('options', () => {
     [{ health: { checks: { db: 1 } } }, 'health.checks', /object of functions/],
     [{ readyWhen: 'now' }, 'readyWhen', /"listening", "manual"/],
     [{ onCut: 'log' }, 'onCut', /a function/],
+    [{ rejectedBodyLimit: -1 }, 'rejectedBodyLimit', /whole, non-negative number of bytes/],
+    [{ rejectedBodyLimit: 1.5 }, 'rejectedBodyLimit', /whole/],
+    [{ rejectedBodyLimit: Number.POSITIVE_INFINITY }, 'rejectedBodyLimit', /whole/],
+    [{ rejectedBodyLimit: '1MB' }, 'rejectedBodyLimit', /received "1MB"/],
     [{ timout: 5000 }, 'timout', /one of the known options/],
   ])('rejects %j naming %s', (input, option, message) => {
     let caught: unknown
