@@ -1,4 +1,4 @@
-import { ErrorCodes, GracefulError, type AttachableServer, type Graceful, type GracefulOptions } from '@graceful/core'
+import { ErrorCodes, GracefulError, type AttachableServer, type GracefulOptions } from '@graceful/core'
 import { createAdapterGraceful, type AdapterView } from '@graceful/core/adapter'
 import type { FastifyInstance, FastifyPluginAsync, RawServerBase } from 'fastify'
 import fp from 'fastify-plugin'
@@ -44,22 +44,7 @@ const plugin: FastifyPluginAsync<FastifyGracefulOptions, RawServerBase> = async 
   attachSecondaryServers(app, graceful.attach)
   gateRoutesWithHooks(app, createGate(view))
   wireClose(app, graceful)
-  refuseToStartWhileDraining(app, graceful)
   gateInject(app, view)
-}
-
-/**
- * A shutdown that began while the app was still booting (a signal while a
- * slow plugin loads): `app.listen()` must not open the app to traffic once the
- * drain has begun. Fastify runs `onReady` hooks before it listens; failing
- * there makes `app.listen()` (and `app.ready()`) reject with the draining error.
- */
-function refuseToStartWhileDraining (app: FastifyInstance<RawServerBase>, graceful: Graceful): void {
-  app.addHook('onReady', async function gracefulRefuseWhileDraining () {
-    if (graceful.state !== 'accepting') {
-      throw new GracefulError(ErrorCodes.DRAINING, 'the shutdown began before the app was ready: it will not listen')
-    }
-  })
 }
 
 /**
