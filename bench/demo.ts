@@ -69,9 +69,15 @@ async function main (): Promise<number> {
 
 // Every column of the table, in its order. Each request the clients sent is in exactly one of the first six.
 const legend = `\
-completed        a complete response other than 503: served.
+completed        a complete response other than 503: served. With the plugin this includes the
+                 race: a request that reached the server in the grace window (an idle keep-alive
+                 connection reused just as the drain began, or one accepted just before the
+                 listener closed) was sent before its client could know, and is served with
+                 Connection: close (a proxy such as nginx never retries a 503).
 503 + close      the clean rejection: a request that reached the server on an old keep-alive
-                 connection while it drained got 503, Retry-After and Connection: close. Retry it.
+                 connection after the grace window (pipelined behind a long response, say), or
+                 still waiting at the drain deadline, got 503, Retry-After and Connection: close.
+                 Retry it.
 503 keep-alive   a 503 that left the connection open (the framework's own, e.g. Fastify's
                  return503OnClosing): the client may send the next request on a dying connection.
                  graceful always closes: 0 with the plugin.

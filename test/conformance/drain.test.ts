@@ -82,21 +82,33 @@ describe.each(targets)('drain — $name', (target) => {
     await within(summary, 5000, 'the summary')
   })
 
-  it('answers a request racing the drain on a just-reused keep-alive connection with a 503, not a reset', async () => {
+  it('serves a request racing the drain on a just-reused keep-alive connection, with Connection: close, then FINs', async () => {
     await using h = await startApp(target)
     await using conn = await openConnection(h.app.port)
     expect((await conn.request('/fast')).status).toBe(200)
     // The client reuses the connection the moment the drain starts: the keep-alive race.
+    // It sent its request before it could know: served, never a 503 (a proxy would not retry it).
     const summary = h.app.graceful.shutdown()
     const res = await conn.request('/fast')
+    expect(res).toMatchObject({ status: 200, body: 'fast' })
+    expect(res.headers.connection).toBe('close')
+    await expect(within(conn.ended, 5000, 'FIN')).resolves.toBe('fin')
+    expect((await within(summary, 5000, 'the summary')).requests).toEqual({ completed: 1, rejected: 0, cut: 0 })
+    expect(h.app.errors).toEqual([])
+  })
+
+  it('serves a racing request inside the budget: one still running at the deadline gets the 503 there', async () => {
+    await using h = await startApp(target, { timeout: 600, releaseTimeout: 100 })
+    await using conn = await openConnection(h.app.port)
+    expect((await conn.request('/fast')).status).toBe(200)
+    const summary = h.app.graceful.shutdown()
+    const held = conn.request('/slow')
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the racing request to be served').toBe(1), patience)
+    const result = await within(summary, 5000, 'the summary')
+    const res = await held
     expect(res.status).toBe(503)
     expect(res.headers.connection).toBe('close')
-    expect(res.headers['retry-after']).toBe('1')
-    expect(JSON.parse(res.body)).toMatchObject({ code: 'ERR_GRACEFUL_DRAINING' })
-    await expect(within(conn.ended, 5000, 'FIN')).resolves.toBe('fin')
-    expect((await within(summary, 5000, 'the summary')).requests.rejected).toBe(1)
-    // The 503 never reached the framework: no error handler saw it.
-    expect(h.app.errors).toEqual([])
+    expect(result.cut).toEqual([expect.objectContaining({ url: '/slow', action: 'rejected', ageKnown: true })])
   })
 
   it('counts a connection that has not delivered a complete request as idle (slowloris)', async () => {

@@ -1,8 +1,6 @@
-import http from 'node:http'
-import { once } from 'node:events'
 import { describe, expect, it, vi } from 'vitest'
 import { startApp } from '../helpers/app.js'
-import { deferred, openConnection, patience, type RawConnection, startChild, within } from '@graceful/test-kit'
+import { openConnection, patience, type RawConnection, startChild, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
 /** Resolves when the socket closes; rejects with the first error (a reset) seen before that. */
@@ -14,35 +12,57 @@ function closedCleanly (conn: RawConnection): Promise<void> {
   })
 }
 
+/**
+ * A connection on which the next request arrives after the grace window, so
+ * it gets the draining 503: a streaming response started before the trigger
+ * keeps it busy (not idle, so no grace); the test pipelines its request
+ * behind it, then lets the stream end with `h.stream.resolve()`.
+ */
+async function busyAtTheTrigger (conn: RawConnection): Promise<void> {
+  const before = conn.bytesReceived
+  conn.send('/stream')
+  await vi.waitFor(() => expect(conn.bytesReceived, 'the stream to start').toBeGreaterThan(before), patience)
+}
+
 describe.each(targets)('requests arriving as the drain starts — $name', (target) => {
-  it('answers a connection accepted at the instant the drain starts, request not yet sent, with the 503', async () => {
+  it('serves a connection accepted at the instant the drain starts, request not yet sent, with Connection: close', async () => {
     await using h = await startApp(target)
     await using conn = await openConnection(h.app.port)
     const summary = h.app.graceful.shutdown()
     const res = await conn.request('/fast')
-    expect(res.status).toBe(503)
+    expect(res).toMatchObject({ status: 200, body: 'fast' })
     expect(res.headers.connection).toBe('close')
     await expect(within(conn.ended, 5000, 'FIN')).resolves.toBe('fin')
-    expect((await within(summary, 5000, 'the summary')).requests.rejected).toBe(1)
+    expect((await within(summary, 5000, 'the summary')).requests).toEqual({ completed: 1, rejected: 0, cut: 0 })
   })
 
-  it('answers a non-GET/HEAD request to a health path with the draining 503', async () => {
+  it('answers a non-GET/HEAD request to a health path after the grace window with the draining 503', async () => {
     await using h = await startApp(target)
     await using conn = await openConnection(h.app.port)
     expect((await conn.request('/livez')).status).toBe(200)
+    await busyAtTheTrigger(conn)
     const summary = h.app.graceful.shutdown()
-    const res = await conn.request('/livez', { method: 'POST', headers: { 'content-length': '0' } })
+    conn.send('/livez', { method: 'POST', headers: { 'content-length': '0' } })
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
+    h.stream.resolve()
+    expect((await conn.response()).status).toBe(200)
+    const res = await conn.response()
     expect(res.status).toBe(503)
     expect(JSON.parse(res.body)).toMatchObject({ code: 'ERR_GRACEFUL_DRAINING' })
     await within(summary, 5000, 'the summary')
   })
 
-  it('answers Expect: 100-continue with the 503 instead of 100 Continue', async () => {
+  it('answers Expect: 100-continue after the grace window with the 503 instead of 100 Continue', async () => {
     await using h = await startApp(target)
     await using conn = await openConnection(h.app.port)
     expect((await conn.request('/fast')).status).toBe(200)
+    await busyAtTheTrigger(conn)
     const summary = h.app.graceful.shutdown()
-    const res = await conn.request('/fast', { method: 'POST', headers: { expect: '100-continue', 'content-length': '5' } })
+    conn.send('/fast', { method: 'POST', headers: { expect: '100-continue', 'content-length': '5' } })
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
+    h.stream.resolve()
+    expect((await conn.response()).status).toBe(200)
+    const res = await conn.response()
     expect(res.status).toBe(503)
     expect(res.headers.connection).toBe('close')
     await within(conn.ended, 5000, 'FIN')
@@ -53,11 +73,15 @@ describe.each(targets)('requests arriving as the drain starts — $name', (targe
     await using h = await startApp(target)
     await using conn = await openConnection(h.app.port)
     expect((await conn.request('/fast')).status).toBe(200)
+    await busyAtTheTrigger(conn)
     const summary = h.app.graceful.shutdown()
     const closed = closedCleanly(conn)
     const body = 96 * 1024
     conn.write(`POST /fast HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body}\r\n\r\n`)
     conn.write('x'.repeat(16 * 1024))
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
+    h.stream.resolve()
+    expect((await conn.response()).status).toBe(200)
     const res = await conn.response()
     expect(res.status).toBe(503)
     // The client goes on sending: the server reads the rest instead of resetting the connection.
@@ -66,32 +90,56 @@ describe.each(targets)('requests arriving as the drain starts — $name', (targe
     expect((await within(summary, 5000, 'the summary')).requests.rejected).toBe(1)
   })
 
-  it('lets a client uploading 1 MiB read its 503 (past 256 KiB the connection is closed)', async () => {
+  it('lets a client that writes its whole 32 MiB upload before reading read its 503, then a FIN', async () => {
     await using h = await startApp(target)
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-    try {
-      const warm = await new Promise<number>((resolve, reject) => {
-        http.get({ host: '127.0.0.1', port: h.app.port, path: '/fast', agent }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)) }).on('error', reject)
-      })
-      expect(warm).toBe(200)
-      const summary = h.app.graceful.shutdown()
-      const status = deferred<number>()
-      const req = http.request({ host: '127.0.0.1', port: h.app.port, path: '/fast', method: 'POST', agent, headers: { 'content-length': String(1024 * 1024) } }, (res) => {
-        status.resolve(res.statusCode ?? 0)
-        res.resume()
-      })
-      // Past the bound the server closes: a write error after the 503 is expected, before it is a failure.
-      req.on('error', (error) => status.reject(error))
-      const chunk = Buffer.alloc(64 * 1024, 'x')
-      for (let i = 0; i < 16 && !req.destroyed; i++) {
-        if (!req.write(chunk)) await Promise.race([once(req, 'drain'), status.promise.catch(() => {})])
-      }
-      req.end()
-      expect(await within(status.promise, 5000, 'the 503')).toBe(503)
-      expect((await within(summary, 5000, 'the summary')).requests.rejected).toBe(1)
-    } finally {
-      agent.destroy()
+    await using conn = await openConnection(h.app.port)
+    expect((await conn.request('/fast')).status).toBe(200)
+    await busyAtTheTrigger(conn)
+    const summary = h.app.graceful.shutdown()
+    const closed = closedCleanly(conn)
+    const body = 32 * 1024 * 1024
+    // Python's requests, Java's HttpClient: the whole body is written before anything is read.
+    conn.socket.pause()
+    const written = new Promise<void>((resolve, reject) => {
+      conn.socket.write(Buffer.concat([Buffer.from(`POST /fast HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body}\r\n\r\n`), Buffer.alloc(body, 'x')]), (error) => error ? reject(error) : resolve())
+    })
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
+    h.stream.resolve()
+    await within(written, 20_000, 'the whole body to be written')
+    conn.socket.resume()
+    expect((await conn.response()).status).toBe(200)
+    expect((await conn.response()).status).toBe(503)
+    await within(closed, 5000, 'the connection to close')
+    expect((await within(summary, 5000, 'the summary')).requests.rejected).toBe(1)
+  })
+
+  it('stops discarding past rejectedBodyLimit: the client reads its 503, then the connection closes', async () => {
+    await using h = await startApp(target, { rejectedBodyLimit: 256 * 1024 })
+    await using conn = await openConnection(h.app.port)
+    expect((await conn.request('/fast')).status).toBe(200)
+    await busyAtTheTrigger(conn)
+    const summary = h.app.graceful.shutdown()
+    const closed = new Promise<void>((resolve) => conn.socket.once('close', () => resolve()))
+    conn.socket.on('error', () => {})
+    conn.write(`POST /fast HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${64 * 1024 * 1024}\r\n\r\n`)
+    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
+    h.stream.resolve()
+    expect((await conn.response()).status).toBe(200)
+    const rejected = conn.response()
+    // A client that reads while it sends: it keeps sending until the server gives up.
+    let sent = 0
+    const chunk = Buffer.alloc(64 * 1024, 'x')
+    let open = true
+    void closed.then(() => { open = false })
+    while (open && sent < 64 * 1024 * 1024) {
+      sent += chunk.length
+      // Not events.once(): it rejects on the write error (EPIPE) that the close makes likely here.
+      if (!conn.socket.write(chunk)) await new Promise((resolve) => { conn.socket.once('drain', resolve); void closed.then(resolve) })
     }
+    expect((await within(rejected, 5000, 'the 503')).status).toBe(503)
+    await within(closed, 5000, 'the connection to close')
+    expect(sent).toBeLessThan(64 * 1024 * 1024)
+    await within(summary, 5000, 'the summary')
   })
 })
 
@@ -115,6 +163,22 @@ describe.each(targets)('exit with idle connections — $name', (target) => {
     } finally {
       for (const conn of conns) conn.socket.destroy()
     }
+  })
+
+  it('sends idle keep-alive connections their FIN at the drain start when a release hook delays the exit', async () => {
+    await using child = await startChild(target.name, {}, { SLOW_HOOK_MS: '1500' })
+    await using conn = await openConnection(child.port)
+    expect((await conn.request('/fast')).status).toBe(200)
+    // Let the response age past the reuse window: this connection is idle, not being reused.
+    await new Promise((resolve) => setTimeout(resolve, 120))
+    const closed = closedCleanly(conn)
+    child.kill('SIGTERM')
+    // A client reusing it during the hook must find it closed, never meet a 503: the FIN comes first.
+    await within(conn.ended, 5000, 'the FIN')
+    expect(child.hooks).not.toContain('slow-hook-done')
+    await closed
+    expect((await within(child.exited, 10_000, 'the exit')).code).toBe(0)
+    expect(child.hooks).toContain('slow-hook-done')
   })
 })
 

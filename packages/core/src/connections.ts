@@ -25,13 +25,15 @@ export interface TrackerEvents {
   changed: () => void
   settled: (entry: InFlight) => void
   listening: () => void
-  /** Served while draining (on a closing connection): health probes, and every request after a reload handed over. */
+  /** Served while draining rather than answered 503 (graceful.ts: the one place that decides). */
   servedWhileDraining: (req: AnyRequest) => boolean
   rejectionFor: (req: AnyRequest) => Rejection
   /** From the trigger until the drain: a new connection (HTTP/2: session), for the quiet period. */
   arrived?: (key: object, onClose: (listener: () => void) => void) => void
   /** From the trigger until the drain: a new request on connection `key`, for the quiet period. */
   requested?: (key: object | null, req: AnyRequest) => void
+  /** The `rejectedBodyLimit` option (http1.ts). */
+  rejectedBodyLimit: number
 }
 
 const onceClosed = (emitter: NodeJS.EventEmitter) => (listener: () => void) => { emitter.once('close', listener) }
@@ -75,13 +77,15 @@ export function createTracker (events: TrackerEvents, connectionAge: ConnectionA
 
   /** One request reaching an attached server after the trigger. */
   function admit (req: AnyRequest, res: AnyResponse): boolean {
+    // Decided before tracking: tracking takes the connection out of its grace window.
+    const served = phase !== 'draining' || events.servedWhileDraining(req)
     const entry = req.httpVersionMajor === 2
       ? http2.track(req as Http2ServerRequest, res as Http2ServerResponse)
       : http1.track(req as IncomingMessage, res as ServerResponse, Date.now())
     // Marks it as decided: an adapter's own gate further down lets it through.
     admitted.add(req)
     if (phase === 'closing') events.requested?.(connectionOf(req), req)
-    if (phase === 'draining' && !events.servedWhileDraining(req)) {
+    if (!served) {
       debug('503 %s %s', req.method, req.url)
       if (entry.socket) http1.reject(entry, events.rejectionFor(req))
       else http2.reject(entry, events.rejectionFor(req))
@@ -227,6 +231,8 @@ export function createTracker (events: TrackerEvents, connectionAge: ConnectionA
       upgrades.destroyAll()
       http2.destroyAll()
     },
+    /** End the HTTP/1 connections left idle for the exit (leaveIdle): the exit is not immediate after all. */
+    endIdle: (): void => { http1.endIdle() },
     /** What still holds the drain, for the log and the summary. */
     holding (now = Date.now()): string[] {
       const held = entries().map((entry) => describe(entry, now))
@@ -237,6 +243,16 @@ export function createTracker (events: TrackerEvents, connectionAge: ConnectionA
       return held
     },
     entries,
+    /**
+     * Whether a request reached the server in the grace window, sent before
+     * its client could know of the drain: on an HTTP/1 connection idle at the
+     * drain start and reused within the window (or accepted since), or on an
+     * HTTP/2 stream that arrived during the drain (nghttp2 itself refuses the
+     * ones opened after its final GOAWAY).
+     */
+    inGraceWindow: (req: AnyRequest) => req.httpVersionMajor === 2
+      ? http2.inGraceWindow(req as Http2ServerRequest)
+      : http1.inGraceWindow(req.socket as Socket),
     /** True when the gate of an attached server decided this request already (it arrived after the trigger). */
     admitted: (req: AnyRequest) => admitted.has(req),
     /** The tracked entry of a request in flight, if an attached server saw it. */

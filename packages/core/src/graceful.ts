@@ -114,8 +114,9 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
       announceReady()
       lifecycle.changed()
     },
-    servedWhileDraining: (req) => handedOver || isProbe(req),
+    servedWhileDraining: (req) => servedWhileDraining(req),
     rejectionFor,
+    rejectedBodyLimit: opts.rejectedBodyLimit,
     arrived: lifecycle.arrived,
     requested: (key, req) => { lifecycle.requested(key, isProbe(req)) },
   }, opts.connectionAge)
@@ -219,6 +220,19 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
   }
 
   /**
+   * The one answer to "is this request, arriving after the trigger, served
+   * (on a closing connection) or answered with the draining 503?". Served:
+   * during the readiness delay; after a reload handed over; health probes; and
+   * a request that reached the server in the grace window, sent before its
+   * client could know of the drain (a proxy such as nginx never retries a 503,
+   * so a 503 there reaches the end user). Everything else that arrives while
+   * draining gets the 503, and so does what has not started at the deadline.
+   */
+  function servedWhileDraining (req: AnyRequest, url?: string): boolean {
+    return lifecycle.phase === 'delay' || handedOver || tracker.inGraceWindow(req) || isProbe(req, url)
+  }
+
+  /**
    * The adapters' gate. While accepting: one comparison. A request that
    * reached an attached server after the trigger was decided by the gate there
    * (server-gate.ts). This one decides the others: requests that arrived
@@ -228,8 +242,7 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
   function gate (req: AnyRequest, res: AnyResponse, url?: string): GateDecision {
     if (lifecycle.phase === 'accepting') return 'serve'
     if (tracker.admitted(req)) return 'serve'
-    // During the readiness delay, and for health probes, serve, but on a closing connection.
-    if (lifecycle.phase === 'delay' || handedOver || isProbe(req, url)) {
+    if (servedWhileDraining(req, url)) {
       closeAfterResponse(req, res)
       return 'serve'
     }

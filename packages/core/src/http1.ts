@@ -6,15 +6,12 @@ import { writeAnswer } from './answer.js'
 import type { CutRequest, Rejection } from './types.js'
 
 // A connection whose last activity was this recent may be reusing itself right
-// now: its next request is likely on the wire. It gets this long to arrive
-// (and be answered with the draining 503) before the FIN, instead of meeting a
-// closed socket: the keep-alive race every HTTP/1.1 server has. A connection
-// just accepted, whose request head has not arrived, gets the same grace.
+// now: its next request is likely on the wire, sent before the client could
+// know of the drain. It gets this long to arrive (and be served, with
+// `Connection: close`) before the FIN, instead of meeting a closed socket: the
+// keep-alive race every HTTP/1.1 server has. A connection just accepted, whose
+// request head has not arrived, gets the same grace.
 const reuseGraceMs = 50
-// After a 503 sent while the client is still uploading, read and discard this
-// much more of its body before closing (Go's http.Server: 256 KiB), so the
-// client reads the 503 instead of a reset.
-const discardLimit = 256 * 1024
 
 const none: readonly ServerResponse[] = []
 
@@ -29,6 +26,8 @@ export interface Http1Events {
   /** Something was released: re-check whether the drain is complete. */
   changed: () => void
   settled: (entry: InFlight) => void
+  /** The `rejectedBodyLimit` option: the most bytes of a body read and discarded after its 503. */
+  rejectedBodyLimit: number
 }
 
 /**
@@ -48,7 +47,7 @@ export function createHttp1Connections (events: Http1Events) {
   const known = new WeakSet<object>()
   // Idle sockets in their grace window (see reuseGraceMs).
   const reusing = new Set<Socket>()
-  // Sockets reading the rest of a body after its 503 (see discardLimit).
+  // Sockets reading the rest of a body after its 503 (see reject()).
   const discarding = new Set<Socket>()
   let reuseTimer: NodeJS.Timeout | undefined
   // Sorted at the trigger when the drain follows in the same turn.
@@ -163,9 +162,13 @@ export function createHttp1Connections (events: Http1Events) {
 
   /**
    * The 503 on a tracked request. A client still uploading its body reads the
-   * 503, then the rest of its body is read and discarded up to `discardLimit`
-   * before the socket closes: node:http would destroy it with bytes unread,
-   * which the client sees as a reset instead of the 503.
+   * 503, then the rest of its body is read and discarded before the socket
+   * closes: node:http would destroy it with bytes unread, which the client
+   * sees as a reset instead of the 503. Go's http.Server stops at 256 KiB;
+   * a client that writes its whole body before reading (Python's requests)
+   * then never reads the 503. So the discard goes on while the client sends,
+   * up to `rejectedBodyLimit` bytes, and until the drain deadline at most
+   * (a discarding socket holds the drain; the deadline destroys it).
    */
   function reject (entry: InFlight, rejection: Rejection): void {
     entry.rejected = true
@@ -191,7 +194,7 @@ export function createHttp1Connections (events: Http1Events) {
     socket.destroySoon = function discardThenClose (this: Socket) {
       if (req.complete || this.destroyed) return destroySoon.call(this)
       discarding.add(this)
-      discardEnd = this.bytesRead + discardLimit
+      discardEnd = this.bytesRead + events.rejectedBodyLimit
       this.end()
       // node:http resumed the request (`req._dump()`): its body flows to nowhere until it ends.
       req.once('end', () => stopDiscarding(this))
@@ -268,6 +271,10 @@ export function createHttp1Connections (events: Http1Events) {
         socket.destroy()
       }
     },
+    /** Ends every connection with nothing in flight (those left for the exit by `startDrain(leaveIdle)`). */
+    endIdle (): void {
+      for (const socket of sockets) if (!inFlight.has(socket)) endIdle(socket)
+    },
     entries (): InFlight[] {
       const all: InFlight[] = []
       for (const list of inFlight.values()) all.push(...list)
@@ -280,6 +287,8 @@ export function createHttp1Connections (events: Http1Events) {
       for (const socket of sockets) n += untracked(socket).length
       return n
     },
+    /** The connection is in its grace window: idle at the drain start (or accepted since), its request not yet arrived. */
+    inGraceWindow: (socket: Socket) => reusing.has(socket),
     find: (req: IncomingMessage, res: ServerResponse) => inFlight.get(req.socket)?.find((entry) => entry.res === res),
     /** The socket was upgraded (WebSocket): no longer HTTP/1's. */
     leave (socket: Socket): void {

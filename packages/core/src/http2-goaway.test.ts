@@ -1,10 +1,12 @@
+import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import tls from 'node:tls'
+import { fileURLToPath } from 'node:url'
 import http2 from 'node:http2'
 import { connect, type AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
-import { afterTest } from '@graceful/test-kit'
+import { afterTest, within } from '@graceful/test-kit'
 import { createGraceful } from './graceful.js'
 import { closeHttp2Session } from './http2-goaway.js'
 
@@ -107,6 +109,24 @@ describe('closeHttp2Session (two-phase GOAWAY)', () => {
     closeHttp2Session(session, { pingTimeout: 100 })
     await expect(Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5000, 'hung'))])).resolves.not.toBe('hung')
     expect(Date.now() - started).toBeGreaterThanOrEqual(90)
+  })
+
+  it('keeps the one-phase close over a stream that is not a libuv socket, and the process survives the drain', async () => {
+    // In a child: the two-phase write into the JSStreamSocket that wraps such a
+    // stream killed the process (ERR_INTERNAL_ASSERTION).
+    const child = fork(fileURLToPath(new URL('./test-fixtures/h2-duplex.ts', import.meta.url)), {
+      execArgv: ['--conditions=@graceful/source', '--import', 'tsx'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    })
+    afterTest(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+    let output = ''
+    child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    const [code] = await within(once(child, 'exit') as Promise<[number | null]>, 15_000, 'the child to exit')
+    expect(output).not.toContain('ERR_INTERNAL_ASSERTION')
+    expect(code).toBe(0)
+    expect(JSON.parse(output)).toEqual({ fast: 'fast', slow: 'slow', outcome: 'clean' })
   })
 
   it('is what the drain does to an attached HTTP/2 server', async () => {

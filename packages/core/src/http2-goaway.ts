@@ -45,8 +45,10 @@ export interface GoawayOptions {
  * round trip (bounded by `pingTimeout`), then `session.close()` — the final
  * GOAWAY with the last stream actually processed; open streams run to
  * completion. Use it wherever you would call `session.close()`. Idempotent.
- * Cleartext HTTP/2 (h2c) only: over TLS, and whenever the session's socket
- * cannot be reached (see {@link socketOf}), it is the one-phase `close()`.
+ * Cleartext HTTP/2 (h2c) over a real TCP or pipe socket only: over TLS, over
+ * any other stream (`server.emit('connection', duplex)`), and whenever the
+ * session's socket cannot be reached (see {@link socketOf}), it is the
+ * one-phase `close()`.
  */
 export function closeHttp2Session (session: Http2Session, options: GoawayOptions = {}): void {
   const marked = session as Http2Session & { [closing]?: true }
@@ -94,10 +96,15 @@ export function closeHttp2Session (session: Http2Session, options: GoawayOptions
 function socketOf (session: Http2Session): Socket | undefined {
   const key = Object.getOwnPropertySymbols(session).find((symbol) => symbol.description === 'socket')
   const socket = key === undefined ? undefined : (session as unknown as Record<symbol, unknown>)[key]
-  // Not over TLS: TLSWrap takes one write at a time and aborts the process
-  // (`Assert(!current_write_)`) when JS writes while nghttp2's write is pending.
-  // A plain socket queues writes in libuv, in order. h2 over TLS keeps the one-phase close.
-  // Told by `encrypted` rather than instanceof TLSSocket: importing node:tls would load the TLS stack for every app.
-  if (!(socket instanceof Socket) || (socket as Socket & { encrypted?: boolean }).encrypted === true) return undefined
+  // Only a plain net.Socket, what a net.Server accepts over TCP or a pipe: its
+  // writes queue in libuv, in order. Anything else takes one write at a time
+  // and kills the process when JS writes while nghttp2's write is pending:
+  // TLSWrap aborts (`Assert(!current_write_)`, so h2 over TLS keeps the
+  // one-phase close), and so does the JSStreamSocket http2 wraps any other
+  // Duplex in (`server.emit('connection', duplex)`: PROXY-protocol parsers,
+  // in-process tunnels) with ERR_INTERNAL_ASSERTION. Both are subclasses of
+  // net.Socket, told apart by the prototype rather than instanceof TLSSocket:
+  // importing node:tls would load the TLS stack for every app.
+  if (!(socket instanceof Socket) || Object.getPrototypeOf(socket) !== Socket.prototype) return undefined
   return socket
 }

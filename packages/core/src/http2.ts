@@ -23,6 +23,9 @@ export function createHttp2Sessions (events: Http2Events, closeSession: (session
   // Cleartext HTTP/2 sockets: a client that keeps its connection after GOAWAY is destroyed at the end.
   const raw = new Set<Socket>()
   let draining = false
+  // Streams that arrived once the drain had begun: nghttp2 accepted them, so
+  // their client opened them before it could see the final GOAWAY.
+  const raced = new WeakSet<Http2ServerRequest>()
 
   function onSessionClose (this: Http2Session): void {
     sessions.delete(this)
@@ -54,10 +57,13 @@ export function createHttp2Sessions (events: Http2Events, closeSession: (session
       if (existing) return existing
       const entry: InFlight = { req, res, socket: null, start: Date.now(), seen: Date.now(), rejected: false, cut: false }
       streams.set(res, entry)
+      if (draining) raced.add(req)
       res.once('close', () => settle(entry))
       return entry
     },
     find: (res: Http2ServerResponse) => streams.get(res),
+    /** The stream arrived in the drain, sent before its client could see the final GOAWAY (nghttp2 refuses the later ones). */
+    inGraceWindow: (req: Http2ServerRequest) => raced.has(req),
     reject (entry: InFlight, rejection: Rejection): void {
       entry.rejected = true
       writeAnswer(entry.req, entry.res, rejection)

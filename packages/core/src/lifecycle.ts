@@ -177,7 +177,17 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
 
     phase = 'closed'
     notify.timedOut(`was still running when ${forcedBy ?? 'the drain'} ended it`)
-    const hooks = [...notify.results, ...await release()]
+    const released = release()
+    // Idle connections were left for an exit that was to follow at once:
+    // release hooks still running after this turn delay it, so idle means
+    // idle again, and those connections get their FIN now (a client reusing
+    // one during a slow hook must find it closed). A framework's own quick
+    // close (Fastify's) is over by then, and the fast path stays free.
+    if (leaveIdle) {
+      const late = setImmediate(tracker.endIdle)
+      void released.then(() => clearImmediate(late))
+    }
+    const hooks = [...notify.results, ...await released]
     const ended = Date.now()
     waiter.clear()
 

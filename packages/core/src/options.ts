@@ -68,6 +68,15 @@ export interface GracefulOptions {
   releaseTimeout?: number
   /** `Retry-After` seconds on draining 503s. @default 1 */
   retryAfter?: number
+  /**
+   * After a draining 503 sent to a client still uploading its request body,
+   * read and discard at most this many more bytes of it before closing, so a
+   * client that writes its whole body before reading (Python's requests,
+   * Java's HTTP clients) reads the 503 instead of a reset. The discard also
+   * ends at the drain deadline. `0`: close at once (the client may see a reset).
+   * @default 67_108_864 (64 MiB)
+   */
+  rejectedBodyLimit?: number
   /** Signals that start the shutdown; a second one forces. `false`: none. @default ['SIGTERM', 'SIGINT'] */
   signals?: readonly NodeJS.Signals[] | false
   /** Exit the process after a signal-initiated shutdown. Programmatic shutdowns never exit. @default true */
@@ -161,6 +170,7 @@ export interface ResolvedOptions {
   quietPeriod: ResolvedQuietPeriod | null
   releaseTimeout: number
   retryAfter: number
+  rejectedBodyLimit: number
   signals: readonly NodeJS.Signals[]
   exit: boolean
   handleFatalErrors: boolean
@@ -181,7 +191,7 @@ export interface ResolvedOptions {
 }
 
 const optionKeys = new Set<string>([
-  'timeout', 'readinessDelay', 'releaseTimeout', 'retryAfter', 'signals', 'exit',
+  'timeout', 'readinessDelay', 'releaseTimeout', 'retryAfter', 'rejectedBodyLimit', 'signals', 'exit',
   'handleFatalErrors', 'logger', 'health', 'readyWhen', 'onCut', 'pm2', 'reload', 'control',
   'maxConnectionAge', 'maxConnectionAgeJitter', 'maxConnectionAgeGrace', 'spread',
 ])
@@ -230,6 +240,7 @@ export function resolveOptions (input: GracefulOptions = {}, extraKeys: readonly
     quietPeriod,
     releaseTimeout,
     retryAfter: Math.ceil(retryAfter),
+    rejectedBodyLimit: byteCount('rejectedBodyLimit', input.rejectedBodyLimit, 64 * 1024 * 1024),
     signals: shutdownSignals,
     exit: bool('exit', input.exit, true),
     handleFatalErrors: bool('handleFatalErrors', input.handleFatalErrors, false),
@@ -253,6 +264,14 @@ export function duration (name: string, value: unknown, fallback: number): numbe
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > maxTimerMs) {
     throw invalidOption(name, `a finite, non-negative number of milliseconds, at most ${maxTimerMs} (what a timer holds)`, value)
+  }
+  return value
+}
+
+function byteCount (name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw invalidOption(name, 'a whole, non-negative number of bytes', value)
   }
   return value
 }

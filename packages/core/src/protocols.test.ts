@@ -8,7 +8,6 @@ import type { Duplex } from 'node:stream'
 import { describe, expect, it, vi } from 'vitest'
 import { afterTest, deferred, inProcessGraceful, patience, within } from '@graceful/test-kit'
 import { createGraceful, type Graceful } from './graceful.js'
-import { adapterView } from './adapter-view.js'
 
 const tls = {
   key: readFileSync(new URL('./test-fixtures/key.pem', import.meta.url)),
@@ -55,34 +54,57 @@ describe('HTTP/2', () => {
     expect(g.stats().sessions).toBe(0)
   })
 
-  it('answers the draining 503 without a Connection header on HTTP/2', async () => {
-    const g = inProcessGraceful({ readinessDelay: 0 })
-    const server = http2.createServer()
+  it('serves the stream that races the first GOAWAY on a compatibility-API server, never a 503', async () => {
+    const g = inProcessGraceful()
+    const server = http2.createServer(g.handler((req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+      res.end(`served ${req.method} ${req.url}`)
+    }))
     g.attach(server)
-    server.on('request', (req, res) => {
-      expect(adapterView(g).gate(req, res)).toBe('reject')
-      adapterView(g).reject(req, res)
-    })
     const port = await listen(server)
     afterTest(() => server.close())
     const client = http2.connect(`http://127.0.0.1:${port}`)
     afterTest(() => client.destroy())
+    client.on('error', () => {})
     await new Promise<void>((resolve) => client.once('connect', () => resolve()))
-    // Draining, but the session stays open until its streams end: simulate a stream racing the GOAWAY.
+    // Same tick: the client's HEADERS and the server's first GOAWAY cross on the wire.
     const summary = g.shutdown()
-    const stream = client.request({ ':path': '/late' })
-    const headers: Record<string, unknown> = await within(new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+    const stream = client.request({ ':path': '/racing', ':method': 'POST' })
+    stream.end('body')
+    const response = within(new Promise<{ status: number, body: string }>((resolve, reject) => {
+      let status = 0
+      let body = ''
+      stream.setEncoding('utf8')
+      stream.on('response', (headers) => { status = Number(headers[':status']) })
+      stream.on('data', (chunk: string) => { body += chunk })
+      stream.on('end', () => resolve({ status, body }))
+      stream.on('error', reject)
+    }), 5000, 'the response')
+    expect(await response).toEqual({ status: 200, body: 'served POST /racing' })
+    expect((await within(summary, 5000, 'the summary')).requests).toEqual({ completed: 1, rejected: 0, cut: 0 })
+  })
+
+  it('answers a stream not started at the deadline with the 503, without a Connection header', async () => {
+    const g = inProcessGraceful({ timeout: 600, releaseTimeout: 100 })
+    const server = http2.createServer(g.handler(() => {}))
+    g.attach(server)
+    const port = await listen(server)
+    afterTest(() => server.close())
+    const client = http2.connect(`http://127.0.0.1:${port}`)
+    afterTest(() => client.destroy())
+    client.on('error', () => {})
+    const stream = client.request({ ':path': '/held' })
+    const headers = within(new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
       stream.on('response', resolve)
       stream.on('error', reject)
-    }), 5000, 'the response').catch((error: NodeJS.ErrnoException) => ({ ':status': error.code }))
-    // Either the stream was refused by the GOAWAY (the client may retry), or it got a clean 503.
-    expect(['503', 'ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_GOAWAY_SESSION']).toContain(String(headers[':status']))
-    if (headers[':status'] === 503) {
-      expect(headers.connection).toBeUndefined()
-      expect(headers['retry-after']).toBe('1')
-    }
+    }), 5000, 'the response')
+    await vi.waitFor(() => expect(g.stats().inFlight, 'the stream to arrive').toBe(1), patience)
+    const summary = g.shutdown()
+    const answer = await headers
+    expect(answer[':status']).toBe(503)
+    expect(answer.connection).toBeUndefined()
+    expect(answer['retry-after']).toBe('1')
     stream.destroy()
-    await within(summary, 5000, 'the summary')
+    expect((await within(summary, 5000, 'the summary')).cut).toEqual([expect.objectContaining({ url: '/held', action: 'rejected' })])
   })
 })
 

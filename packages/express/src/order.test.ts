@@ -1,7 +1,7 @@
 import express5 from 'express'
 import express4 from 'express4'
-import { describe, expect, it, onTestFinished } from 'vitest'
-import { inProcess, listening, openConnection, within } from '@graceful/test-kit'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { deferred, inProcess, listening, openConnection, patience, within } from '@graceful/test-kit'
 import { graceful } from './index.js'
 
 type ExpressFactory = typeof express5
@@ -15,7 +15,12 @@ describe.each(majors)('the gate does not depend on where g is mounted — $name'
     const g = graceful(inProcess)
     const app = express()
     app.set('strict routing', true)
+    const slow = deferred()
     app.get('/fast', (_req, res) => { res.type('text/plain').send('fast') })
+    app.get('/stream', (_req, res) => {
+      res.type('text/plain').write('start\n')
+      void slow.promise.then(() => res.end('end\n'))
+    })
     app.use(g)
     onTestFinished(async () => { await g.graceful.force('teardown') })
     await using server = await listening(g.listen(app, 0, '127.0.0.1'))
@@ -25,8 +30,17 @@ describe.each(majors)('the gate does not depend on where g is mounted — $name'
     // Strict routing, set before the first use(), still applies.
     expect((await conn.request('/fast/')).status).toBe(404)
     expect((await conn.request('/livez')).status).toBe(200)
+    // Busy at the trigger with a response already started (not in the grace window, where a
+    // racing request is served): the request pipelined behind it arrives late and gets the 503.
+    const before = conn.bytesReceived
+    conn.send('/stream')
+    await vi.waitFor(() => expect(conn.bytesReceived, 'the stream to start').toBeGreaterThan(before), patience)
     const summary = g.shutdown()
-    const late = await conn.request('/fast')
+    conn.send('/fast')
+    await vi.waitFor(() => expect(g.graceful.stats().inFlight, 'the pipelined request').toBe(2), patience)
+    slow.resolve()
+    expect((await conn.response()).status).toBe(200)
+    const late = await conn.response()
     expect(late.status).toBe(503)
     expect(JSON.parse(late.body)).toMatchObject({ code: 'ERR_GRACEFUL_DRAINING' })
     expect((await within(summary, 5000, 'the summary')).requests.rejected).toBe(1)

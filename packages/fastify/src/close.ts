@@ -1,4 +1,4 @@
-import type { Graceful } from '@graceful/core'
+import { ErrorCodes, GracefulError, type Graceful } from '@graceful/core'
 import type { FastifyInstance, RawServerBase } from 'fastify'
 
 /**
@@ -13,6 +13,7 @@ import type { FastifyInstance, RawServerBase } from 'fastify'
  * - `app.close()`: our earliest `onClose` hook starts the shutdown and holds
  *   Fastify's close until the core reaches that same last release hook; our
  *   latest `onClose` hook holds `app.close()` until the shutdown is over.
+ * - A shutdown during the boot: the app never listens (`onReady` refuses).
  */
 export function wireClose (app: FastifyInstance<RawServerBase>, graceful: Graceful): void {
   // Who started Fastify's close, one way only:
@@ -29,12 +30,26 @@ export function wireClose (app: FastifyInstance<RawServerBase>, graceful: Gracef
   // Fastify's close reached the end of our part of its onClose queue.
   const fastifyClosed = deferred()
 
+  // A shutdown that began while the app was still booting (a signal while a
+  // slow plugin loads): `app.listen()` must not open the app to traffic once
+  // the drain has begun. Fastify runs `onReady` hooks before it listens;
+  // failing there makes `app.listen()` (and `app.ready()`) reject with this
+  // error, which Fastify's close then reports again: not a failed close.
+  let refused: GracefulError | undefined
+  app.addHook('onReady', async function gracefulRefuseWhileDraining () {
+    if (graceful.state === 'accepting') return
+    refused = new GracefulError(ErrorCodes.DRAINING, 'the shutdown began before the app was ready: it will not listen')
+    throw refused
+  })
+
   // Registered now, first, so it runs last: release hooks run last registered first.
   graceful.onClose(async function fastifyClose () {
     released.resolve()
     if (closing === 'open') {
       closing = 'core'
-      await app.close()
+      await app.close().catch((error: unknown) => {
+        if (error !== refused) throw error
+      })
       return
     }
     // app.close() is already under way (the user's): wait for it, never call it twice.

@@ -73,6 +73,28 @@ describe('HTTP/2 (h2c)', () => {
     expect(t.onCloseRuns()).toBe(1)
   })
 
+  it('serves the stream that races the first GOAWAY (a POST), never a 503', async () => {
+    const t = await startApp({}, (app) => {
+      app.post('/orders', async (request) => ({ created: request.body }))
+    }, { http2: true })
+    disposeAfterTest(t)
+    const { session } = await connectH2(t.port)
+    const warm = get(session, '/readyz')
+    expect((await warm.headers)[':status']).toBe(200)
+    await warm.body
+    // Same tick: the client's HEADERS and the server's first GOAWAY cross on the wire.
+    const summary = t.app.graceful.shutdown()
+    const stream = session.request({ ':path': '/orders', ':method': 'POST', 'content-type': 'application/json' })
+    stream.end(JSON.stringify({ id: 1 }))
+    const status = within(new Promise<number>((resolve, reject) => {
+      stream.once('response', (headers) => resolve(Number(headers[':status'])))
+      stream.once('error', reject)
+    }), 5000, 'the response')
+    stream.resume()
+    expect(await status).toBe(200)
+    expect((await within(summary, 5000, 'the summary')).requests).toEqual({ completed: 1, rejected: 0, cut: 0 })
+  })
+
   it('answers a stream reaching the gate during the drain with a 503 without a Connection header', async () => {
     const hold = deferred()
     const app = Fastify({ http2: true }) as unknown as FastifyInstance<RawServerBase>

@@ -5,6 +5,7 @@ import fp from 'fastify-plugin'
 import { wireClose } from './close.js'
 import { createGate, gateRoutesWithHooks } from './gate.js'
 import { registerHealthRoutes } from './health.js'
+import { gateInject } from './inject.js'
 import { splitOptions, type HealthRouteOptions } from './options.js'
 
 /**
@@ -43,6 +44,7 @@ const plugin: FastifyPluginAsync<FastifyGracefulOptions, RawServerBase> = async 
   attachSecondaryServers(app, graceful.attach)
   gateRoutesWithHooks(app, createGate(view))
   wireClose(app, graceful)
+  gateInject(app, view)
 }
 
 /**

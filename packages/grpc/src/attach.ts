@@ -8,6 +8,9 @@ import { createHealth, healthService, serviceOf } from './health.js'
 import { invalidOption, validateOptions } from './options.js'
 import { missesConnectionAge } from './connection-age.js'
 
+// At the deadline, the UNAVAILABLE statuses get this long to go out before the sessions are destroyed.
+const statusFlushMs = 50
+
 // Symbol.for: two loaded copies of this package agree that a server is taken.
 const attached = Symbol.for('graceful.grpc.attached')
 
@@ -69,11 +72,12 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
     graceful.options.logger.warn({ option: 'maxConnectionAge' }, 'graceful: this gRPC server does not cap connection ages: create it with new grpc.Server({ ...connectionAgeOptions(graceful) })')
   }
 
-  const open = new Set<GrpcCall>()
+  // Each call in flight, with what ends it UNAVAILABLE at the deadline.
+  const open = new Map<GrpcCall, () => void>()
   let health: ReturnType<typeof createHealth> | null = null
   const pending: string[] = []
-  const unwrap = wrapHandlers(server, (entry, done) => {
-    open.add(entry)
+  const unwrap = wrapHandlers(server, (entry, done, endUnavailable) => {
+    open.set(entry, endUnavailable)
     void graceful.track(done.finally(() => open.delete(entry)), { name: `grpc ${entry.path}`, cut: (now) => cutCall(entry, now) })
     // A call that arrives during the drain (on a session not yet closed) is told at once.
     if (graceful.signal.aborted) notify(entry)
@@ -120,14 +124,21 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
 
   graceful.onDraining(async function grpcServer ({ signal }: DrainContext) {
     if (detached) return
-    for (const entry of open) notify(entry)
+    for (const entry of open.keys()) notify(entry)
     // Graceful's own listeners first (a reload closed them already): no new connection from here on.
     for (const listener of binding?.listeners ?? []) if (listener.listening) listener.close()
     await new Promise<void>((resolve) => {
       const force = () => {
-        // The deadline: every call still open is cut (and reported by its task).
-        server.forceShutdown()
-        resolve()
+        // The deadline: every call still open is cut (and reported by its
+        // task) with the status UNAVAILABLE; the sessions are destroyed a
+        // moment later, once those statuses are on the wire.
+        const cut = [...open.values()]
+        for (const endUnavailable of cut) endUnavailable()
+        const flushed = setTimeout(() => {
+          server.forceShutdown()
+          resolve()
+        }, cut.length > 0 ? statusFlushMs : 0)
+        flushed.unref()
       }
       if (signal.aborted) return force()
       signal.addEventListener('abort', force, { once: true })
@@ -140,7 +151,7 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
 
   return {
     get health () { return health?.implementation ?? null },
-    get calls () { return [...open] },
+    get calls () { return [...open.keys()] },
     detach () {
       if (detached) return
       detached = true

@@ -39,8 +39,18 @@ export interface StreamingCall extends GrpcCall {
   call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>
 }
 
-/** Called for every call as it starts, with a promise that settles when it ends (status sent, or cancelled). */
-export type OnCall = (entry: GrpcCall, done: Promise<void>) => void
+/**
+ * Called for every call as it starts, with a promise that settles when it
+ * ends (status sent, or cancelled), and a function that ends it with
+ * `UNAVAILABLE` (the deadline's cut).
+ */
+export type OnCall = (entry: GrpcCall, done: Promise<void>, endUnavailable: () => void) => void
+
+// What a call cut at the deadline ends with: UNAVAILABLE (14), which clients
+// and their default retry policies treat as "try another server". A destroyed
+// session would end it CANCELLED, which a client cannot tell from its own
+// cancel. The number, not grpc-js's `status` enum: grpc-js is only a type import here.
+const unavailable = { code: 14, details: 'the server is shutting down' }
 
 /** Wraps every handler of `server`, present and future. Returns `unwrap`. */
 export function wrapHandlers (server: Server, onCall: OnCall, onRegister: (path: string) => void): () => void {
@@ -53,18 +63,27 @@ export function wrapHandlers (server: Server, onCall: OnCall, onRegister: (path:
       const events = call as unknown as NodeJS.EventEmitter
       events.once('cancelled', ended)
       if (callback) {
-        onCall({ path, type, call, start: Date.now() }, done)
-        return func(call, function gracefulCallback (...args: Parameters<sendUnaryData<unknown>>) {
+        let answered = false
+        const answer = function gracefulCallback (...args: Parameters<sendUnaryData<unknown>>) {
+          // Once cut with UNAVAILABLE, the handler's own late answer goes nowhere.
+          if (answered) return
+          answered = true
           try {
             callback(...args)
           } finally {
             finish()
           }
-        })
+        }
+        onCall({ path, type, call, start: Date.now() }, done, () => { answer(unavailable) })
+        return func(call, answer)
       }
       // Streaming responses: the status goes out when the stream finishes (or errors).
       for (const event of ['finish', 'error', 'close']) events.once(event, ended)
-      onCall({ path, type, call, start: Date.now() }, done)
+      // grpc-js turns an 'error' on a server stream into its status, then ends it.
+      const stream = call as ServerWritableStream<unknown, unknown>
+      onCall({ path, type, call, start: Date.now() }, done, () => {
+        if (!stream.writableEnded && !stream.destroyed) events.emit('error', unavailable)
+      })
       return func(call)
     }
     wrapped.set(inner, func)

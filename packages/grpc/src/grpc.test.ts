@@ -151,8 +151,25 @@ describe('@graceful/grpc', () => {
     expect(summary.requests.cut).toBe(1)
     expect(summary.holding).toEqual(expect.arrayContaining(['task grpc /test.Echo/Unary']))
     expect(cuts).toEqual([summary.cut])
-    expect((await stuck).code).toBeOneOf([grpc.status.CANCELLED, grpc.status.UNAVAILABLE, grpc.status.INTERNAL])
+    // UNAVAILABLE, never CANCELLED: a client cannot tell CANCELLED from its own cancel, and does not retry it.
+    expect(await stuck).toEqual({ code: grpc.status.UNAVAILABLE })
     expect(Date.now() - started).toBeLessThan(2500)
+  })
+
+  it('ends a streaming call still open at the deadline with UNAVAILABLE, after the messages it sent', async () => {
+    const { graceful, attachment, client } = await start({ timeout: 900, releaseTimeout: 200 })
+    const call = (client.Numbers as (request: Msg, options: grpc.CallOptions) => grpc.ClientReadableStream<Msg>)({ text: 'go' }, { deadline: deadline() })
+    const messages: string[] = []
+    call.on('data', (message: Msg) => messages.push(message.text))
+    const status = new Promise<number>((resolve) => {
+      call.on('status', (s: grpc.StatusObject) => resolve(s.code))
+      call.on('error', () => {})
+    })
+    await vi.waitFor(() => expect(messages).toEqual(['1']))
+    expect(attachment.calls).toHaveLength(1)
+    const summary = await graceful.shutdown()
+    expect(summary.outcome).toBe('cut')
+    expect(await status).toBe(grpc.status.UNAVAILABLE)
   })
 
   it('drains beside an HTTP server in the same budget', async () => {

@@ -314,3 +314,37 @@ describe('graceful()', () => {
     expect((await summary).requests.rejected).toBe(1)
   })
 })
+
+describe('over HTTP/2 (compatibility API)', () => {
+  it('serves the POST stream that races the first GOAWAY, never a 503', async () => {
+    const http2 = await import('node:http2')
+    const g = graceful(inProcess)
+    const app = new Koa3()
+    app.use(g)
+    app.use((ctx) => { ctx.body = `served ${ctx.method} ${ctx.path}` })
+    const callback = app.callback()
+    const server = http2.createServer((req, res) => { void callback(req as never, res as never) })
+    g.attach(server)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    onTestFinished(() => { server.close() })
+    const client = http2.connect(`http://127.0.0.1:${(server.address() as { port: number }).port}`)
+    onTestFinished(() => { client.destroy() })
+    client.on('error', () => {})
+    await new Promise<void>((resolve) => client.once('connect', () => resolve()))
+    // Same tick: the client's HEADERS and the server's first GOAWAY cross on the wire.
+    const summary = g.shutdown()
+    const stream = client.request({ ':path': '/orders', ':method': 'POST' })
+    stream.end('{}')
+    const response = within(new Promise<{ status: number, body: string }>((resolve, reject) => {
+      let status = 0
+      let body = ''
+      stream.setEncoding('utf8')
+      stream.on('response', (headers) => { status = Number(headers[':status']) })
+      stream.on('data', (chunk: string) => { body += chunk })
+      stream.on('end', () => resolve({ status, body }))
+      stream.on('error', reject)
+    }), 5000, 'the response')
+    expect(await response).toEqual({ status: 200, body: 'served POST /orders' })
+    expect((await within(summary, 5000, 'the summary')).requests).toEqual({ completed: 1, rejected: 0, cut: 0 })
+  })
+})
