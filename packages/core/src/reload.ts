@@ -6,6 +6,7 @@ import { debuglog } from 'node:util'
 import type { AttachableServer } from './connections.js'
 import { invalidOption } from './errors.js'
 import { reloadEnv } from './inherit.js'
+import { listeningDescriptor } from './node-internals.js'
 import { ExitCodes } from './signals.js'
 import type { GracefulEvents, Logger, ReloadResult, ShutdownSummary, State } from './types.js'
 
@@ -144,7 +145,7 @@ export function createReloader (parts: ReloadParts): Reloader {
     const refused = precondition()
     if (refused) return failed({ reason: refused, pid: null, code: null, signal: null, durationMs: 0 })
     const servers = parts.servers()
-    const fds = servers.map(descriptorOf)
+    const fds = servers.map(listeningDescriptor)
     const child = start(fds)
     if (!child.pid) return failed({ reason: 'the new process could not be started', pid: null, code: null, signal: null, durationMs: Date.now() - started })
     parts.log.info({ newPid: child.pid, servers: servers.length, timeout: parts.reload.timeout }, 'graceful: reload: started a new process, waiting until it is ready')
@@ -176,7 +177,7 @@ export function createReloader (parts: ReloadParts): Reloader {
     if (servers.length === 0) return 'no server is attached'
     const notListening = servers.filter((server) => !server.listening).length
     if (notListening > 0) return `${notListening} of ${servers.length} attached server(s) are not listening`
-    if (servers.some((server) => descriptorOf(server) < 0)) {
+    if (servers.some((server) => listeningDescriptor(server) < 0)) {
       return 'a listening socket has no file descriptor to hand over (Windows, or a Node.js version whose internals changed)'
     }
     return null
@@ -279,11 +280,3 @@ function handshake (child: ChildProcess, timeout: number): Promise<Handshake> {
   })
 }
 
-/** The descriptor of a listening server's socket; -1 when Node does not expose one. */
-function descriptorOf (server: AttachableServer): number {
-  // No public API gives it: `server._handle.fd` (libuv's, Unix only). Read
-  // only here, feature-detected; the reload tests fail the day it changes.
-  // https://github.com/nodejs/node/blob/v20.20.0/src/stream_wrap.cc (GetFD)
-  const handle = (server as unknown as { _handle?: { fd?: unknown } | null })._handle
-  return typeof handle?.fd === 'number' ? handle.fd : -1
-}
