@@ -33,6 +33,16 @@ describe.each(packages)('@graceful/%s as published', (name) => {
     expect(cjsKeys.length).toBeGreaterThan(0)
     expect(cjsKeys.filter((key) => key !== '__esModule')).toEqual(esmKeys.filter((key) => key !== 'module.exports'))
   })
+
+  it('keeps the names of its exported classes and functions in both builds (Nest logs module names)', () => {
+    // A bundler's rename: `_GracefulModule`, `graceful2`. Aliases (`default`) keep their own name.
+    const renamed = (load: string) => node(['--input-type=module', '-e', `
+      const m = ${load}
+      console.log(JSON.stringify(Object.entries(m).filter(([key, v]) => typeof v === 'function' && v.name !== key && v.name.replace(/^_+|\\d+$/g, '') === key).map(([key, v]) => key + ' is ' + v.name)))
+    `])
+    expect(JSON.parse(renamed(`await import(${JSON.stringify(`${root}/packages/${name}/dist/index.js`)})`))).toEqual([])
+    expect(JSON.parse(renamed(`(await import('node:module')).createRequire(import.meta.url)(${JSON.stringify(`${root}/packages/${name}/dist/index.cjs`)})`))).toEqual([])
+  })
 })
 
 describe('one signal owner across copies', () => {
