@@ -30,11 +30,31 @@ export function optionsFromEnvironment (env: NodeJS.ProcessEnv = process.env): P
     if (raw === undefined || raw.trim() === '') continue
     const value = Number(raw)
     if (!/^\s*\d+(\.\d+)?\s*$/.test(raw) || !Number.isFinite(value)) {
-      throw invalidOption(`${variable} (environment, sets ${option})`, 'a number of milliseconds such as "15000"', raw)
+      throw invalidOption(variableLabel(variable, option), 'a number of milliseconds such as "15000"', raw)
     }
     options[option] = value
   }
   return options
+}
+
+function variableLabel (variable: string, option: string): string {
+  return `${variable} (environment, sets ${option})`
+}
+
+/** The variable that set `option`, or `undefined` when the code did (or nothing did). */
+export function variableThatSet (option: string, input: GracefulOptions, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if ((input as Record<string, unknown>)[option] !== undefined) return undefined
+  const variable = Object.entries(environmentOptions).find(([, name]) => name === option)?.[0]
+  return variable !== undefined && (env[variable]?.trim() ?? '') !== '' ? variable : undefined
+}
+
+/**
+ * How an error names `option`: by its variable when the environment set it,
+ * so the user looks in the deploy file, not in the code.
+ */
+export function optionLabel (option: string, input: GracefulOptions, env: NodeJS.ProcessEnv = process.env): string {
+  const variable = variableThatSet(option, input, env)
+  return variable === undefined ? option : variableLabel(variable, option)
 }
 
 /**
