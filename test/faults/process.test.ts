@@ -61,6 +61,15 @@ describe('faults: the process', () => {
     }
   })
 
+  it('Fastify after a readiness delay: app.close() in the release hook finds server.close() calling back, exit 0', async () => {
+    // Fastify's close waits for server.close()'s callback; a 'close' net emitted first must not swallow it.
+    await using app = await startChild('fastify', { timeout: 4000, readinessDelay: 300 })
+    expect((await sendRequest(app.port, '/fast')).status).toBe(200)
+    app.kill('SIGTERM')
+    const exit = await within(app.exited, 8000, 'exit')
+    expect(exit.code, app.logs.map((line) => line.msg).join('\n')).toBe(0)
+  })
+
   it('a signal before listen: the drain has nothing to wait for, hooks run, exit 0', async () => {
     await using app = await scenario('before-listen')
     expect(await within(app.exited, 3000 + 1500, 'exit')).toBe(0)
