@@ -32,6 +32,9 @@ export default defineConfig({
   // Dependencies and peers (`@graceful/core`, the frameworks) stay imports.
   external: [/^@graceful\//],
   target: 'node20',
+  // esbuild renames a class that refers to itself (`_GracefulModule`); Nest logs
+  // module names, and stack traces read better with the names in the source.
+  keepNames: true,
   platform: 'node',
   sourcemap: true,
   clean: true,

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -32,6 +32,28 @@ describe.each(packages)('@graceful/%s as published', (name) => {
     expect(esmFile).toMatch(/dist\/index\.js$/)
     expect(cjsKeys.length).toBeGreaterThan(0)
     expect(cjsKeys.filter((key) => key !== '__esModule')).toEqual(esmKeys.filter((key) => key !== 'module.exports'))
+  })
+
+  it('keeps the names of its exported classes and functions in both builds (Nest logs module names)', () => {
+    // A bundler's rename: `_GracefulModule`, `graceful2`. Aliases (`default`) keep their own name.
+    const renamed = (load: string) => node(['--input-type=module', '-e', `
+      const m = ${load}
+      console.log(JSON.stringify(Object.entries(m).filter(([key, v]) => typeof v === 'function' && v.name !== key && v.name.replace(/^_+|\\d+$/g, '') === key).map(([key, v]) => key + ' is ' + v.name)))
+    `])
+    expect(JSON.parse(renamed(`await import(${JSON.stringify(`${root}/packages/${name}/dist/index.js`)})`))).toEqual([])
+    expect(JSON.parse(renamed(`(await import('node:module')).createRequire(import.meta.url)(${JSON.stringify(`${root}/packages/${name}/dist/index.cjs`)})`))).toEqual([])
+  })
+})
+
+describe('engines', () => {
+  it('names exactly the Node majors CI tests: 20 (pnpm test) and those of .ci/node-matrix.sh', () => {
+    const matrix = readFileSync(new URL('../.ci/node-matrix.sh', import.meta.url), 'utf8')
+    const majors = ['20', ...[...matrix.matchAll(/\[(\d+)\]=\1\.\d+\.\d+/g)].map((match) => match[1]!)]
+    expect(majors.length).toBeGreaterThan(1)
+    for (const name of packages) {
+      const manifest = JSON.parse(readFileSync(new URL(`../packages/${name}/package.json`, import.meta.url), 'utf8')) as { engines: { node: string } }
+      expect(manifest.engines.node.split('||').map((range) => range.trim().replace(/^\^(\d+)\..*$/, '$1')), name).toEqual(majors)
+    }
   })
 })
 

@@ -33,7 +33,8 @@ if (!env.graceful) {
   app.get('/livez', async () => ({ status: 'ok' }))
   app.get('/readyz', async () => ({ status: 'ok' }))
 } else {
-  // First, so the draining gate runs before every route and plugin registered after it.
+  // Before the routes: the draining 503 is answered at the server; routes registered after it
+  // that run onRequest hooks of their own also get the gate.
   await app.register(graceful, options)
 }
 

@@ -27,7 +27,7 @@ const g = !withGraceful
   })
 
 if (g) {
-  // First: the draining gate and /livez, /readyz.
+  // /livez, /readyz (anywhere: the draining gate lives in the server).
   app.use(g)
   // Release hooks run after the last request, last registered first: close pools and clients here.
   g.onClose(() => logger.info({}, 'released the (pretend) database pool'), { name: 'db' })

@@ -43,6 +43,33 @@ async function scenario (name: string) {
 }
 
 describe('faults: the process', () => {
+  it('a release hook that waits for the server\'s \'close\' event, idle connections left to the exit: the event comes, the exit is at once', async () => {
+    await using app = await scenario('close-event')
+    const idle = connect({ port: app.ready.ports![0]!, host: '127.0.0.1' })
+    idle.on('error', () => {})
+    try {
+      idle.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n')
+      await within(once(idle, 'data'), 5000, 'the response')
+      const started = Date.now()
+      app.child.kill('SIGTERM')
+      expect(await within(app.exited, 5000, 'exit')).toBe(0)
+      // Without the event the hook would wait for its timeout (releaseTimeout: 750 ms here) and be reported.
+      expect(app.hooks).toEqual(['close event', 'callback'])
+      expect(Date.now() - started).toBeLessThan(3000)
+    } finally {
+      idle.destroy()
+    }
+  })
+
+  it('Fastify after a readiness delay: app.close() in the release hook finds server.close() calling back, exit 0', async () => {
+    // Fastify's close waits for server.close()'s callback; a 'close' net emitted first must not swallow it.
+    await using app = await startChild('fastify', { timeout: 4000, readinessDelay: 300 })
+    expect((await sendRequest(app.port, '/fast')).status).toBe(200)
+    app.kill('SIGTERM')
+    const exit = await within(app.exited, 8000, 'exit')
+    expect(exit.code, app.logs.map((line) => line.msg).join('\n')).toBe(0)
+  })
+
   it('a signal before listen: the drain has nothing to wait for, hooks run, exit 0', async () => {
     await using app = await scenario('before-listen')
     expect(await within(app.exited, 3000 + 1500, 'exit')).toBe(0)

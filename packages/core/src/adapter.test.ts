@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { adapterView, createAdapterGraceful } from './adapter.js'
 import { createGraceful, type Graceful } from './index.js'
 import * as core from './index.js'
@@ -26,6 +26,16 @@ describe('@graceful/core/adapter', () => {
     expect(view.liveness()).toMatchObject({ statusCode: 200 })
     expect(await view.readiness()).toMatchObject({ statusCode: 503, body: '{"status":"starting"}' })
     await view.graceful.shutdown()
+  })
+
+  it('matches health paths with or without a query string, without cutting a substring out of every URL', () => {
+    const view = createAdapterGraceful(quiet)
+    const cuts = [vi.spyOn(String.prototype, 'slice'), vi.spyOn(String.prototype, 'substring'), vi.spyOn(String.prototype, 'split')]
+    const matched = ['/readyz', '/readyz?probe=1', '/livez?', '/readyzz', '/api/items?page=2', '/ready', '/'].map((url) => view.matchHealth(url))
+    const calls = cuts.map((spy) => spy.mock.calls.length)
+    for (const spy of cuts) spy.mockRestore()
+    expect(matched).toEqual(['readiness', 'readiness', 'liveness', null, null, null, null])
+    expect(calls).toEqual([0, 0, 0])
   })
 
   it.each([

@@ -30,7 +30,18 @@ describe('environment configuration', () => {
     // A value valid alone is still checked against the other options.
     vi.stubEnv('GRACEFUL_TIMEOUT', '1000')
     vi.stubEnv('GRACEFUL_READINESS_DELAY', '5000')
-    expect(() => resolveOptions({})).toThrow(expect.objectContaining({ option: 'readinessDelay' }))
+    expect(() => resolveOptions({})).toThrow(expect.objectContaining({ option: 'GRACEFUL_READINESS_DELAY (environment, sets readinessDelay)' }))
+  })
+
+  it('names the variable a conflicting value came from, and reports the value it was given', () => {
+    vi.stubEnv('GRACEFUL_TIMEOUT', '3000')
+    vi.stubEnv('GRACEFUL_READINESS_DELAY', '5000')
+    // releaseTimeout defaults to 750 here: the delay must stay under 3000 − 750.
+    expect(() => resolveOptions({})).toThrow(
+      'graceful: option "GRACEFUL_READINESS_DELAY (environment, sets readinessDelay)" must be less than timeout (3000 ms, from GRACEFUL_TIMEOUT) ' +
+      'minus releaseTimeout (750 ms by default), leaving time to drain, received 5000')
+    // Given in code, the option is named as in code.
+    expect(() => resolveOptions({ readinessDelay: 5000 })).toThrow(expect.objectContaining({ option: 'readinessDelay', message: expect.stringMatching(/received 5000$/) }))
   })
 
   it('never mutates the options object', () => {

@@ -39,11 +39,31 @@ export function optionsFromEnvironment (env: NodeJS.ProcessEnv = process.env): {
     const value = Number(raw)
     if (!/^\s*\d+(\.\d+)?\s*$/.test(raw) || !Number.isFinite(value)) {
       const expected = option === 'readinessDelay' ? 'a number of milliseconds such as "5000", or a quiet period such as "quiet=1000,min=500,max=10000"' : 'a number of milliseconds such as "15000"'
-      throw invalidOption(`${variable} (environment, sets ${option})`, expected, raw)
+      throw invalidOption(variableLabel(variable, option), expected, raw)
     }
     options[option] = value
   }
   return options as { timeout?: number, readinessDelay?: number | QuietPeriod, maxConnectionAge?: number }
+}
+
+function variableLabel (variable: string, option: string): string {
+  return `${variable} (environment, sets ${option})`
+}
+
+/** The variable that set `option`, or `undefined` when the code did (or nothing did). */
+export function variableThatSet (option: string, input: GracefulOptions, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if ((input as Record<string, unknown>)[option] !== undefined) return undefined
+  const variable = Object.entries(environmentOptions).find(([, name]) => name === option)?.[0]
+  return variable !== undefined && (env[variable]?.trim() ?? '') !== '' ? variable : undefined
+}
+
+/**
+ * How an error names `option`: by its variable when the environment set it,
+ * so the user looks in the deploy file, not in the code.
+ */
+export function optionLabel (option: string, input: GracefulOptions, env: NodeJS.ProcessEnv = process.env): string {
+  const variable = variableThatSet(option, input, env)
+  return variable === undefined ? option : variableLabel(variable, option)
 }
 
 /**

@@ -20,14 +20,20 @@ export function requestUrl (req: AnyRequest): string | undefined {
   return (req as AnyRequest & { originalUrl?: string }).originalUrl ?? req.url
 }
 
-/** Which health endpoint a URL names, ignoring the query string. */
+/**
+ * Which health endpoint a URL names, ignoring the query string. Runs on every
+ * request `handler()` sees: compared in place, no substring allocated.
+ */
 export function matchHealth (health: Pick<ResolvedOptions['health'], 'liveness' | 'readiness'>, url: string | undefined): 'liveness' | 'readiness' | null {
   if (!url) return null
-  const query = url.indexOf('?')
-  const path = query === -1 ? url : url.slice(0, query)
-  if (health.liveness !== false && path === health.liveness) return 'liveness'
-  if (health.readiness !== false && path === health.readiness) return 'readiness'
+  if (health.liveness !== false && isPath(url, health.liveness)) return 'liveness'
+  if (health.readiness !== false && isPath(url, health.readiness)) return 'readiness'
   return null
+}
+
+/** `url` is `path`, or `path` and a query string. */
+function isPath (url: string, path: string): boolean {
+  return url.startsWith(path) && (url.length === path.length || url.charCodeAt(path.length) === 63 /* ? */)
 }
 
 /** Liveness: the process is up. It stays 200 through the drain: a drain is not a reason to restart. */

@@ -1,6 +1,7 @@
 import type { Http2Session } from 'node:http2'
 import { Socket } from 'node:net'
 import { debuglog } from 'node:util'
+import { sessionSocket } from './node-internals.js'
 
 // HTTP/2's graceful shutdown, RFC 9113 §6.8:
 //
@@ -88,14 +89,11 @@ export function closeHttp2Session (session: Http2Session, options: GoawayOptions
 }
 
 /**
- * The socket under a session. `session.socket` is a proxy that refuses
- * `write`; the real one is the session's `kSocket` symbol (Node 18–24), read
- * only here, at the drain, feature-detected. The HTTP/2 tests fail the day
- * Node renames it, and the drain falls back to the one-phase close meanwhile.
+ * The socket under a session (a private field: see node-internals.ts), read
+ * only at the drain; without it the drain falls back to the one-phase close.
  */
 function socketOf (session: Http2Session): Socket | undefined {
-  const key = Object.getOwnPropertySymbols(session).find((symbol) => symbol.description === 'socket')
-  const socket = key === undefined ? undefined : (session as unknown as Record<symbol, unknown>)[key]
+  const socket = sessionSocket(session)
   // Only a plain net.Socket, what a net.Server accepts over TCP or a pipe: its
   // writes queue in libuv, in order. Anything else takes one write at a time
   // and kills the process when JS writes while nghttp2's write is pending:

@@ -1,4 +1,6 @@
+import { PassThrough } from 'node:stream'
 import { describe, expect, it, vi } from 'vitest'
+import winston from 'winston'
 import { createGraceful } from './graceful.js'
 import { resolveLogger } from './logger.js'
 
@@ -24,6 +26,20 @@ describe('logger option', () => {
     expect(nest.calls[1]).toEqual(['error', { msg: 'graceful: release hook "db" failed', hook: 'db', err: expect.objectContaining({ type: 'Error', message: 'db down' }) }, error.stack, 'graceful'])
     expect(nest.calls[2]?.[0]).toBe('debug')
     expect(() => createGraceful({ logger: nest, signals: false })).not.toThrow()
+  })
+
+  it('calls winston the way winston is called: its JSON lines keep the message, the fields and the error', () => {
+    const lines: Record<string, unknown>[] = []
+    const stream = new PassThrough()
+    stream.on('data', (chunk: Buffer) => { for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>) })
+    const logger = winston.createLogger({ level: 'debug', format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] })
+    const log = resolveLogger(logger)
+    log.error({ err: new Error('db down'), hook: 'postgres' }, 'graceful: release hook "postgres" failed')
+    log.info({ trigger: 'SIGTERM' }, 'graceful: draining')
+    expect(lines[0]).toMatchObject({ level: 'error', message: 'graceful: release hook "postgres" failed', hook: 'postgres', err: { type: 'Error', message: 'db down' } })
+    expect(lines[1]).toMatchObject({ level: 'info', message: 'graceful: draining', trigger: 'SIGTERM' })
+    expect(() => createGraceful({ logger, signals: false })).not.toThrow()
+    logger.close()
   })
 
   it('accepts console and pino-shaped loggers as they are, bound to themselves', () => {

@@ -37,7 +37,8 @@ const pinoLevels: Record<Level, number> = { debug: 20, info: 30, warn: 40, error
  *   format and levels); info and debug to `NODE_DEBUG=graceful`;
  * - `false`: silent;
  * - pino-shaped (`info`, `warn`, `error`, optional `debug`): used as is;
- * - a NestJS logger (`log`, `warn`, `error`, no `info`): normalised.
+ * - a NestJS logger (`log`, `warn`, `error`, no `info`): normalised;
+ * - a winston logger (`logger.info(message, meta)`): normalised.
  * A logger method that throws is reported once as a process warning and ignored.
  */
 export function resolveLogger (value: unknown): Logger {
@@ -57,6 +58,8 @@ function normalise (value: unknown): Logger {
   const candidate = value as Record<string, unknown> | null
   const has = (name: string) => typeof candidate?.[name] === 'function'
   if (typeof value !== 'object' || candidate === null) throw refuse(value)
+  // winston has pino's method names but the other call shape: (message, meta).
+  if (has('info') && has('warn') && has('error') && has('add') && 'transports' in candidate) return fromWinston(value as WinstonLike)
   if (has('info') && has('warn') && has('error')) {
     const pino = value as Logger
     return {
@@ -72,6 +75,20 @@ function normalise (value: unknown): Logger {
 
 function refuse (value: unknown): TypeError {
   return invalidOption('logger', 'false, a pino-shaped logger ({ info, warn, error, debug? }: pino, app.log, console) or a NestJS Logger ({ log, warn, error })', value)
+}
+
+/** winston's `logger.info(message, meta)`; its `debug` exists only with levels that have it. */
+interface WinstonLike {
+  info: (message: string, meta: Record<string, unknown>) => unknown
+  warn: (message: string, meta: Record<string, unknown>) => unknown
+  error: (message: string, meta: Record<string, unknown>) => unknown
+  debug?: (message: string, meta: Record<string, unknown>) => unknown
+}
+
+// Errors serialised first: winston's JSON format writes an Error as `{}`.
+function fromWinston (winston: WinstonLike): Logger {
+  const level = (method: Level) => (fields: Record<string, unknown>, msg: string) => { winston[method]?.(msg, serialisable(fields)) }
+  return { debug: level('debug'), info: level('info'), warn: level('warn'), error: level('error') }
 }
 
 function fromNest (nest: NestLikeLogger): Logger {

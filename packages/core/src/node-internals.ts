@@ -1,13 +1,31 @@
-import { IncomingMessage, ServerResponse } from 'node:http'
-import { Server, Socket } from 'node:net'
+import { ServerResponse, type IncomingMessage } from 'node:http'
+import { Server, type Socket } from 'node:net'
 import { noop } from './noop.js'
 
-// What node:http already knows about a connection, read only when a shutdown
-// starts, never per request. Both fields are private: each reader is
-// feature-detected once, has a fallback, and `node-internals.test.ts` fails
-// the day a Node release changes them.
+// Every private Node field graceful reads, and only here. No public API gives
+// what these give; each is read off the hot path (at the trigger, the drain or
+// a reload), feature-detected, and has a fallback:
+//
+//   field                                      read by            fallback when it is gone
+//   socket._httpMessage                        http1.ts           requests tracked while accepting too
+//   socket[Symbol(timeout)]._idleStart         http1.ts           every idle socket gets the reuse grace
+//   server[Symbol(connectionsCheckingInterval)] release-server.ts the interval stays (an unref'd leak)
+//   session[Symbol(socket)] (HTTP/2 kSocket)   http2-goaway.ts    the one-phase GOAWAY
+//   server._handle.fd                          reload.ts          reload refuses, with the reason
+//   response._header                           stream.ts          a writeHead() content-type is not seen
+//   socket.parser.onIncoming                   connection-age.ts  an aged connection closes only when idle or unanswered
+//   process._getActiveHandles()                reload-scope.ts    unattached listeners counted, not named
+//
+// Checked on Node 20.20, 22.23, 24.22 and 26.12 (.ci/node-matrix.sh).
+// `node-internals.test.ts` fails on the Node that changes one of them;
+// `node-internals-fallback.test.ts` forces every fallback on every Node.
 
 interface NodeTimer { _idleStart?: unknown, _idleTimeout?: unknown }
+
+/** The first own symbol of `object` with this description: how Node's private `kSomething` symbols are found. */
+function symbolNamed (object: object, description: string): symbol | undefined {
+  return Object.getOwnPropertySymbols(object).find((symbol) => symbol.description === description)
+}
 
 /**
  * The response a node:http connection is writing now: `socket._httpMessage`,
@@ -20,25 +38,17 @@ export function currentResponse (socket: Socket): ServerResponse | null {
   return message instanceof ServerResponse ? message : null
 }
 
-/** True when {@link currentResponse} works on this Node: probed once, on a socket that never connects. */
+/**
+ * True when {@link currentResponse} works on this Node. Told from node:http's
+ * own code rather than by building a response: a `ServerResponse` built on
+ * Node 22+ publishes `http.server.response.created`, and APM agents would see
+ * a response without a request that never finishes. Whether the field really
+ * is what it was is `node-internals.test.ts`'s job, on every Node of the matrix.
+ */
 export function canReadCurrentResponse (): boolean {
-  probed ??= probeCurrentResponse()
-  return probed
-}
-let probed: boolean | undefined
-
-function probeCurrentResponse (): boolean {
-  try {
-    const socket = new Socket()
-    const res = new ServerResponse(new IncomingMessage(socket))
-    res.assignSocket(socket)
-    const found = currentResponse(socket) === res
-    res.detachSocket(socket)
-    socket.destroy()
-    return found && currentResponse(socket) === null
-  } catch {
-    return false
-  }
+  const { assignSocket, detachSocket } = ServerResponse.prototype
+  return typeof assignSocket === 'function' && typeof detachSocket === 'function' &&
+    /\._httpMessage\s*=\s*this\b/.test(String(assignSocket)) && /\._httpMessage\s*=\s*null\b/.test(String(detachSocket))
 }
 
 /**
@@ -56,6 +66,14 @@ export function msSinceActivity (socket: Socket, loopNow: number | null): number
   return loopNow - timer._idleStart
 }
 
+// The symbol is the same for every socket: found once, checked on each (a drain may walk 10,000).
+let cachedKey: symbol | undefined
+function timerKey (socket: Socket): symbol | undefined {
+  if (cachedKey !== undefined && cachedKey in socket) return cachedKey
+  cachedKey = symbolNamed(socket, 'timeout')
+  return cachedKey
+}
+
 /** libuv's loop time as timers see it, or `null` if timers no longer expose it. One probe per drain, not per socket. */
 export function loopTime (): number | null {
   const probe = setTimeout(noop, 0) as unknown as NodeTimer
@@ -63,11 +81,46 @@ export function loopTime (): number | null {
   return typeof probe._idleStart === 'number' ? probe._idleStart : null
 }
 
-let cachedKey: symbol | undefined
-function timerKey (socket: Socket): symbol | undefined {
-  if (cachedKey !== undefined && cachedKey in socket) return cachedKey
-  cachedKey = Object.getOwnPropertySymbols(socket).find((symbol) => symbol.description === 'timeout')
-  return cachedKey
+/**
+ * The interval node:http starts per server at `'listening'` to check request
+ * and headers timeouts (`kConnectionsCheckingInterval`), or `undefined`.
+ * https://github.com/nodejs/node/blob/v20.20.0/lib/_http_server.js (`setupConnectionsTracking`)
+ */
+export function connectionsCheckingTimer (server: object): NodeJS.Timeout | undefined {
+  const key = symbolNamed(server, 'http.server.connectionsCheckingInterval')
+  const timer = key === undefined ? undefined : (server as Record<symbol, unknown>)[key]
+  return timer !== null && typeof timer === 'object' ? timer as NodeJS.Timeout : undefined
+}
+
+/**
+ * The stream an HTTP/2 session writes its frames to: the session's `kSocket`
+ * (`session.socket` is a proxy that refuses `write`), or `undefined`.
+ * https://github.com/nodejs/node/blob/v20.20.0/lib/internal/http2/core.js
+ */
+export function sessionSocket (session: object): unknown {
+  const key = symbolNamed(session, 'socket')
+  return key === undefined ? undefined : (session as Record<symbol, unknown>)[key]
+}
+
+/**
+ * The descriptor of a listening server's socket: `server._handle.fd` (libuv's,
+ * Unix only); -1 when Node does not expose one.
+ * https://github.com/nodejs/node/blob/v20.20.0/src/stream_wrap.cc (GetFD)
+ */
+export function listeningDescriptor (server: object): number {
+  const handle = (server as { _handle?: { fd?: unknown } | null })._handle
+  return typeof handle?.fd === 'number' ? handle.fd : -1
+}
+
+/**
+ * A header passed straight to `writeHead()` is not in `getHeader()`: node:http
+ * keeps it only in the head it wrote, `_header`; `undefined` when not found.
+ * https://github.com/nodejs/node/blob/v20.19.0/lib/_http_outgoing.js#L119
+ */
+export function writtenHeader (response: object, name: string): string | undefined {
+  const head = (response as { _header?: unknown })._header
+  if (typeof head !== 'string') return undefined
+  return new RegExp(`\r\n${name}:([^\r]*)\r\n`, 'i').exec(head)?.[1]
 }
 
 type OnIncoming = (this: unknown, req: IncomingMessage, keepAlive: boolean) => unknown

@@ -1,5 +1,5 @@
 import { constants } from 'node:os'
-import { withEnvironment } from './environment.js'
+import { optionLabel, variableThatSet, withEnvironment } from './environment.js'
 import { invalidOption } from './errors.js'
 import { resolveReload, type ReloadOptions, type ResolvedReload } from './reload.js'
 import { resolveLogger, type LoggerOption } from './logger.js'
@@ -210,6 +210,7 @@ export function resolveOptions (input: GracefulOptions = {}, extraKeys: readonly
     throw invalidOption('options', 'an object', input)
   }
   // GRACEFUL_TIMEOUT and GRACEFUL_READINESS_DELAY, under the options given in code.
+  const inCode = input
   input = withEnvironment(input)
   for (const key of Object.keys(input)) {
     if (!optionKeys.has(key) && !extraKeys.includes(key)) {
@@ -225,8 +226,13 @@ export function resolveOptions (input: GracefulOptions = {}, extraKeys: readonly
     : null
   const readinessDelay = quietPeriod ? quietPeriod.max : duration('readinessDelay', input.readinessDelay, 0)
   if (readinessDelay + releaseTimeout >= timeout) {
-    const name = input.releaseTimeout === undefined ? 'readinessDelay' : 'readinessDelay + releaseTimeout'
-    throw invalidOption(name, `less than timeout (${timeout} ms), leaving time to drain`, readinessDelay + releaseTimeout)
+    // Named as the user set them: a variable in the deploy file, or the options in code.
+    const timeoutVariable = variableThatSet('timeout', inCode)
+    const limit = `timeout (${timeout} ms${timeoutVariable === undefined ? '' : `, from ${timeoutVariable}`})`
+    if (input.releaseTimeout === undefined) {
+      throw invalidOption(optionLabel('readinessDelay', inCode), `less than ${limit} minus releaseTimeout (${releaseTimeout} ms by default), leaving time to drain`, readinessDelay)
+    }
+    throw invalidOption('readinessDelay + releaseTimeout', `less than ${limit}, leaving time to drain`, readinessDelay + releaseTimeout)
   }
   const retryAfter = duration('retryAfter', input.retryAfter, 1)
 

@@ -1,4 +1,5 @@
 import type { AttachableServer } from './connections.js'
+import { connectionsCheckingTimer } from './node-internals.js'
 
 /**
  * Releases what node:http still holds for a server once its drain is over.
@@ -13,19 +14,11 @@ import type { AttachableServer } from './connections.js'
  * reachable forever: a leak for every programmatic shutdown.
  *
  * Calling http's close now would re-run net's close on a closed server (a
- * second `'close'` event), so clear the interval itself. The symbol is
- * private: found by description, feature-detected, and a test fails the day
- * Node renames it (test/faults/leak.test.ts).
+ * second `'close'` event), so clear the interval itself (a private field:
+ * see node-internals.ts; test/faults/leak.test.ts fails the day it changes).
  */
 export function releaseServer (server: AttachableServer): void {
   if ((server as { listening?: boolean }).listening === true) return
-  const slot = connectionsCheckingInterval(server)
-  if (slot === undefined) return
-  const timer = (server as unknown as Record<symbol, unknown>)[slot]
-  if (timer !== undefined && timer !== null) clearInterval(timer as NodeJS.Timeout)
-}
-
-/** The private `kConnectionsCheckingInterval` symbol of a node:http server, if this Node has one. */
-export function connectionsCheckingInterval (server: object): symbol | undefined {
-  return Object.getOwnPropertySymbols(server).find((symbol) => symbol.description === 'http.server.connectionsCheckingInterval')
+  const timer = connectionsCheckingTimer(server)
+  if (timer !== undefined) clearInterval(timer)
 }

@@ -8,6 +8,7 @@ import { invalidOption } from './errors.js'
 import { stopListening } from './handover.js'
 import { inheritedAddress, reloadEnv } from './inherit.js'
 import { addressOf } from './listen-address.js'
+import { listeningDescriptor } from './node-internals.js'
 import { startAttempt, type Attempt } from './reload-attempt.js'
 import { childEnvironment, envFileKeys, unattachedListeners } from './reload-scope.js'
 import { ExitCodes } from './signals.js'
@@ -197,7 +198,7 @@ export function createReloader (parts: ReloadParts): Reloader {
     const refused = precondition()
     if (refused) return failed({ reason: refused, pid: null, code: null, signal: null, durationMs: 0 })
     const servers = parts.servers()
-    const fds = servers.map(descriptorOf)
+    const fds = servers.map(listeningDescriptor)
     const addresses = servers.map((server) => addressOf(server) ?? inheritedAddress(server))
     const readyFd = 3 + fds.length
     const cwd = workingDirectory()
@@ -244,7 +245,7 @@ export function createReloader (parts: ReloadParts): Reloader {
     if (servers.length === 0) return 'no server is attached'
     const notListening = servers.filter((server) => !server.listening).length
     if (notListening > 0) return `${notListening} of ${servers.length} attached server(s) are not listening`
-    if (servers.some((server) => descriptorOf(server) < 0)) {
+    if (servers.some((server) => listeningDescriptor(server) < 0)) {
       return 'a listening socket has no file descriptor to hand over (Windows, or a Node.js version whose internals changed)'
     }
     // An integration's own refusal first (gRPC): it names the server more precisely than the scan below.
@@ -292,11 +293,3 @@ export function createReloader (parts: ReloadParts): Reloader {
   }
 }
 
-/** The descriptor of a listening server's socket; -1 when Node does not expose one. */
-function descriptorOf (server: AttachableServer): number {
-  // No public API gives it: `server._handle.fd` (libuv's, Unix only). Read
-  // only here, feature-detected; the reload tests fail the day it changes.
-  // https://github.com/nodejs/node/blob/v20.20.0/src/stream_wrap.cc (GetFD)
-  const handle = (server as unknown as { _handle?: { fd?: unknown } | null })._handle
-  return typeof handle?.fd === 'number' ? handle.fd : -1
-}

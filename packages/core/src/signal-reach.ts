@@ -48,7 +48,9 @@ export function signalBlocker (facts: ProcessFacts = processFacts): string | nul
   if (init === undefined || init.length === 0) {
     return runsScript && facts.ppid === 1 ? `it runs as the "${script}" script of a package manager that is PID 1` : null
   }
-  const tool = [init[0], init[1]].map(base).find((name) => packageManager.test(name))
+  // npm sets its process title (`npm start`): the kernel then shows PID 1's argv as that one string.
+  const words = init.length === 1 ? init[0]!.trim().split(/\s+/) : init
+  const tool = [words[0], words[1]].map(base).find((name) => packageManager.test(name))
   if (runsScript && tool !== undefined) return `it runs as the "${script}" script of ${tool.replace(/(-cli)?\.c?js$/, '')}, which is PID 1`
   if (facts.ppid === 1 && shell.test(base(init[0])) && init[1] === '-c') return `its parent, PID 1, is a shell (${base(init[0])} -c), as a shell-form CMD makes it`
   return null

@@ -1,6 +1,7 @@
 import { debuglog } from 'node:util'
 import { invalidOption } from './errors.js'
 import { writeAnswer } from './answer.js'
+import { writtenHeader } from './node-internals.js'
 import type { AnyResponse, Rejection } from './types.js'
 import { closeSpread, spreadWindow, type Spread } from './spread.js'
 
@@ -118,18 +119,8 @@ function asResponse (target: StreamTarget): AnyResponse | null {
 
 function isEventStream (response: AnyResponse | null): boolean {
   if (!response) return false
-  const type = response.getHeader('content-type') ?? headerOf(response, 'content-type')
+  const type = response.getHeader('content-type') ??
+    // Passed straight to `writeHead()`: only in the head node:http wrote (read at the drain only).
+    writtenHeader(response, 'content-type')
   return typeof type === 'string' && /^text\/event-stream\b/i.test(type.trim())
-}
-
-/**
- * A header passed straight to `writeHead()` is not in `getHeader()`: node:http
- * keeps it only in the head it wrote, `_header` (no public API; read at the
- * drain, never on the hot path; the node:http conformance target fails the day
- * Node renames it). https://github.com/nodejs/node/blob/v20.19.0/lib/_http_outgoing.js#L119
- */
-function headerOf (response: AnyResponse, name: string): string | undefined {
-  const head = (response as { _header?: unknown })._header
-  if (typeof head !== 'string') return undefined
-  return new RegExp(`\r\n${name}:([^\r]*)\r\n`, 'i').exec(head)?.[1]
 }

@@ -45,4 +45,31 @@ describe.each(majors)('the gate does not depend on where g is mounted — $name'
     expect(JSON.parse(late.body)).toMatchObject({ code: 'ERR_GRACEFUL_DRAINING' })
     expect((await within(summary, 5000, 'the summary')).requests.rejected).toBe(1)
   })
+
+  it('mounted where the quick start shows it, after app.set(): case sensitive routing and the query parser hold', async () => {
+    const g = graceful(inProcess)
+    const app = express()
+    app.set('case sensitive routing', true)
+    app.set('query parser', 'simple')
+    app.use(g)
+    app.get('/Items', (req, res) => { res.json(req.query) })
+    onTestFinished(async () => { await g.graceful.force('teardown') })
+    await using server = await listening(g.listen(app, 0, '127.0.0.1'))
+    await using conn = await openConnection(server.port)
+    expect((await conn.request('/items')).status).toBe(404)
+    // The simple parser reads `a[b]=1` as one key; the extended one would nest it.
+    expect(JSON.parse((await conn.request('/Items?a[b]=1')).body)).toEqual({ 'a[b]': '1' })
+  })
+
+  it('why not first: mounted right after express(), settings made later are ignored (Express builds its router at the first use)', async () => {
+    const g = graceful(inProcess)
+    const app = express()
+    app.use(g)
+    app.set('case sensitive routing', true)
+    app.get('/Items', (_req, res) => { res.send('items') })
+    onTestFinished(async () => { await g.graceful.force('teardown') })
+    await using server = await listening(g.listen(app, 0, '127.0.0.1'))
+    await using conn = await openConnection(server.port)
+    expect((await conn.request('/items')).status).toBe(200)
+  })
 })

@@ -1,6 +1,8 @@
 import Fastify from 'fastify'
 import { describe, expect, it } from 'vitest'
+import { inProcess } from '@graceful/test-kit'
 import { instanceHooks } from './gate.js'
+import graceful from './index.js'
 
 // Fails the day Fastify changes where it keeps an instance's hooks: the gate
 // would then be added to every route (correct, but a hook runner per request).
@@ -20,5 +22,14 @@ describe('the Fastify gate', () => {
     expect(instanceHooks(hooked, 'onRequest')).toBe(1)
     expect(instanceHooks(child!, 'onRequest')).toBe(1)
     await hooked.close()
+  })
+
+  it('the plugin adds no onRequest hook: the drain\'s 503 is answered at the server (what the README says)', async () => {
+    const app = Fastify()
+    await app.register(graceful, inProcess)
+    app.get('/', async () => 'hello')
+    await app.ready()
+    expect(instanceHooks(app, 'onRequest')).toBe(0)
+    await app.close()
   })
 })

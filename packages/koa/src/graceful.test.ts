@@ -180,6 +180,25 @@ describe.each([
     await within(summary, 5000, 'the shutdown')
   })
 
+  it('mounted last, after middleware and routes: health answers, and a request during the drain gets its 503 before any middleware runs', async () => {
+    const app = new Koa()
+    const g = graceful(inProcess)
+    const seen: string[] = []
+    app.use(async (ctx, next) => { seen.push(ctx.path); await next() })
+    app.use(async (ctx, next) => { if (ctx.path === '/fast') ctx.body = 'fast'; else await next() })
+    app.use(g)
+    await using server = await listening(g.listen(app, 0, '127.0.0.1'))
+    onTestFinished(async () => { await g.graceful.force('teardown') })
+    await using conn = await openConnection(server.port)
+    expect((await conn.request('/fast')).body).toBe('fast')
+    expect((await conn.request('/livez')).status).toBe(200)
+    const summary = g.graceful.shutdown()
+    const late = await conn.request('/fast')
+    expect(late.status).toBe(503)
+    expect(seen).toEqual(['/fast', '/livez'])
+    expect((await within(summary, 5000, 'the summary')).requests.rejected).toBe(1)
+  })
+
   it('listen() calls app.listen with every argument and attaches the server', async () => {
     const app = new Koa()
     const g = graceful(inProcess)
