@@ -49,10 +49,10 @@ describe('the release', () => {
 
   it('one Node range everywhere: the root, every package, and the READMEs say the same', () => {
     const range = rootManifest.engines?.node
-    expect(range).toBe('>=20.19.0')
+    expect(range).toBe('^20.19.0 || ^22.0.0 || ^24.0.0 || ^26.0.0')
     for (const { dir, manifest } of published) {
       expect(manifest.engines?.node, manifest.name).toBe(range)
-      expect(readFileSync(join(dir, 'README.md'), 'utf8'), manifest.name).toContain('Node.js ≥ 20.19')
+      expect(readFileSync(join(dir, 'README.md'), 'utf8'), manifest.name).toContain('Node.js 20.19+, 22, 24 and 26')
     }
   })
 })
