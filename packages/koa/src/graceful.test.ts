@@ -184,18 +184,31 @@ describe.each([
     const app = new Koa()
     const g = graceful(inProcess)
     const seen: string[] = []
+    // A stream started before the trigger keeps the connection busy (no grace window): the request
+    // pipelined behind it arrives during the drain and gets the draining 503.
+    const stream = new PassThrough()
     app.use(async (ctx, next) => { seen.push(ctx.path); await next() })
-    app.use(async (ctx, next) => { if (ctx.path === '/fast') ctx.body = 'fast'; else await next() })
+    app.use(async (ctx, next) => {
+      if (ctx.path === '/fast') ctx.body = 'fast'
+      else if (ctx.path === '/stream') { ctx.body = stream; stream.write('first') } else await next()
+    })
     app.use(g)
     await using server = await listening(g.listen(app, 0, '127.0.0.1'))
     onTestFinished(async () => { await g.graceful.force('teardown') })
     await using conn = await openConnection(server.port)
     expect((await conn.request('/fast')).body).toBe('fast')
     expect((await conn.request('/livez')).status).toBe(200)
+    const before = conn.bytesReceived
+    conn.send('/stream')
+    await vi.waitFor(() => expect(conn.bytesReceived, 'the stream to start').toBeGreaterThan(before), patience)
     const summary = g.graceful.shutdown()
-    const late = await conn.request('/fast')
+    conn.send('/fast')
+    await vi.waitFor(() => expect(g.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
+    stream.end('last')
+    expect((await conn.response()).status).toBe(200)
+    const late = await conn.response()
     expect(late.status).toBe(503)
-    expect(seen).toEqual(['/fast', '/livez'])
+    expect(seen).toEqual(['/fast', '/livez', '/stream'])
     expect((await within(summary, 5000, 'the summary')).requests.rejected).toBe(1)
   })
 
