@@ -85,7 +85,11 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
     log,
     emit: <E extends keyof GracefulEvents>(event: E, ...args: GracefulEvents[E]) => {
       // systemd: STOPPING=1 only for the drain that ends the process, never a reload's.
-      if (event === 'draining' && exiting) systemd.stopping()
+      // Tracked: the process must not exit before systemd-notify has delivered it (and any message queued before it).
+      if (event === 'draining' && exiting) {
+        systemd.stopping()
+        void tasks.track('systemd: STOPPING=1', systemd.flush())
+      }
       // A stop during a reload: the new process, still booting, is stopped and reaped before this one may exit.
       if (event === 'draining' && reloader) void tasks.track('reload: stopping the booting new process', reloader.stopping((args[0] as GracefulEvents['draining'][0]).trigger))
       emit(event, ...args)
