@@ -84,14 +84,16 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
     opts,
     log,
     emit: <E extends keyof GracefulEvents>(event: E, ...args: GracefulEvents[E]) => {
-      // systemd: STOPPING=1 only for the drain that ends the process, never a reload's.
-      // Tracked: the process must not exit before systemd-notify has delivered it (and any message queued before it).
-      if (event === 'draining' && exiting) {
-        systemd.stopping()
-        void tasks.track('systemd: STOPPING=1', systemd.flush())
+      if (event === 'draining') {
+        // systemd: STOPPING=1 only for the drain that ends the process, never a reload's; tracked,
+        // so the process does not exit before systemd-notify delivered it (and what was queued before).
+        if (exiting) {
+          systemd.stopping()
+          void tasks.track('systemd: STOPPING=1', systemd.flush())
+        }
+        // A stop during a reload: the new process, still booting, is stopped and reaped before this one may exit.
+        if (reloader) void tasks.track('reload: stopping the booting new process', reloader.stopping((args[0] as GracefulEvents['draining'][0]).trigger))
       }
-      // A stop during a reload: the new process, still booting, is stopped and reaped before this one may exit.
-      if (event === 'draining' && reloader) void tasks.track('reload: stopping the booting new process', reloader.stopping((args[0] as GracefulEvents['draining'][0]).trigger))
       emit(event, ...args)
     },
     pause,
@@ -132,7 +134,7 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
     announceReady()
     lifecycle.changed()
   })
-  // systemd a process a reload started is announced by its old one.
+  // systemd: a process a reload started is announced by its old one.
   const notifySocket = processNotifySocket()
   const systemd = createSystemdNotifier({ log, socket: notifySocket, reloadChild: inheritedSource() === 'reload' })
   // Before the signals: it throws when another instance owns reload, and must leave nothing behind.
@@ -150,17 +152,17 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
         systemd.outcome(args[0] as ReloadResult)
         emit(event, ...args)
       },
-      // systemd RELOADING=1; the new process speaks for the service once it is the main one.
+      // systemd: RELOADING=1; the new process speaks for the service once it is the main one.
       starting: systemd.reloading,
       childEnv: (): Record<string, string> => notifySocket === null ? {} : { NOTIFY_SOCKET: notifySocket },
-      // gRPC a listening socket an integration cannot hand over refuses the reload by name.
+      // gRPC: a listening socket an integration cannot hand over refuses the reload by name.
       refusal: listeners.refusal,
       state: () => lifecycle.state,
       servers: () => [...servers],
       drain: async () => {
         handedOver = true
         const summary = await lifecycle.shutdown('reload', opts.reload?.readinessDelay)
-        // systemd the new MAINPID must reach systemd before this process exits.
+        // systemd: the new MAINPID must reach systemd before this process exits.
         await systemd.flush()
         return summary
       },
