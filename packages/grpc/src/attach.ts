@@ -96,17 +96,14 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
   const stopRefusing = binding ? view.refuseReloadWhen(() => reloadRefusal(server)) : noop
   // Said now, not only when a reload is refused: the fix is in the code (attach() first).
   const refusal = binding ? reloadRefusal(server) : null
-  if (refusal !== null) graceful.options.logger?.warn({ reason: refusal }, 'graceful: reload is on, but a reload will be refused')
+  if (refusal !== null) graceful.options.logger.warn({ reason: refusal }, 'graceful: reload is on, but a reload will be refused')
   let detached = false
 
-  const onTrigger = () => {
-    if (!detached) health?.setAll('NOT_SERVING')
-  }
-  graceful.once('draining', onTrigger)
-  // Maintenance mode (`graceful.pause()`): gRPC's readiness follows HTTP's; calls are still served.
-  const onPaused = () => { if (!detached) health?.setAll('NOT_SERVING') }
-  const onResumed = () => { if (!detached) health?.setAll('SERVING') }
-  graceful.on('paused', onPaused).on('resumed', onResumed)
+  // At the trigger, and in maintenance mode (`graceful.pause()`, calls still served):
+  // gRPC's readiness follows HTTP's. `resumed` never comes once a shutdown started.
+  const notServing = () => { if (!detached) health?.setAll('NOT_SERVING') }
+  const serving = () => { if (!detached) health?.setAll('SERVING') }
+  graceful.once('draining', notServing).on('paused', notServing).on('resumed', serving)
 
   function notify (entry: GrpcCall): void {
     if (entry.path === `/${healthService}/Watch`) {
@@ -160,7 +157,7 @@ export function attach (graceful: Graceful, server: Server, options: GrpcOptions
       detachExternal()
       binding?.restore()
       stopRefusing()
-      graceful.off('draining', onTrigger).off('paused', onPaused).off('resumed', onResumed)
+      graceful.off('draining', notServing).off('paused', notServing).off('resumed', serving)
     },
   }
 }

@@ -46,7 +46,7 @@ export interface OwnedBinding {
  * class's method is untouched) with one that binds through a graceful-owned
  * listener. Same signature and callback as grpc-js's.
  */
-export function ownBindings (server: Server, view: AdapterView, log: Logger | undefined): OwnedBinding {
+export function ownBindings (server: Server, view: AdapterView, log: Logger): OwnedBinding {
   const listeners: NetServer[] = []
   const detaches: (() => void)[] = []
   const own = Object.getOwnPropertyDescriptor(server, 'bindAsync')
@@ -74,7 +74,7 @@ export function ownBindings (server: Server, view: AdapterView, log: Logger | un
     listener.listen(options, () => {
       listener.off('error', failed)
       // accept() errors (EMFILE…) come as 'error' events: reported, never a crash.
-      listener.on('error', (error) => log?.error({ err: error, port }, 'graceful: gRPC listener error'))
+      listener.on('error', (error) => log.error({ err: error, port }, 'graceful: gRPC listener error'))
       const address = listener.address()
       // grpc-js reports 1 for a unix socket.
       callback(null, typeof address === 'object' && address !== null ? (address as AddressInfo).port : 1)

@@ -1,8 +1,9 @@
 // @graceful/grpc: a @grpc/grpc-js server in the graceful lifecycle.
-//   attach.ts   attach(): health flip, tryShutdown at the drain start, forceShutdown at the deadline
+//   attach.ts   attach(): health flip, tryShutdown at the drain start, UNAVAILABLE then forceShutdown at the deadline
 //   calls.ts    call tracking: handlers wrapped at registration, cut calls reported like requests
 //   health.ts   the grpc.health.v1 service (grpc-health-check): SERVING → NOT_SERVING
 //   options.ts  option validation
+//   bind.ts     with reload on: bindAsync through a graceful-owned listener, so a reload hands it over
 //   connection-age.ts  maxConnectionAge as grpc-js's own server options
 export { attach } from './attach.js'
 export { connectionAgeOptions } from './connection-age.js'

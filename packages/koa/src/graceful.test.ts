@@ -208,6 +208,7 @@ describe.each([
     expect((await conn.response()).status).toBe(200)
     const late = await conn.response()
     expect(late.status).toBe(503)
+    expect(JSON.parse(late.body)).toMatchObject({ code: 'ERR_GRACEFUL_DRAINING' })
     expect(seen).toEqual(['/fast', '/livez', '/stream'])
     expect((await within(summary, 5000, 'the summary')).requests.rejected).toBe(1)
   })

@@ -53,7 +53,8 @@ export function instrumentGraceful (graceful: Graceful, options: GracefulOtelOpt
     // From the trigger on (0 once closed, so no stale value lingers); never while accepting: no budget runs then.
     if (now !== 'accepting' && now !== 'paused') result.observe(timeLeft, now === 'closed' ? 0 : (stats.timeLeft ?? 0) / 1000, base)
   }
-  meter.addBatchObservableCallback(observe, [phase, inFlight, connections, timeLeft])
+  const observed = [phase, inFlight, connections, timeLeft]
+  meter.addBatchObservableCallback(observe, observed)
 
   const listeners: { [E in keyof GracefulEvents]?: (...args: GracefulEvents[E]) => void } = {
     draining: (info) => {
@@ -108,7 +109,7 @@ export function instrumentGraceful (graceful: Graceful, options: GracefulOtelOpt
 
   return function stopInstrumenting () {
     for (const [event, listener] of Object.entries(listeners)) graceful.off(event as keyof GracefulEvents, listener as never)
-    meter.removeBatchObservableCallback(observe, [phase, inFlight, connections, timeLeft])
+    meter.removeBatchObservableCallback(observe, observed)
     span?.end()
     span = undefined
   }
