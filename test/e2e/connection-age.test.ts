@@ -5,7 +5,7 @@
 // within age + jitter. Zero failed requests in both runs.
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { within } from '@graceful/test-kit'
-import { Processes } from '@graceful/test-kit/processes'
+import { Processes, type Exit } from '@graceful/test-kit/processes'
 import { exampleOf } from '@graceful/test-kit/examples'
 import { instanceEnv, startInstance, type Instance } from './helpers/examples.js'
 import { startL4 } from './helpers/l4.js'
@@ -43,6 +43,7 @@ async function roll (maxConnectionAge: number | null) {
   const timeline: string[] = []
   const began = Date.now()
   let restarting = ''
+  const exits: Exit[] = []
   const sampler = setInterval(() => {
     const counts = lb.take()
     const total = [...counts.values()].reduce((a, b) => a + b, 0)
@@ -56,7 +57,7 @@ async function roll (maxConnectionAge: number | null) {
       running.delete(name)
       publish()
       old.process.child.kill('SIGTERM')
-      await within(old.process.exited, timeoutMs + 2000, `${name} to exit`)
+      exits.push(await within(old.process.exited, timeoutMs + 2000, `${name} to exit`))
       running.set(name, replacements[index]!)
       publish()
       restarting = `  (${name} restarted)`
@@ -68,7 +69,7 @@ async function roll (maxConnectionAge: number | null) {
     const counts = lb.take()
     const total = [...counts.values()].reduce((a, b) => a + b, 0)
     const shares = names.map((name) => (counts.get(name) ?? 0) / total)
-    return { report: await load.stop(), shares, timeline, last: names[names.length - 1]! }
+    return { report: await load.stop(), shares, timeline, exits, last: names[names.length - 1]! }
   } finally {
     clearInterval(sampler)
     await load.stop().catch(() => {})
@@ -85,7 +86,11 @@ describe('maxConnectionAge after a rolling restart (3 instances, connection-leve
       ...run.timeline.map((line) => `  ${line}`),
     ]
     printed.push(...show('without maxConnectionAge', without), ...show(`maxConnectionAge ${ageMs} ms ± ${jitter * 100} %`, withAge))
-    for (const run of [without, withAge]) expect(run.report.failures).toEqual({})
+    for (const run of [without, withAge]) {
+      expect(run.report.failures).toEqual({})
+      // Every replaced instance drained and exited by itself.
+      expect(run.exits).toEqual(Array.from({ length: instances }, () => ({ code: 0, signal: null })))
+    }
     expect(without.shares[instances - 1]).toBeLessThan(0.05)
     for (const share of withAge.shares) expect(share).toBeGreaterThan(0.15)
   })

@@ -5,11 +5,10 @@
 // the old one exits 0. Before graceful owned the gRPC socket, the new
 // process's bindAsync failed with EADDRINUSE, the reload reported ok, the old
 // process exited, and the gRPC port went dark.
-import http from 'node:http'
 import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
 import { afterEach, describe, expect, it } from 'vitest'
-import { within } from '@graceful/test-kit'
+import { sendRequest } from '@graceful/test-kit'
 import { Processes, type Started } from '@graceful/test-kit/processes'
 import { Echo, type Msg } from '../../packages/grpc/src/test-fixtures/echo.js'
 import { nodeRefusal } from '../../packages/grpc/src/attach.js'
@@ -38,14 +37,11 @@ async function whoAnswers (port: number): Promise<string> {
   }
 }
 
-function httpPid (port: number): Promise<string> {
-  return within(new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, agent: false }, (res) => {
-      let body = ''
-      res.on('data', (chunk: Buffer) => { body += chunk.toString() })
-      res.on('end', () => resolve(body))
-    }).on('error', reject)
-  }), 5000, 'an HTTP request')
+/** Which process answers the HTTP port: a 200 whose body is its PID. */
+async function httpPid (port: number): Promise<string> {
+  const reply = await sendRequest(port, '/')
+  expect(reply.status, `HTTP answer: ${reply.body}`).toBe(200)
+  return reply.body
 }
 
 function lastPid (service: Started): string {

@@ -2,13 +2,12 @@
 // 'shutdown' IPC message (`shutdown_with_message`), and with `wait_ready` waits for
 // `process.send('ready')`. Core's `pm2` option (auto: on when PM2_HOME or pm_id is
 // set) speaks it; a forked child with an IPC channel plays PM2's part.
-import http from 'node:http'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { optionsFromEnvironment } from '@graceful/core'
 import { resolveOptions } from '@graceful/core/adapter'
 import { afterEach, describe, expect, it } from 'vitest'
-import { within } from '@graceful/test-kit'
+import { sendRequest, within } from '@graceful/test-kit'
 import { Processes, type Started } from '@graceful/test-kit/processes'
 
 const fixture = fileURLToPath(new URL('./fixtures/pm2-app.ts', import.meta.url))
@@ -81,17 +80,6 @@ async function startApp ({ pm2Env, option, ipc = true, env = {} }: { pm2Env: boo
 
 const isPong = (message: unknown) => typeof message === 'object' && message !== null && (message as { type?: string }).type === 'pong'
 
-function get (port: number, path: string): Promise<{ status: number, body: string }> {
-  return within(new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => { body += chunk })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-    }).on('error', reject)
-  }), 5000, `GET ${path}`)
-}
-
 describe('PM2 protocol (core option pm2)', () => {
   it('sends "ready" once every attached server listens (auto: pm_id is set)', async () => {
     const app = await startApp({ pm2Env: true })
@@ -100,20 +88,20 @@ describe('PM2 protocol (core option pm2)', () => {
     expect(app.messages).not.toContain('ready')
     app.send('listen-second')
     await app.message((message) => message === 'ready', "the 'ready' message")
-    expect(await get(app.port, '/readyz')).toMatchObject({ status: 200 })
+    expect(await sendRequest(app.port, '/readyz')).toMatchObject({ status: 200 })
   })
 
   it('drains on the "shutdown" message like on SIGINT: readiness 503, in-flight finishes, exit 0', async () => {
     const app = await startApp({ pm2Env: true, env: { LISTEN_BOTH: '1', GRACEFUL_READINESS_DELAY: '500' } })
     await app.message((message) => message === 'ready', "the 'ready' message")
     const held = app.message((message) => (message as { type?: string }).type === 'held', 'the slow request to arrive')
-    const slow = get(app.port, '/slow')
+    const slow = sendRequest(app.port, '/slow')
     await held
     app.send('shutdown')
     // IPC is ordered: once 'pong' is back, the child has handled 'shutdown'.
     await app.ping()
-    expect((await get(app.port, '/readyz')).status).toBe(503)
-    expect(await slow).toEqual({ status: 200, body: 'slow' })
+    expect((await sendRequest(app.port, '/readyz')).status).toBe(503)
+    expect(await slow).toMatchObject({ status: 200, body: 'slow', headers: { connection: 'close' } })
     expect(await within(app.started.exited, 5000, 'exit')).toEqual({ code: 0, signal: null })
     expect(app.messages).toContainEqual(expect.objectContaining({ type: 'closed', outcome: 'clean' }))
   })
@@ -121,36 +109,36 @@ describe('PM2 protocol (core option pm2)', () => {
   it('drains on SIGINT, the signal PM2 sends by default', async () => {
     const app = await startApp({ pm2Env: true, env: { LISTEN_BOTH: '1' } })
     const held = app.message((message) => (message as { type?: string }).type === 'held', 'the slow request to arrive')
-    const slow = get(app.port, '/slow')
+    const slow = sendRequest(app.port, '/slow')
     await held
     app.started.child.kill('SIGINT')
-    expect(await slow).toEqual({ status: 200, body: 'slow' })
+    expect(await slow).toMatchObject({ status: 200, body: 'slow', headers: { connection: 'close' } })
     expect(await within(app.started.exited, 5000, 'exit')).toEqual({ code: 0, signal: null })
     expect(app.messages).toContainEqual(expect.objectContaining({ type: 'closed', trigger: 'SIGINT', outcome: 'clean' }))
   })
 
   it('pm2: false ignores PM2 even under PM2: no "ready", "shutdown" does nothing', async () => {
     const app = await startApp({ pm2Env: true, option: false, env: { LISTEN_BOTH: '1' } })
-    expect((await get(app.port, '/readyz')).status).toBe(200)
+    expect((await sendRequest(app.port, '/readyz')).status).toBe(200)
     app.send('shutdown')
     await app.ping()
     expect(app.messages).not.toContain('ready')
-    expect((await get(app.port, '/readyz')).status).toBe(200)
+    expect((await sendRequest(app.port, '/readyz')).status).toBe(200)
     expect(app.started.alive()).toBe(true)
   })
 
   it('auto, outside PM2: no "ready", "shutdown" does nothing', async () => {
     const app = await startApp({ pm2Env: false, env: { LISTEN_BOTH: '1' } })
-    expect((await get(app.port, '/readyz')).status).toBe(200)
+    expect((await sendRequest(app.port, '/readyz')).status).toBe(200)
     app.send('shutdown')
     await app.ping()
     expect(app.messages).not.toContain('ready')
-    expect((await get(app.port, '/readyz')).status).toBe(200)
+    expect((await sendRequest(app.port, '/readyz')).status).toBe(200)
   })
 
   it('pm2: true without an IPC channel (process.send undefined) still serves and drains', async () => {
     const app = await startApp({ pm2Env: true, option: true, ipc: false, env: { LISTEN_BOTH: '1' } })
-    expect((await get(app.port, '/readyz')).status).toBe(200)
+    expect((await sendRequest(app.port, '/readyz')).status).toBe(200)
     app.started.child.kill('SIGINT')
     expect(await within(app.started.exited, 5000, 'exit')).toEqual({ code: 0, signal: null })
   })

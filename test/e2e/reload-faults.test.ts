@@ -8,10 +8,10 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
-import { within } from '@graceful/test-kit'
+import { sendRequest, within } from '@graceful/test-kit'
 import { Processes } from '@graceful/test-kit/processes'
 import { startLoad, type LoadReport } from './helpers/load.js'
-import { appEntry, get, gone, killApps, nthLine, startApp, writeControl, type App } from './helpers/reload-app.js'
+import { appEntry, gone, killApps, nthLine, startApp, writeControl, type App } from './helpers/reload-app.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'graceful-reload-faults-'))
 const control = join(dir, 'control.json')
@@ -53,7 +53,12 @@ async function failedReload (app: App, next: Parameters<typeof writeControl>[1],
   return JSON.parse(event ?? '{}') as { reason: string, pid: number | null, durationMs: number }
 }
 
-const port = (app: App, i = 0) => ({ port: Number(app.addresses[i]) })
+const port = (app: App, i = 0) => Number(app.addresses[i])
+
+/** GET `/` (on a port or a Unix socket) answered 200 by the app: `<name> <version> <pid> <greeting>`. */
+async function expectServed (to: number | { socketPath: string }, body: RegExp): Promise<void> {
+  expect(await sendRequest(to, '/')).toMatchObject({ status: 200, body: expect.stringMatching(body) as unknown })
+}
 
 describe('in-place restart faults', () => {
   it('a UNIX socket keeps its path through reloads and the old process\'s exit', { timeout: 60_000 }, async () => {
@@ -68,7 +73,7 @@ describe('in-place restart faults', () => {
         const { pid, status } = await reload(app, { version, servers })
         expect(status).toBe('code 0')
         // A new connection, after the old process closed its handle and exited.
-        expect((await get({ socketPath })).body).toMatch(new RegExp(`^app ${version} ${pid} `))
+        await expectServed({ socketPath }, new RegExp(`^app ${version} ${pid} `))
         await load.more(20)
       }
     } finally {
@@ -85,8 +90,7 @@ describe('in-place restart faults', () => {
     expect(failure.reason).toContain('could not be started')
     expect(failure.pid).toBeNull()
     // Still alive and serving, after the event loop ran on.
-    expect((await get(port(app))).body).toMatch(new RegExp(`^app 1 ${app.current} `))
-    expect((await get(port(app))).status).toBe(200)
+    await expectServed(port(app), new RegExp(`^app 1 ${app.current} `))
     expect(app.wrapper.alive()).toBe(true)
   })
 
@@ -102,7 +106,7 @@ describe('in-place restart faults', () => {
     expect(gone(child)).toBe(true)
     // The old process reaped it: the subreaper never saw it.
     expect(app.wrapper.lines.some((line) => line.startsWith(`reaped ${child} `))).toBe(false)
-    expect((await get(port(app))).body).toMatch(new RegExp(`^app 1 ${app.current} `))
+    await expectServed(port(app), new RegExp(`^app 1 ${app.current} `))
     // No hand-over happened: no event, no drain.
     expect(app.wrapper.lines.some((line) => line.startsWith('event reload '))).toBe(false)
   })
@@ -121,7 +125,7 @@ describe('in-place restart faults', () => {
     // Reaped by the old process, before it exited: the subreaper never saw it.
     expect(gone(Number(booting))).toBe(true)
     expect(app.wrapper.lines.some((line) => line.startsWith(`reaped ${booting} `))).toBe(false)
-    await app.wrapper.exited
+    await within(app.wrapper.exited, 10_000, 'the subreaper to exit')
   })
 
   it('a new process whose old one is gone before it starts exits instead of listening on its own', { timeout: 40_000 }, async () => {
@@ -145,13 +149,16 @@ describe('in-place restart faults', () => {
 
   it('SIGTERM, then SIGHUP while draining: no new process, the drain goes on', { timeout: 40_000 }, async () => {
     const app = await start({ control, first: { version: 1 } })
-    const slow = get(port(app), '/slow?ms=1500')
+    const slow = sendRequest(port(app), '/slow?ms=1500')
     await nthLine(app.wrapper, /^slow 1500$/, 0)
     process.kill(app.current, 'SIGTERM')
     const failure = await failedReload(app, { version: 2 })
     expect(failure.reason).toBe('this process is already draining')
-    expect((await slow).status).toBe(200)
-    await app.wrapper.exited
+    expect(await slow).toMatchObject({ status: 200, body: expect.stringMatching(new RegExp(`^app 1 ${app.current} `)) as unknown })
+    // The drain ended the way a drain ends: exit 0, reaped by the subreaper.
+    const [, status] = await nthLine(app.wrapper, new RegExp(`^reaped ${app.current} (.+)$`), 0)
+    expect(status).toBe('code 0')
+    await within(app.wrapper.exited, 10_000, 'the subreaper to exit')
     expect(app.pids.size).toBe(1)
   })
 
@@ -159,8 +166,8 @@ describe('in-place restart faults', () => {
     const app = await start({ control, first: { version: 1, servers: [{ name: 'a' }, { name: 'b' }] } })
     const [a, b] = app.addresses.map(Number)
     const { pid } = await reload(app, { version: 2, servers: [{ name: 'b', port: b }, { name: 'a', port: a }] })
-    expect((await get({ port: a as number })).body).toMatch(new RegExp(`^a 2 ${pid} `))
-    expect((await get({ port: b as number })).body).toMatch(new RegExp(`^b 2 ${pid} `))
+    await expectServed(a as number, new RegExp(`^a 2 ${pid} `))
+    await expectServed(b as number, new RegExp(`^b 2 ${pid} `))
   })
 
   it('a version that claims one socket fewer fails at once, naming its address, not after reload.timeout', { timeout: 40_000 }, async () => {
@@ -170,7 +177,7 @@ describe('in-place restart faults', () => {
     expect(failure.reason).toContain(`127.0.0.1:${b}`)
     expect(failure.durationMs).toBeLessThan(15_000)
     await vi.waitFor(() => expect(gone(failure.pid as number)).toBe(true), { timeout: 5000, interval: 50 })
-    expect((await get({ port: Number(b) })).body).toMatch(new RegExp(`^b 1 ${app.current} `))
+    await expectServed(Number(b), new RegExp(`^b 1 ${app.current} `))
   })
 
   it('a listen() on an address that was not handed over is an error naming it, and the reload fails', { timeout: 40_000 }, async () => {
@@ -178,7 +185,7 @@ describe('in-place restart faults', () => {
     const failure = await failedReload(app, { version: 2, servers: [{ name: 'app', port: 1 }] })
     expect(failure.reason).toContain('exited')
     expect(app.wrapper.output()).toContain('listen(127.0.0.1:1) after a reload, but no socket handed over has that address')
-    expect((await get(port(app))).body).toMatch(new RegExp(`^app 1 ${app.current} `))
+    await expectServed(port(app), new RegExp(`^app 1 ${app.current} `))
   })
 
   it('a listener the app did not attach refuses the reload, by address', { timeout: 40_000 }, async () => {
@@ -199,17 +206,17 @@ describe('in-place restart faults', () => {
     const failure = await failedReload(app, { version: 2 })
     expect(failure.reason).toBe('the new process exited (code 1) before it was ready')
     expect(app.wrapper.output()).toContain('option "reload.pidFile" must be a path in an existing folder this process can write to')
-    expect((await get(port(app))).body).toMatch(new RegExp(`^app 1 ${app.current} `))
+    await expectServed(port(app), new RegExp(`^app 1 ${app.current} `))
   })
 
   it('values from --env-file are read again by the new process', { timeout: 40_000 }, async () => {
     const envFile = join(dir, 'app.env')
     writeFileSync(envFile, 'GREETING=one\n')
     const app = await start({ control, first: { version: 1 }, nodeArgs: [`--env-file=${envFile}`] })
-    expect((await get(port(app))).body).toMatch(/ one$/)
+    await expectServed(port(app), / one$/)
     writeFileSync(envFile, 'GREETING=two\n')
     await reload(app, { version: 2 })
-    expect((await get(port(app))).body).toMatch(/ two$/)
+    await expectServed(port(app), / two$/)
   })
 
   it('on a terminal, SIGHUP is a hang-up: the process drains and exits instead of reloading onto a dead terminal', { timeout: 40_000 }, async () => {
@@ -223,7 +230,8 @@ describe('in-place restart faults', () => {
     const [, pid] = await wrapper.line(/^pid (\d+) version 1\r?$/, 20_000)
     await wrapper.line(/^listening /, 20_000)
     process.kill(Number(pid), 'SIGHUP')
-    await within(wrapper.exited, 15_000, 'the app to exit')
+    // script -e exits with the app's code: a clean drain, not a crash.
+    expect(await within(wrapper.exited, 15_000, 'the app to exit')).toEqual({ code: 0, signal: null })
     expect(wrapper.output()).toContain('SIGHUP (a hang-up) shuts down')
     expect(wrapper.lines.filter((line) => line.startsWith('pid '))).toHaveLength(1)
   })

@@ -7,12 +7,11 @@
 // stays); SIGTERM gives STOPPING=1. The old process of a reload never sends
 // STOPPING=1 (systemd would stop the whole service).
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
-import { within } from '@graceful/test-kit'
+import { sendRequest } from '@graceful/test-kit'
 import { Processes } from '@graceful/test-kit/processes'
 import { findSystemdNotify, hasPython3, notifySocket } from './helpers/notify-socket.js'
 import { underSubreaper } from './helpers/subreaper.js'
@@ -26,16 +25,6 @@ const processes = new Processes()
 
 afterEach(async () => { await processes.killAll() })
 afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
-
-function get (port: number): Promise<string> {
-  return within(new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, agent: false }, (res) => {
-      let body = ''
-      res.on('data', (chunk: Buffer) => { body += chunk.toString() })
-      res.on('end', () => resolve(body))
-    }).on('error', reject)
-  }), 5000, 'a request')
-}
 
 describe.skipIf((!binary || !python) && !required)('systemd notifications (sd_notify through systemd-notify)', () => {
   it('READY=1, RELOADING=1 + MONOTONIC_USEC, READY=1 + the new MAINPID, a failed reload, STOPPING=1', { timeout: 60_000 }, async () => {
@@ -73,7 +62,7 @@ describe.skipIf((!binary || !python) && !required)('systemd notifications (sd_no
     expect(monotonic).toBeLessThanOrEqual(reloading.receivedUs)
     expect(messages()[2]?.text).toBe(`READY=1\nMAINPID=${second}\nSTATUS=ready (reloaded: process ${second} serves)`)
     await service.line(new RegExp(`^reaped ${first} code 0$`), 15_000)
-    expect(await get(Number(port))).toBe(second)
+    expect(await sendRequest(Number(port), '/')).toMatchObject({ status: 200, body: second })
 
     // A reload that fails: READY=1 again, a status that says why, no MAINPID: the old process is still the main one.
     writeFileSync(boot, 'throw')
@@ -81,7 +70,7 @@ describe.skipIf((!binary || !python) && !required)('systemd notifications (sd_no
     await waitFor(5)
     expect(messages()[3]?.fields).toMatchObject({ RELOADING: '1' })
     expect(messages()[4]?.fields).toEqual({ READY: '1', STATUS: expect.stringMatching(new RegExp(`^reload failed, process ${second} keeps serving: the new process exited \\(code 1\\) before it was ready`)) as unknown })
-    expect(await get(Number(port))).toBe(second)
+    expect(await sendRequest(Number(port), '/')).toMatchObject({ status: 200, body: second })
 
     // A stop: STOPPING=1 when the drain starts.
     process.kill(Number(second), 'SIGTERM')

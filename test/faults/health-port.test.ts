@@ -83,11 +83,12 @@ describe('faults: health and control listeners', () => {
     const control = adapterView(graceful).sideListeners.control!
     const port = (await listening(control)).port
     const authorization = `Bearer ${'x'.repeat(32)}`
-    for (const path of ['/pause', '/resume']) {
-      await new Promise<void>((resolve, reject) => {
-        http.request({ host: '127.0.0.1', port, path, method: 'POST', headers: { authorization } }, (res) => { res.resume().on('end', resolve) }).on('error', reject).end()
-      })
-    }
+    const pause = await sendRequest(port, '/pause', { method: 'POST', headers: { authorization } })
+    expect(pause.status, pause.body).toBe(200)
+    expect(graceful.stats().paused).not.toBeNull()
+    const resume = await sendRequest(port, '/resume', { method: 'POST', headers: { authorization } })
+    expect(resume.status, resume.body).toBe(200)
+    expect(graceful.stats().paused).toBeNull()
     expect(infos.filter((i) => i.message.includes('control surface'))).toEqual([
       { message: 'graceful: pause through the control surface', fields: { action: 'pause', reason: undefined, remote: '127.0.0.1' } },
       { message: 'graceful: resume through the control surface', fields: { action: 'resume', reason: undefined, remote: '127.0.0.1' } },

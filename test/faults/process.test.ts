@@ -6,7 +6,7 @@ import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it, vi } from 'vitest'
 import { createGraceful } from '@graceful/core'
-import { patience, sendRequest, startChild, within } from '@graceful/test-kit'
+import { openConnection, patience, sendRequest, startChild, within } from '@graceful/test-kit'
 
 // Process-level faults: real children, real signals.
 const fixture = fileURLToPath(new URL('./fixtures/process.ts', import.meta.url))
@@ -45,20 +45,18 @@ async function scenario (name: string) {
 describe('faults: the process', () => {
   it('a release hook that waits for the server\'s \'close\' event, idle connections left to the exit: the event comes, the exit is at once', async () => {
     await using app = await scenario('close-event')
-    const idle = connect({ port: app.ready.ports![0]!, host: '127.0.0.1' })
-    idle.on('error', () => {})
-    try {
-      idle.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n')
-      await within(once(idle, 'data'), 5000, 'the response')
-      const started = Date.now()
-      app.child.kill('SIGTERM')
-      expect(await within(app.exited, 5000, 'exit')).toBe(0)
-      // Without the event the hook would wait for its timeout (releaseTimeout: 750 ms here) and be reported.
-      expect(app.hooks).toEqual(['close event', 'callback'])
-      expect(Date.now() - started).toBeLessThan(3000)
-    } finally {
-      idle.destroy()
-    }
+    await using idle = await openConnection(app.ready.ports![0]!)
+    const res = await idle.request('/')
+    expect(res).toMatchObject({ status: 200, body: 'ok' })
+    expect(res.headers.connection?.toLowerCase()).toBe('keep-alive')
+    const started = Date.now()
+    app.child.kill('SIGTERM')
+    expect(await within(app.exited, 5000, 'exit')).toBe(0)
+    // Without the event the hook would wait for its timeout (releaseTimeout: 750 ms here) and be reported.
+    expect(app.hooks).toEqual(['close event', 'callback'])
+    expect(Date.now() - started).toBeLessThan(3000)
+    // The idle connection was closed, not left open.
+    await within(idle.ended, 5000, 'the FIN on the idle connection')
   })
 
   it('Fastify after a readiness delay: app.close() in the release hook finds server.close() calling back, exit 0', async () => {

@@ -1,9 +1,9 @@
 import diagnostics from 'node:diagnostics_channel'
 import http from 'node:http'
-import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import client from 'prom-client'
 import { channels, type ChannelMessage, type Graceful } from '@graceful/core'
-import { deferred, inProcessGraceful, listening, openConnection, patience, within } from '@graceful/test-kit'
+import { afterTest, deferred, inProcessGraceful, listening, openConnection, patience, within } from '@graceful/test-kit'
 
 // The recipe of packages/core/README.md ("Prometheus with prom-client"), as written there.
 function prometheus (graceful: Graceful, register: client.Registry) {
@@ -47,9 +47,8 @@ describe('the Prometheus recipe (prom-client)', () => {
   it('exposes readiness, live counts, and a shutdown\'s 503s, cuts, hook failures and phases', async () => {
     const register = new client.Registry()
     const graceful = inProcessGraceful({ timeout: 2000, releaseTimeout: 500 })
-    onTestFinished(prometheus(graceful, register))
     const held = deferred()
-    onTestFinished(() => held.resolve())
+    afterTest(prometheus(graceful, register), () => held.resolve())
     await using app = await listening(http.createServer(graceful.handler((_req, res) => { void held.promise.then(() => res.end()) })).listen(0, '127.0.0.1'))
     graceful.attach(app.server)
     graceful.onClose(() => { throw new Error('queue gone') }, { name: 'queue' })

@@ -2,8 +2,9 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rename
 import { tmpdir } from 'node:os'
 import { setTimeout as delay } from 'node:timers/promises'
 import { join } from 'node:path'
+import { sendRequest } from '@graceful/test-kit'
 import { Processes } from '@graceful/test-kit/processes'
-import { gone, get, getH2c, killApps, nthLine, nthOutput, startApp, stateOf, writeControl, type App, type Control, type Listen } from '../e2e/helpers/reload-app.js'
+import { gone, getH2c, killApps, nthLine, nthOutput, startApp, stateOf, writeControl, type App, type Control, type Listen } from '../e2e/helpers/reload-app.js'
 import { startSoakLoad, type LoadTotals, type Ports } from './load.js'
 
 // The reload soak: consecutive reloads of test/e2e/fixtures/reload-app.ts
@@ -218,8 +219,8 @@ async function check (step: number, fault: Fault, serving: number, ports: Ports,
   const at = `step ${step} (${fault})`
   // Exactly one process serves: both protocols answer from it, and every other app process is gone (no orphan, no zombie).
   try {
-    const [h1, h2] = await Promise.all([get({ port: ports.h1 }), getH2c(ports.h2c)])
-    for (const body of [h1.body, h2.body]) if (!body.includes(` ${serving} `)) problems.push(`${at}: answered by "${body}", not ${serving}`)
+    const [h1, h2] = await Promise.all([sendRequest(ports.h1, '/'), getH2c(ports.h2c)])
+    for (const { status, body } of [h1, h2]) if (status !== 200 || !body.includes(` ${serving} `)) problems.push(`${at}: answered ${status} "${body}", not 200 from ${serving}`)
   } catch (error) {
     problems.push(`${at}: a request failed: ${(error as Error).message}`)
   }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import http from 'node:http'
 import http2 from 'node:http2'
 import { createRequire } from 'node:module'
+import type { Readable } from 'node:stream'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { within } from '@graceful/test-kit'
 import type { Processes, Started } from '@graceful/test-kit/processes'
@@ -61,59 +61,34 @@ export async function startApp (processes: Processes, options: { control: string
 }
 
 /** The `n`-th (from 0) stdout line matching `pattern`, once printed. */
-export async function nthLine (wrapper: Started, pattern: RegExp, n: number, ms = 20_000): Promise<RegExpExecArray> {
+export function nthLine (wrapper: Started, pattern: RegExp, n: number, ms = 20_000): Promise<RegExpExecArray> {
   const found = () => wrapper.lines.map((line) => pattern.exec(line)).filter((match) => match !== null)
-  const stdout = wrapper.child.stdout
-  let check = () => {}
-  try {
-    await within(new Promise<void>((resolve, reject) => {
-      check = () => {
-        if (found().length > n) resolve()
-        else if (!wrapper.alive()) reject(new Error(`exited before line ${n} matching ${pattern}:\n${wrapper.output()}`))
-      }
-      stdout?.on('data', check)
-      void wrapper.exited.then(check)
-      check()
-    }), ms, `line ${n} matching ${pattern}\n${wrapper.output()}`)
-  } finally {
-    stdout?.off('data', check)
-  }
-  return found()[n] as RegExpExecArray
+  return nth(wrapper, found, [wrapper.child.stdout], n, ms, `line ${n} matching ${pattern}`)
 }
 
 /** The `n`-th (from 0) match of `pattern` (global) in stdout and stderr, once printed. */
-export async function nthOutput (wrapper: Started, pattern: RegExp, n: number, ms = 20_000): Promise<RegExpExecArray> {
+export function nthOutput (wrapper: Started, pattern: RegExp, n: number, ms = 20_000): Promise<RegExpExecArray> {
   const found = () => [...wrapper.output().matchAll(pattern)]
-  const streams = [wrapper.child.stdout, wrapper.child.stderr]
+  return nth(wrapper, found, [wrapper.child.stdout, wrapper.child.stderr], n, ms, `match ${n} of ${pattern}`)
+}
+
+/** Waits, re-checking on each chunk of `streams`, until `found()` has more than `n` matches; rejects if the wrapper exits first. */
+async function nth (wrapper: Started, found: () => RegExpExecArray[], streams: (Readable | null)[], n: number, ms: number, what: string): Promise<RegExpExecArray> {
   let check = () => {}
   try {
     await within(new Promise<void>((resolve, reject) => {
       check = () => {
         if (found().length > n) resolve()
-        else if (!wrapper.alive()) reject(new Error(`exited before match ${n} of ${pattern}:\n${wrapper.output()}`))
+        else if (!wrapper.alive()) reject(new Error(`exited before ${what}:\n${wrapper.output()}`))
       }
       for (const stream of streams) stream?.on('data', check)
       void wrapper.exited.then(check)
       check()
-    }), ms, `match ${n} of ${pattern}\n${wrapper.output()}`)
+    }), ms, `${what}\n${wrapper.output()}`)
   } finally {
     for (const stream of streams) stream?.off('data', check)
   }
   return found()[n] as RegExpExecArray
-}
-
-export type Target = { port: number } | { socketPath: string }
-
-/** GET over HTTP/1 on a fresh connection: status and body; rejects on a connection error. */
-export function get (target: Target, path = '/'): Promise<{ status: number, body: string }> {
-  return within(new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', ...target, path, agent: false }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => { body += chunk })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-    }).on('error', reject)
-  }), 5000, `GET ${path}`)
 }
 
 /** GET over h2c (HTTP/2 without TLS) on a new session. */

@@ -14,11 +14,15 @@ export interface SendOptions {
   headers?: Record<string, string>
 }
 
-/** One request through Node's HTTP client to 127.0.0.1, with its whole body; bounded. */
-export function sendRequest (port: number, path: string, options: SendOptions = {}): Promise<Reply> {
+/**
+ * One request through Node's HTTP client to 127.0.0.1:`to` (or the Unix socket `{ socketPath }`),
+ * with its whole body; bounded.
+ */
+export function sendRequest (to: number | { socketPath: string }, path: string, options: SendOptions = {}): Promise<Reply> {
   const method = options.method ?? 'GET'
+  const where = typeof to === 'number' ? { host: '127.0.0.1', port: to } : { socketPath: to.socketPath }
   return within(new Promise<Reply>((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method, headers: options.headers, agent: options.agent ?? false }, (res) => {
+    const req = http.request({ ...where, path, method, headers: options.headers, agent: options.agent ?? false }, (res) => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => { body += chunk })
