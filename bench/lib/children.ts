@@ -111,6 +111,8 @@ export interface ServerSpec {
   framework: string
   /** Measured in the hot-path section only (a variant of another contender's options). */
   overheadOnly?: boolean
+  /** Shown, but not held to the hot-path contract: why (a stress setting that makes the server do more work on purpose). */
+  stress?: string
 }
 
 export type ServerGroup = 'graceful' | 'bare' | 'alternative'

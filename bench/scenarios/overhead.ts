@@ -28,6 +28,8 @@ export interface OverheadSeries {
   name: string
   /** Ours, the bare framework, or an alternative (from its ServerSpec). */
   group: ServerGroup
+  /** Not held to the contract: why (see ServerSpec.stress). */
+  stress?: string
   /** req/s of this server each pair, under the same concurrent load as the other. */
   rps: number[]
   /** µs of CPU per request each round (schedstat, all threads). */
@@ -65,7 +67,7 @@ export interface OverheadResult {
   invalid: string[]
 }
 
-const series = ({ name, group }: ServerSpec): OverheadSeries => ({ name, group, rps: [], cpuUs: [], cpuUsTicks: [], rpsRatio: [], cpuRatio: [], cpuRatioTicks: [], orderCpuUs: [], orderCpuRatio: [] })
+const series = ({ name, group, stress }: ServerSpec): OverheadSeries => ({ name, group, ...(stress ? { stress } : {}), rps: [], cpuUs: [], cpuUsTicks: [], rpsRatio: [], cpuRatio: [], cpuRatioTicks: [], orderCpuUs: [], orderCpuRatio: [] })
 
 export async function overhead (family: Family, config: OverheadConfig, log: (line: string) => void): Promise<OverheadResult> {
   const paired = [twin(family.baseline), ...family.contenders]
