@@ -9,7 +9,7 @@ import { nodeHttpTarget } from '../targets/node-http.js'
 // A Node whose private fields all changed: every reader in node-internals.ts
 // answers what it answers when its field is gone. Forced here on every Node of
 // the matrix, so each fallback keeps the promises it is there to keep.
-vi.mock('../../packages/core/src/node-internals.ts', () => ({
+vi.mock('../../packages/core/src/support/node-internals.ts', () => ({
   canReadCurrentResponse: () => false,
   currentResponse: () => null,
   msSinceActivity: () => null,

@@ -1,8 +1,8 @@
 import type { Server } from 'node:http'
 import type { Server as NetServer } from 'node:net'
-import { invalidOption } from './errors.js'
-import type { Graceful } from './handle.js'
-import type { AnyRequest, AnyResponse, GateDecision, HealthResponse, Rejection } from './types.js'
+import { invalidOption } from './support/errors.js'
+import type { Graceful } from './types/handle.js'
+import type { AnyRequest, AnyResponse, GateDecision, HealthResponse, Rejection } from './types/lifecycle.js'
 
 /** A health endpoint. */
 export type HealthEndpoint = 'liveness' | 'readiness'

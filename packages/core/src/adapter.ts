@@ -11,7 +11,7 @@
 // - Attach the framework's server (`view.graceful.attach(server)`). From the
 //   trigger on, the core takes over its `'request'` listeners and answers
 //   late requests with the 503 there, before the framework sees them
-//   (server-gate.ts): the adapter adds nothing per request while accepting.
+//   (connections/server-gate.ts): the adapter adds nothing per request while accepting.
 // - Call `view.gate(req, res)` only where a request can reach your code
 //   without passing that server gate: held in an earlier hook across the
 //   trigger, or served by a server nobody attached (supertest). It costs one
@@ -31,21 +31,23 @@
 
 import type { ListenOptions } from 'node:net'
 import type { AdapterView } from './adapter-view.js'
-import type { AttachableServer } from './connections.js'
-import { ErrorCodes, invalidOption } from './errors.js'
-import { createInstance, type Graceful } from './graceful.js'
-import { claimed, takeForListen } from './inherit.js'
-import type { GracefulOptions } from './options.js'
-import type { State } from './types.js'
+import type { AttachableServer } from './types/handle.js'
+import { ErrorCodes, invalidOption } from './support/errors.js'
+import { createInstance } from './graceful.js'
+import type { Graceful } from './types/handle.js'
+import { claimed, takeForListen } from './process/reload/inherit.js'
+import type { GracefulOptions } from './types/options.js'
+import type { State } from './types/lifecycle.js'
 
 export { adapterView, type AdapterView, type HealthEndpoint } from './adapter-view.js'
 export { createInstance as createAdapterGraceful } from './graceful.js'
-export type { AdapterConfig } from './handle.js'
-export { requestUrl } from './health.js'
-export { invalidOption } from './errors.js'
-export { resolveOptions, type ResolvedOptions } from './options.js'
-export { noop } from './noop.js'
-export type { GateDecision, Rejection } from './types.js'
+export type { AdapterConfig } from './types/handle.js'
+export { requestUrl } from './answers/health.js'
+export { invalidOption } from './support/errors.js'
+export { resolveOptions } from './options/options.js'
+export type { ResolvedOptions } from './types/options.js'
+export { noop } from './support/noop.js'
+export type { GateDecision, Rejection } from './types/lifecycle.js'
 
 /** Options of a middleware adapter: every core option, plus `answerHealth`. */
 export interface MiddlewareAdapterOptions extends GracefulOptions {

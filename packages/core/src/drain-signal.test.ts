@@ -1,7 +1,7 @@
 import http from 'node:http'
 import { describe, expect, it } from 'vitest'
 import { inProcessGraceful, listening } from '@graceful/test-kit'
-import { ErrorCodes, GracefulError } from './errors.js'
+import { ErrorCodes, GracefulError } from './support/errors.js'
 
 /** An instance with a listening server attached (so its readiness delay is waited); disposing closes the server. */
 async function withListener (readinessDelay: number) {

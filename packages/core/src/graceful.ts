@@ -1,35 +1,35 @@
 import { EventEmitter } from 'node:events'
 import { setAdapterView, type AdapterView, type HealthEndpoint } from './adapter-view.js'
-import { writeAnswer } from './answer.js'
+import { writeAnswer } from './answers/answer.js'
 import { debuglog } from 'node:util'
-import { createTracker, type AttachableServer, type Tracker } from './connections.js'
-import type { AdapterConfig, Graceful } from './handle.js'
-import { liveness, matchHealth, readiness, requestUrl } from './health.js'
-import { claimOnAttach, inheritedSource, signalReady } from './inherit.js'
-import { toReleaseHook, type ReleaseHook } from './hooks.js'
-import { createObservers } from './observers.js'
-import { resolveOptions, type GracefulOptions, type ResolvedOptions } from './options.js'
-import { closeAfterResponse } from './requests.js'
-import { createRejection } from './rejection.js'
-import { createRoutingHint } from './routing.js'
-import { createReloader } from './reload.js'
-import { onTerminal } from './reload-scope.js'
-import { createLifecycle } from './lifecycle.js'
-import { createPause } from './pause.js'
-import { publish } from './channels.js'
-import { startSideListeners } from './health-port.js'
-import { createIntegrationListeners } from './listeners.js'
-import { releaseServer } from './release-server.js'
-import { registerSignals } from './signals.js'
-import { warnIfSignalsMayNotArrive } from './signal-reach.js'
-import { createStreams } from './stream.js'
-import { createSystemdNotifier, processNotifySocket } from './systemd.js'
-import { createTasks } from './tasks.js'
-import type { AnyRequest, AnyResponse, GateDecision, GracefulEvents, NotifyHook, ReloadResult } from './types.js'
-import { watchWebSockets } from './websockets.js'
-import { noop } from './noop.js'
+import { createTracker, type Tracker } from './connections/tracker.js'
+import type { AttachableServer, AdapterConfig, Graceful } from './types/handle.js'
+import { liveness, matchHealth, readiness, requestUrl } from './answers/health.js'
+import { claimOnAttach, inheritedSource, signalReady } from './process/reload/inherit.js'
+import { toReleaseHook, type ReleaseHook } from './lifecycle/hooks.js'
+import { createObservers } from './observing/observers.js'
+import { resolveOptions } from './options/options.js'
+import type { GracefulOptions, ResolvedOptions } from './types/options.js'
+import { closeAfterResponse } from './connections/requests.js'
+import { createRejection } from './answers/rejection.js'
+import { createRoutingHint } from './lifecycle/skip-delay-on-laptop.js'
+import { createReloader } from './process/reload/reload.js'
+import { onTerminal } from './process/reload/scope.js'
+import { createLifecycle } from './lifecycle/lifecycle.js'
+import { createPause } from './lifecycle/pause.js'
+import { publish } from './observing/channels.js'
+import { startSideListeners } from './answers/health-port.js'
+import { createIntegrationListeners } from './process/reload/listeners.js'
+import { releaseServer } from './connections/release-server.js'
+import { registerSignals } from './process/signals.js'
+import { warnIfSignalsMayNotArrive } from './process/signal-reach.js'
+import { createStreams } from './streams/stream.js'
+import { createSystemdNotifier, processNotifySocket } from './process/systemd.js'
+import { createTasks } from './lifecycle/tasks.js'
+import type { AnyRequest, AnyResponse, GateDecision, GracefulEvents, NotifyHook, ReloadResult } from './types/lifecycle.js'
+import { watchWebSockets } from './streams/websockets.js'
+import { noop } from './support/noop.js'
 
-export type { AdapterConfig, Graceful } from './handle.js'
 
 const debug = debuglog('graceful')
 
@@ -138,7 +138,7 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
   const notifySocket = processNotifySocket()
   const systemd = createSystemdNotifier({ log, socket: notifySocket, reloadChild: inheritedSource() === 'reload' })
   // Before the signals: it throws when another instance owns reload, and must leave nothing behind.
-  // On a terminal, SIGHUP means it hung up: a shutdown signal, not a reload (reload-scope.ts).
+  // On a terminal, SIGHUP means it hung up: a shutdown signal, not a reload (process/reload/scope.ts).
   const hangUp = opts.reload?.signal === 'SIGHUP' && onTerminal()
   if (hangUp) log.info({}, 'graceful: on a terminal, SIGHUP (a hang-up) shuts down instead of reloading; reload with graceful.reload() or another reload.signal')
   const signals: readonly NodeJS.Signals[] = hangUp ? [...opts.signals, 'SIGHUP'] : opts.signals
@@ -241,7 +241,7 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
   /**
    * The adapters' gate. While accepting: one comparison. A request that
    * reached an attached server after the trigger was decided by the gate there
-   * (server-gate.ts). This one decides the others: requests that arrived
+   * (connections/server-gate.ts). This one decides the others: requests that arrived
    * before and reach the adapter only now (held in an earlier hook), and
    * requests no attached server saw (supertest's own server, say).
    */

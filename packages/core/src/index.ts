@@ -2,53 +2,47 @@
 // adapters use is in `@graceful/core/adapter` (adapter.ts, which opens with a
 // note for whoever writes the next adapter).
 //
-// A map of the source:
-//   graceful.ts      createGraceful(): wires the parts below into one instance
-//   handle.ts        the user's handle (`Graceful`); adapter-view.ts: the adapters' view
-//   lifecycle.ts     the one state machine, accepting → delay → drain → closed:
-//                    readiness delay, drain, deadline cut, release hooks, summary
-//   options.ts       defaults and validation (environment.ts: GRACEFUL_* variables)
-//   quiet-period.ts  the adaptive readiness delay: serve until arrivals go quiet
-// What happens to…
-//   a socket         connections.ts tracks each attached server's sockets and sessions:
-//                    http1.ts (keep-alive, idle FIN, the reuse grace, body discard),
-//                    http2.ts + http2-goaway.ts (two-phase GOAWAY), upgrades.ts;
-//                    leave-idle.ts: idle ones left to the kernel when the process exits
-//   a request        nothing while accepting; at the trigger server-gate.ts takes over
-//                    the server's 'request' listeners; requests.ts: Connection: close,
-//                    the deadline's cut; rejection.ts + answer.ts: the 503, written once
-//   a health probe   health.ts: matched on requestUrl(), answered by answer.ts;
-//                    health-port.ts: health on its own listener; control.ts: pause/resume/status
-//   a hook           hooks.ts: release hooks under timeout.ts's one timeout;
-//                    notify hooks and track() are tasks (tasks.ts) the drain waits for
-//   a signal         signals.ts: one process-wide owner, second signal forces, exit codes;
-//                    signal-reach.ts warns when SIGTERM may never arrive
-//   a reload         reload.ts (the old process) + inherit.ts (the new one): hand the
-//                    listening sockets over; reload-attempt.ts: one attempt, one outcome;
-//                    listen-address.ts: sockets claimed by address; handover.ts: UNIX paths kept;
-//                    reload-scope.ts: env files, unattached listeners, the terminal; ready-pipe.ts;
-//                    listeners.ts: sockets an integration serves itself (gRPC);
-//                    systemd.ts: tell systemd (sd_notify through systemd-notify)
-//   streams, ws      stream.ts, websockets.ts: end SSE and WebSockets at the drain start
-//   maintenance      pause.ts: pause()/resume(), readiness 503 without a drain
-//   observing        channels.ts: a diagnostics_channel per event; observers.ts: listeners that throw
+// A map of the source, one folder per floor; a file imports only from its own
+// folder or a floor below (test/architecture.test.ts holds every file to it):
+//   graceful.ts        createGraceful(): wires the floors below into one instance;
+//                      adapter-view.ts: what adapters see of it
+//   options/           defaults and validation (options.ts), GRACEFUL_* variables (environment.ts)
+//   lifecycle/         the one state machine, accepting → delay → drain → closed (lifecycle.ts):
+//                      the readiness delay (quiet-period.ts; skip-delay-on-laptop.ts),
+//                      hooks.ts (release hooks), tasks.ts (notify hooks, track()), pause.ts
+//   process/           signals.ts (one process-wide owner, second signal, exit codes),
+//                      signal-reach.ts (PID 1, npm as PID 1: SIGTERM that may never arrive),
+//                      systemd.ts (sd_notify)
+//   process/reload/    in-place restart: reload.ts (the old process), inherit.ts (the new one),
+//                      attempt.ts (one attempt, one outcome), listen-address.ts, handover.ts,
+//                      scope.ts, ready-pipe.ts, listeners.ts (sockets an integration serves)
+//   connections/       tracker.ts tracks each attached server's sockets and sessions:
+//                      http1.ts, http2.ts + http2-goaway.ts, upgrades.ts, connection-age.ts;
+//                      requests.ts (Connection: close, the deadline's cut); server-gate.ts
+//                      (the 'request' listeners at the trigger); leave-idle.ts, release-server.ts
+//   streams/           stream.ts (SSE), websockets.ts, spread.ts (the spread goodbye)
+//   answers/           graceful's own responses: answer.ts (the one writer), rejection.ts (503),
+//                      health.ts, health-port.ts (health on its own listener), control.ts
+//   observing/         logger.ts, observers.ts (listeners that throw), channels.ts (diagnostics_channel)
+//   support/           errors.ts, duration.ts, timeout.ts, waiter.ts, noop.ts;
+//                      node-internals.ts: every read of a private Node.js field, with its fallback
+//   types/             the ground floor, types only: lifecycle.ts (states, events, summary),
+//                      options.ts (every option), handle.ts (the Graceful handle and what it takes)
 export { createGraceful } from './graceful.js'
-export type { Graceful } from './graceful.js'
-export type { GracefulOptions, HealthOptions, ResolvedOptions } from './options.js'
-export type { ControlOptions } from './control.js'
-export type { LoggerOption, NestLikeLogger } from './logger.js'
-export { ErrorCodes, GracefulError, isGracefulError } from './errors.js'
-export type { ErrorCode } from './errors.js'
-export { ExitCodes } from './signals.js'
-export type { AttachableServer } from './connections.js'
+export type { Graceful } from './types/handle.js'
+export type {
+  ControlOptions, GracefulOptions, HealthOptions, LoggerOption, NestLikeLogger, ReloadOptions, ResolvedOptions,
+} from './types/options.js'
+export { ErrorCodes, GracefulError, isGracefulError } from './support/errors.js'
+export type { ErrorCode } from './support/errors.js'
+export { ExitCodes } from './process/signals.js'
 export type {
   AnyRequest, AnyResponse, CutRequest, DrainContext, GracefulEvents, HealthResponse, HookOptions, HookResult, LogFn, Logger,
-  NotifyHook, PauseInfo, Releasable, ReloadResult, ShutdownSummary, State, Stats, Trigger,
-} from './types.js'
-export type { StreamOptions, StreamTarget } from './stream.js'
-export type { WebSocketClient, WebSocketServerLike, WebSocketsOptions } from './websockets.js'
-export { environmentOptions, optionsFromEnvironment } from './environment.js'
-export { channels } from './channels.js'
-export type { ChannelMessage } from './channels.js'
-export type { ReloadOptions } from './reload.js'
-export type { DelayEnd, DelayReport, QuietPeriod } from './quiet-period.js'
+  NotifyHook, PauseInfo, Releasable, ReloadResult, ShutdownSummary, State, Stats, Trigger, DelayEnd, DelayReport, QuietPeriod,
+} from './types/lifecycle.js'
+export type {
+  AttachableServer, StreamOptions, StreamTarget, WebSocketClient, WebSocketServerLike, WebSocketsOptions,
+} from './types/handle.js'
+export { environmentOptions, optionsFromEnvironment } from './options/environment.js'
+export { channels } from './observing/channels.js'
+export type { ChannelMessage } from './observing/channels.js'

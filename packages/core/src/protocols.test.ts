@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import http2 from 'node:http2'
 import https from 'node:https'
-import type { AddressInfo } from 'node:net'
-import { connect, type Socket } from 'node:net'
+import { type AddressInfo, connect, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { describe, expect, it, vi } from 'vitest'
 import { afterTest, deferred, inProcessGraceful, patience, within } from '@graceful/test-kit'
-import { createGraceful, type Graceful } from './graceful.js'
+import { createGraceful } from './graceful.js'
+import type { Graceful } from './types/handle.js'
 
 const tls = {
   key: readFileSync(new URL('./test-fixtures/key.pem', import.meta.url)),

@@ -8,7 +8,7 @@ type Inject = typeof LightMyRequest
 /**
  * `app.inject()` is how Fastify users test their shutdown, and it must see
  * what a socket sees. It never reaches `app.server`, where the core gates
- * requests while draining (server-gate.ts), so while the app is draining this
+ * requests while draining (core's connections/server-gate.ts), so while the app is draining this
  * `inject()` runs each request through the same gate first: `Connection:
  * close` during the readiness delay, the draining 503 during the drain,
  * health probes served. While accepting and once the drain is over it is

@@ -1,0 +1,337 @@
+import { constants } from 'node:os'
+import type { Tracker } from '../connections/tracker.js'
+import { ErrorCodes, GracefulError } from '../support/errors.js'
+import { runReleaseHooks, type ReleaseHook } from './hooks.js'
+import { createObservers } from '../observing/observers.js'
+import type { ResolvedOptions } from '../types/options.js'
+import { ExitCodes, forcedExitCode } from '../process/signals.js'
+import type { Tasks } from './tasks.js'
+import type {
+  CutRequest, DrainContext, GracefulEvents, HookResult, Logger, NotifyHook, Rejection, ShutdownSummary, State, Stats, Trigger,
+} from '../types/lifecycle.js'
+import type { InFlight } from '../connections/requests.js'
+import type { Pause } from './pause.js'
+import { createReadinessDelay } from './quiet-period.js'
+import { createWaiter } from '../support/waiter.js'
+
+function stateOf (phase: Phase): State {
+  return phase === 'accepting' || phase === 'closed' ? phase : 'draining'
+}
+
+// After a cut, the 503s get this long to flush before their sockets are destroyed.
+const cutFlushMs = 100
+
+export interface LifecycleParts {
+  opts: ResolvedOptions
+  log: Logger
+  emit: <E extends keyof GracefulEvents>(event: E, ...args: GracefulEvents[E]) => void
+  tracker: () => Tracker
+  tasks: Tasks
+  notifyHooks: readonly { name: string, hook: NotifyHook }[]
+  releaseHooks: readonly ReleaseHook[]
+  rejection: Rejection
+  /** Servers the tracker does not see (gRPC) are serving: a load balancer may still route here. */
+  externalServing: () => boolean
+  /** Called once, when the sequence is over (signals are released then). */
+  closed: () => void
+  /** Whether anything could still route here, so `readinessDelay` is of use (skip-delay-on-laptop.ts). */
+  couldRouteHere?: () => boolean
+  /** True when the process exits right after this shutdown: idle connections are then left for the kernel to close. */
+  exiting?: () => boolean
+  /** The maintenance pause (pause.ts): shown in stats; the time it already kept the instance out of rotation shortens `readinessDelay`. */
+  pause?: Pick<Pause, 'current' | 'outOfRotationMs'>
+}
+
+export interface Lifecycle {
+  /** Where the lifecycle is: {@link Phase}. */
+  readonly phase: Phase
+  /** The public view of {@link Lifecycle.phase}: `delay` and `drain` are both `draining`. */
+  readonly state: State
+  /** Aborts when the drain starts. */
+  readonly drainingSignal: AbortSignal
+  /** The context tracked tasks get: its signal aborts at the drain deadline. */
+  taskContext: () => DrainContext
+  stats: () => Stats
+  /** Something was released: re-check whether the current wait is over. */
+  changed: () => void
+  /** A request tracked after the trigger is over: count it. */
+  settled: (entry: InFlight) => void
+  /** A connection (or HTTP/2 session) accepted after the trigger: the quiet period watches it. */
+  arrived: (key: object, onClose: (listener: () => void) => void) => void
+  /** A request arriving after the trigger on connection `key`: the quiet period counts it unless it is a probe. */
+  requested: (key: object | null, probe: boolean) => void
+  /** A 503 for a request no attached server tracks (supertest's own server, say). */
+  rejectedUntracked: () => void
+  /** `readinessDelay`: a reload's own, in place of the option's, waited even with the listeners already closed. */
+  shutdown: (trigger?: Trigger, readinessDelay?: number) => Promise<ShutdownSummary>
+  /** Skip ahead: destroy everything, stop waiting, abandon the running release hook and skip the rest. */
+  force: (reason: string) => void
+  /** An uncaught error during the shutdown: the drain goes on, the exit code becomes non-zero. */
+  fatal: () => void
+}
+
+/**
+ * One state machine, one way only: `accepting → delay → drain → closed`.
+ * `delay` is the readiness delay (serving normally, with `Connection: close`);
+ * `drain` starts when the listeners close; `closed` when the drain is over
+ * (release hooks run then). Users see `delay` and `drain` as `draining`.
+ */
+export type Phase = 'accepting' | 'delay' | 'drain' | 'closed'
+
+/**
+ * The shutdown lifecycle: readiness delay, drain, deadline cut, release hooks,
+ * summary. Runs once; `force()` skips ahead.
+ */
+export function createLifecycle (parts: LifecycleParts): Lifecycle {
+  const { opts, log, emit, tasks, notifyHooks, releaseHooks, rejection } = parts
+  // Made when first asked for (`graceful.signal`, streams, WebSockets): aborting
+  // a signal nobody holds would cost ~0.5 ms of cold code at every trigger.
+  let drainingController: AbortController | undefined
+  const deadlineController = new AbortController()
+  const forcedController = new AbortController()
+  const waiter = createWaiter(() => forcedBy !== null)
+  const counts = { completed: 0, rejected: 0 }
+  const observers = createObservers()
+
+  let phase: Phase = 'accepting'
+  let summary: Promise<ShutdownSummary> | undefined
+  let forcedBy: string | null = null
+  let budgetEnd = 0
+  let drainDeadline = 0
+  let currentHook: string | null = null
+  let finished = false
+  let fatalSeen = false
+  const readinessDelays = createReadinessDelay(opts.quietPeriod, waiter)
+
+  function drainingReason (): GracefulError {
+    return new GracefulError(ErrorCodes.DRAINING, 'draining started')
+  }
+
+  function stats (): Stats {
+    return {
+      state: stateOf(phase),
+      ...parts.tracker().counts(),
+      tasks: tasks.size,
+      timeLeft: phase === 'accepting' ? null : Math.max(0, budgetEnd - Date.now()),
+      hook: currentHook,
+      paused: parts.pause?.current ?? null,
+    }
+  }
+
+  async function run (trigger: Trigger, readinessDelay: number, always: boolean): Promise<ShutdownSummary> {
+    const tracker = parts.tracker()
+    const started = Date.now()
+    // Paused (readiness 503) for part of the delay already: only the rest is left to wait.
+    // Not a reload's delay: that one hands keep-alive clients over, whatever the load balancer knows.
+    if (!always) readinessDelay = Math.max(0, readinessDelay - (parts.pause?.outOfRotationMs(started) ?? 0))
+    phase = 'delay'
+    budgetEnd = started + opts.timeout
+    drainDeadline = budgetEnd - opts.releaseTimeout
+    // Nothing listening, nothing a load balancer could still route here: no reason to wait.
+    const wait = readinessDelay > 0 && (always || ((tracker.anyListening || parts.externalServing()) && (parts.couldRouteHere?.() ?? true)))
+    // First: from here on the tracker counts exactly, instead of asking every
+    // connection. Without a wait, the drain starts in this same turn.
+    tracker.startClosing(!wait)
+    const planned = !wait ? 0 : always || !opts.quietPeriod ? readinessDelay : { ...opts.quietPeriod }
+    const draining = { ...stats(), trigger, readinessDelay: planned }
+    emit('draining', draining)
+    log.info({ ...draining, timeout: opts.timeout }, 'graceful: draining, readiness is now not-ready')
+
+    const endedBy = wait ? await readinessDelays.wait(readinessDelay, started, !always) : 'none'
+    const drainStarted = Date.now()
+    const delayReport = { ms: drainStarted - started, endedBy: forcedBy ? 'forced' as const : endedBy }
+    phase = 'drain'
+    drainingController?.abort(drainingReason())
+    // The process exits right after a drain with nothing to wait for: its idle
+    // connections are left for the kernel to close (a FIN each) at exit.
+    const leaveIdle = (parts.exiting?.() ?? false) && !tracker.busy && tasks.size === 0 && notifyHooks.length === 0
+    const listenersClosed = tracker.startDrain(leaveIdle)
+    const notify = startNotifyHooks({ signal: deadlineController.signal, deadline: drainDeadline })
+    emit('drain', { ...stats(), readinessDelay: delayReport })
+    log.debug({ ...stats(), readinessDelay: delayReport }, 'graceful: listeners closed, idle connections ended')
+
+    let cut: CutRequest[] = []
+    let holding: string[] = []
+    const clean = await waiter.waitFor(() => !tracker.busy && tasks.size === 0, drainDeadline)
+    if (clean) {
+      emit('drained', stats())
+      log.info({ ...stats(), ms: Date.now() - drainStarted }, 'graceful: drained')
+    } else if (!forcedBy) {
+      holding = [...tracker.holding(), ...tasks.names().map((name) => `task ${name}`)]
+      deadlineController.abort(new GracefulError(ErrorCodes.DEADLINE, 'drain deadline reached'))
+      cut = [...tracker.cut(rejection), ...tasks.cut(Date.now())]
+      notify.timedOut('did not settle by the drain deadline')
+      emit('timeout', { ...stats(), holding, cut })
+      log.warn({ holding, cut, ...stats() }, 'graceful: drain deadline reached, cutting what is left')
+      reportCut(cut)
+      await waiter.waitFor(() => tracker.inFlight === 0, Math.min(Date.now() + cutFlushMs, budgetEnd))
+    }
+    // Exiting now: what is left is idle or already closing (a FIN sent after
+    // its last response), and the exit closes it at once. Destroying 10,000
+    // sockets one by one in JavaScript first costs ~100 ms for nothing.
+    const exiting = parts.exiting?.() ?? false
+    tracker.destroyAll(exiting)
+    // net.Server's close callback waits for every connection: those left for the kernel never end before the exit.
+    if (!exiting) await Promise.race([listenersClosed, waiter.sleep(Math.min(cutFlushMs, budgetEnd - Date.now()))])
+    const drainEnded = Date.now()
+
+    phase = 'closed'
+    notify.timedOut(`was still running when ${forcedBy ?? 'the drain'} ended it`)
+    const released = release()
+    // Idle connections were left for an exit that was to follow at once:
+    // release hooks still running after this turn delay it, so idle means
+    // idle again, and those connections get their FIN now (a client reusing
+    // one during a slow hook must find it closed). A framework's own quick
+    // close (Fastify's) is over by then, and the fast path stays free.
+    if (leaveIdle) {
+      const late = setImmediate(tracker.endIdle)
+      void released.then(() => clearImmediate(late))
+    }
+    const hooks = [...notify.results, ...await released]
+    const ended = Date.now()
+    waiter.clear()
+
+    const result: ShutdownSummary = {
+      trigger,
+      outcome: forcedBy ? 'forced' : cut.length > 0 || holding.length > 0 ? 'cut' : hooks.some((h) => h.status !== 'ok') ? 'failed' : 'clean',
+      exitCode: 0,
+      durations: {
+        readinessDelay: drainStarted - started,
+        drain: drainEnded - drainStarted,
+        release: ended - drainEnded,
+        total: ended - started,
+      },
+      readinessDelay: delayReport,
+      requests: { completed: counts.completed, rejected: counts.rejected, cut: cut.length },
+      cut,
+      holding,
+      hooks,
+    }
+    finished = true
+    result.exitCode = exitCodeFor(result, trigger)
+    emit('closed', result)
+    log.info({ trigger, outcome: result.outcome, exitCode: result.exitCode, durations: result.durations, readinessDelay: result.readinessDelay, requests: result.requests }, 'graceful: closed')
+    parts.closed()
+    return result
+  }
+
+  /** Release hooks, unless a second signal asked for "now". */
+  async function release (): Promise<HookResult[]> {
+    if (forcedBy) {
+      return releaseHooks.map((hook): HookResult => ({ name: hook.name, kind: 'release', status: 'skipped', durationMs: 0 })).reverse()
+    }
+    return runReleaseHooks(releaseHooks, budgetEnd, {
+      start: (name) => { currentHook = name },
+      result: (result) => {
+        currentHook = null
+        if (result.status !== 'ok') reportHook(result)
+      },
+    }, forcedController.signal)
+  }
+
+  function exitCodeFor (result: ShutdownSummary, trigger: Trigger): number {
+    if (forcedBy) return forcedBy in constants.signals ? forcedExitCode(forcedBy as NodeJS.Signals) : ExitCodes.failed
+    if (fatalSeen || trigger === 'uncaughtException' || trigger === 'unhandledRejection') return ExitCodes.failed
+    if (result.outcome === 'cut') return ExitCodes.cut
+    if (result.outcome === 'failed') return ExitCodes.failed
+    return ExitCodes.clean
+  }
+
+  /**
+   * Notify hooks run as tracked tasks: the drain waits for them. One that has
+   * not settled when the drain ends (deadline or force) is reported by name as
+   * timed out, like a release hook; settling later changes nothing. Forced
+   * before the drain began, they are skipped. Each appears once in the summary.
+   */
+  function startNotifyHooks (context: DrainContext) {
+    const results: HookResult[] = []
+    const pending = new Map<string, number>()
+    if (forcedBy) {
+      for (const { name } of notifyHooks) results.push({ name, kind: 'notify', status: 'skipped', durationMs: 0 })
+    } else {
+      for (const [index, { name, hook }] of notifyHooks.entries()) {
+        const key = `${index}`
+        const begun = Date.now()
+        pending.set(key, begun)
+        const settle = (result: HookResult) => {
+          if (!pending.delete(key)) return
+          results.push(result)
+          if (result.status !== 'ok') reportHook(result)
+        }
+        tasks.run(`notify ${name}`, hook, context).then(
+          () => settle({ name, kind: 'notify', status: 'ok', durationMs: Date.now() - begun }),
+          (error: unknown) => settle({ name, kind: 'notify', status: 'error', durationMs: Date.now() - begun, error }),
+        )
+      }
+    }
+    return {
+      results,
+      timedOut (why: string): void {
+        for (const [key, begun] of pending) {
+          const { name } = notifyHooks[Number(key)]!
+          pending.delete(key)
+          const error = new GracefulError(ErrorCodes.HOOK_TIMEOUT, `notify hook "${name}" ${why}`)
+          const result: HookResult = { name, kind: 'notify', status: 'timeout', durationMs: Date.now() - begun, error }
+          results.push(result)
+          reportHook(result)
+        }
+      },
+    }
+  }
+
+  function reportHook (result: HookResult): void {
+    emit('hookError', result)
+    log.error({ hook: result.name, kind: result.kind, status: result.status, err: result.error }, `graceful: ${result.kind} hook "${result.name}" ${result.status === 'timeout' ? 'timed out' : 'failed'}`)
+  }
+
+  function reportCut (cut: CutRequest[]): void {
+    if (!opts.onCut || cut.length === 0) return
+    observers.call('onCut', opts.onCut, cut)
+  }
+
+  return {
+    get phase () { return phase },
+    get state () { return stateOf(phase) },
+    get drainingSignal () {
+      if (!drainingController) {
+        drainingController = new AbortController()
+        if (phase === 'drain' || phase === 'closed') drainingController.abort(drainingReason())
+      }
+      return drainingController.signal
+    },
+    taskContext: () => ({ signal: deadlineController.signal, deadline: drainDeadline }),
+    stats,
+    changed: waiter.wake,
+    settled (entry) {
+      if (phase === 'accepting' || entry.cut || !entry.res.writableFinished) return
+      // A 503 queued behind a `Connection: close` response is never sent (Node drops it): not counted.
+      if (entry.rejected) counts.rejected++
+      else counts.completed++
+    },
+    arrived: readinessDelays.arrived,
+    requested: readinessDelays.requested,
+    rejectedUntracked: () => { counts.rejected++ },
+    shutdown (trigger = 'shutdown', readinessDelay) {
+      if (summary) return summary
+      // Stored before run() starts: its synchronous part calls user code (a
+      // 'draining' listener, notify hooks) that may call shutdown() again.
+      let start!: (result: Promise<ShutdownSummary>) => void
+      summary = new Promise<ShutdownSummary>((resolve) => { start = resolve })
+      start(run(trigger, readinessDelay ?? opts.readinessDelay, readinessDelay !== undefined))
+      return summary
+    },
+    force (reason) {
+      // While release hooks run (phase 'closed'), force still skips what is left of them.
+      if (forcedBy || finished) return
+      forcedBy = reason
+      log.warn({ reason, ...stats() }, 'graceful: forced, destroying every connection')
+      deadlineController.abort(new GracefulError(ErrorCodes.DEADLINE, `forced by ${reason}`))
+      parts.tracker().destroyAll()
+      forcedController.abort()
+      waiter.wake()
+    },
+    fatal () {
+      if (!finished) fatalSeen = true
+    },
+  }
+}
