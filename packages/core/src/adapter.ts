@@ -23,6 +23,11 @@
 //   `view.liveness()` / `view.readiness()` through the framework's reply.
 // - Add option keys of your own through `extraKeys`, so an unknown key still
 //   throws `invalidOption(...)`, the core's named error: validate yours the same way.
+// - A framework's private field, when no public API gives the same: read it
+//   in one `*-internals.ts` of your package (a table of field, reader and
+//   fallback at its top, a test that fails the day the framework changes it,
+//   one that forces the fallback), as support/node-internals.ts does for
+//   Node's. `symbolNamed(object, 'fastify.hooks')` finds a described symbol.
 // - The conformance suite (`test/conformance`, over `test/helpers/targets.ts`)
 //   runs every shared behaviour against every adapter: add yours as a target.
 //
@@ -47,6 +52,7 @@ export { invalidOption } from './support/errors.js'
 export { resolveOptions } from './options/options.js'
 export type { ResolvedOptions } from './types/options.js'
 export { noop } from './support/noop.js'
+export { symbolNamed } from './support/own-symbol.js'
 export type { GateDecision, Rejection } from './types/lifecycle.js'
 
 /** Options of a middleware adapter: every core option, plus `answerHealth`. */

@@ -25,7 +25,8 @@
 //                      health.ts, health-port.ts (health on its own listener), control.ts
 //   observing/         logger.ts, observers.ts (listeners that throw), channels.ts (diagnostics_channel)
 //   support/           errors.ts, duration.ts, timeout.ts, waiter.ts, noop.ts;
-//                      node-internals.ts: every read of a private Node.js field, with its fallback
+//                      node-internals.ts: every read of a private Node.js field, with its fallback;
+//                      own-symbol.ts: finds a described private symbol (Node's, the frameworks')
 //   types/             the ground floor, types only: lifecycle.ts (states, events, summary),
 //                      options.ts (every option), handle.ts (the Graceful handle and what it takes)
 export { createGraceful } from './graceful.js'

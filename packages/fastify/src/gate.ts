@@ -1,5 +1,6 @@
 import type { AdapterView } from '@graceful/core/adapter'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RawServerBase, RouteGenericInterface, RouteOptions } from 'fastify'
+import { instanceHooks } from './fastify-internals.js'
 
 type OnRequest = (request: FastifyRequest<RouteGenericInterface, RawServerBase>, reply: FastifyReply<RouteGenericInterface, RawServerBase>, done: HookHandlerDoneFunction) => void
 
@@ -36,9 +37,8 @@ export function createGate (view: AdapterView): OnRequest {
  * Fastify builds the route's hook list (at ready, once every hook is known):
  * Fastify reads the route's `onRequest` option then, and this getter answers.
  * Knowing whether the route's instance has `onRequest` hooks takes Fastify's
- * private hooks symbol; without it, every route gets the gate (correct,
- * only slower). `gate.test.ts` fails if Fastify changes it.
- * https://github.com/fastify/fastify/blob/v5.12.8/lib/route.js#L394
+ * private hooks symbol (fastify-internals.ts); without it, every route gets
+ * the gate (correct, only slower).
  */
 export function gateRoutesWithHooks (app: FastifyInstance<RawServerBase>, gate: OnRequest): void {
   app.addHook('onRoute', function gracefulGateRoute (this: FastifyInstance<RawServerBase>, routeOptions: RouteOptions<RawServerBase>) {
@@ -59,15 +59,4 @@ function gateRoute (instance: object, routeOptions: RouteOptions<RawServerBase>,
       },
       set (value: OnRequest | OnRequest[] | undefined) { own = value },
     })
-}
-
-/** How many hooks of this kind the instance has (its own and inherited), or null if Fastify's internals changed. */
-export function instanceHooks (instance: object, name: string): number | null {
-  for (let object: object | null = instance; object !== null; object = Object.getPrototypeOf(object) as object | null) {
-    const key = Object.getOwnPropertySymbols(object).find((symbol) => symbol.description === 'fastify.hooks')
-    if (key === undefined) continue
-    const list = (object as Record<symbol, Record<string, unknown> | undefined>)[key]?.[name]
-    return Array.isArray(list) ? list.length : null
-  }
-  return null
 }

@@ -1,12 +1,11 @@
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
-import dns from 'node:dns'
 import { adapterView } from '@graceful/core/adapter'
 import Fastify from 'fastify'
 import { describe, expect, it, vi } from 'vitest'
 import { deferred, disposeAfterTest, openConnection, patience, tryConnect, within } from '@graceful/test-kit'
 import graceful from './index.js'
-import { startApp } from './test-helpers.js'
+import { listenOnTwoAddresses, startApp } from './test-helpers.js'
 
 describe('registration', () => {
   it('decorates app.graceful with the core handle and attaches app.server', async () => {
@@ -78,24 +77,9 @@ describe('registration', () => {
   })
 
   it('drains every server Fastify binds for "localhost"', async () => {
-    // Fastify listens once per address "localhost" resolves to (127.0.0.1 and ::1 on most
-    // machines, one address on this one): make it resolve to two loopback addresses.
-    const original = dns.lookup
-    const patched = function (hostname: string, options: unknown, callback: unknown) {
-      if (hostname !== 'localhost') return (original as (...args: unknown[]) => unknown)(hostname, options, callback)
-      const all = [{ address: '127.0.0.1', family: 4 }, { address: '127.0.0.2', family: 4 }]
-      const done = (typeof options === 'function' ? options : callback) as (...args: unknown[]) => void
-      const wantsAll = typeof options === 'object' && options !== null && (options as { all?: boolean }).all === true
-      process.nextTick(() => wantsAll ? done(null, all) : done(null, '127.0.0.1', 4))
-    }
-    dns.lookup = patched as typeof dns.lookup
     const app = Fastify()
-    try {
-      await app.register(graceful, { signals: false, exit: false })
-      await app.listen({ port: 0, host: 'localhost' })
-    } finally {
-      dns.lookup = original
-    }
+    await app.register(graceful, { signals: false, exit: false })
+    await listenOnTwoAddresses(app)
     disposeAfterTest({ [Symbol.asyncDispose]: () => app.close() })
     expect(app.addresses().map((a) => (a as AddressInfo).address).sort()).toEqual(['127.0.0.1', '127.0.0.2'])
     expect(adapterView(app.graceful).attached).toBe(2)

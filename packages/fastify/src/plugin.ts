@@ -3,6 +3,7 @@ import { createAdapterGraceful, type AdapterView } from '@graceful/core/adapter'
 import type { FastifyInstance, FastifyPluginAsync, RawServerBase } from 'fastify'
 import fp from 'fastify-plugin'
 import { wireClose } from './close.js'
+import { serverBindings } from './fastify-internals.js'
 import { createGate, gateRoutesWithHooks } from './gate.js'
 import { registerHealthRoutes } from './health.js'
 import { gateInject } from './inject.js'
@@ -50,15 +51,12 @@ const plugin: FastifyPluginAsync<FastifyGracefulOptions, RawServerBase> = async 
 /**
  * Listening on a name such as `localhost`, Fastify binds one more server per
  * address the name resolves to (e.g. `::1`). They serve the same app, so they
- * are drained too. Fastify keeps them under a private symbol; when it is not
- * there, only `app.server` is tracked.
- * https://github.com/fastify/fastify/blob/v5.12.8/lib/server.js#L151
+ * are drained too. Fastify keeps them private (fastify-internals.ts); when it
+ * no longer does, only `app.server` is tracked.
  */
 function attachSecondaryServers (app: FastifyInstance<RawServerBase>, attach: (server: AttachableServer) => unknown): void {
   app.addHook('onListen', function gracefulAttachBindings (done) {
-    const key = Object.getOwnPropertySymbols(app).find((symbol) => symbol.description === 'fastify.serverBindings')
-    const bindings = key === undefined ? undefined : (app as unknown as Record<symbol, unknown>)[key]
-    if (Array.isArray(bindings)) for (const server of bindings) attach(server as AttachableServer)
+    for (const server of serverBindings(app) ?? []) attach(server)
     done()
   })
 }

@@ -1,5 +1,6 @@
 // Test helpers for this package's tests; excluded from the build and the tarball.
 // Gates, bounded waits and raw keep-alive connections are the shared ones in @graceful/test-kit.
+import dns from 'node:dns'
 import type { ServerResponse } from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type RawServerBase } from 'fastify'
 import type { Graceful, GracefulEvents } from '@graceful/core'
@@ -67,6 +68,29 @@ export async function startApp (
       await app.graceful.force('dispose')
       await within(app.close(), 5000, 'app.close() in teardown')
     },
+  }
+}
+
+/**
+ * `app.listen({ port: 0, host: 'localhost' })` with "localhost" resolving to
+ * 127.0.0.1 and 127.0.0.2: Fastify listens once per address a name resolves
+ * to (127.0.0.1 and ::1 on most machines, one address on some), so it binds
+ * one secondary server, on 127.0.0.2.
+ */
+export async function listenOnTwoAddresses (app: { listen: (options: { port: number, host: string }) => Promise<unknown> }): Promise<void> {
+  const original = dns.lookup
+  const patched = function (hostname: string, options: unknown, callback: unknown) {
+    if (hostname !== 'localhost') return (original as (...args: unknown[]) => unknown)(hostname, options, callback)
+    const all = [{ address: '127.0.0.1', family: 4 }, { address: '127.0.0.2', family: 4 }]
+    const done = (typeof options === 'function' ? options : callback) as (...args: unknown[]) => void
+    const wantsAll = typeof options === 'object' && options !== null && (options as { all?: boolean }).all === true
+    process.nextTick(() => wantsAll ? done(null, all) : done(null, '127.0.0.1', 4))
+  }
+  dns.lookup = patched as typeof dns.lookup
+  try {
+    await app.listen({ port: 0, host: 'localhost' })
+  } finally {
+    dns.lookup = original
   }
 }
 

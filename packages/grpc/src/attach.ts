@@ -1,11 +1,11 @@
 import type { Server } from '@grpc/grpc-js'
 import type { DrainContext, Graceful } from '@graceful/core'
-import { adapterView, noop } from '@graceful/core/adapter'
-import type { HealthImplementation } from 'grpc-health-check'
+import { adapterView, invalidOption, noop } from '@graceful/core/adapter'
 import { ownBindings, selfBound } from './bind.js'
 import { cutCall, wrapHandlers, type GrpcCall, type StreamingCall } from './calls.js'
 import { createHealth, healthService, serviceOf } from './health.js'
-import { invalidOption, validateOptions } from './options.js'
+import { validateOptions } from './options.js'
+import type { GrpcAttachment, GrpcOptions } from './types.js'
 import { missesConnectionAge } from './connection-age.js'
 
 // At the deadline, the UNAVAILABLE statuses get this long to go out before the sessions are destroyed.
@@ -13,33 +13,6 @@ const statusFlushMs = 50
 
 // Symbol.for: two loaded copies of this package agree that a server is taken.
 const attached = Symbol.for('graceful.grpc.attached')
-
-export interface GrpcOptions {
-  /**
-   * The `grpc.health.v1` service. By default one is created and added to the server;
-   * pass your own `HealthImplementation` (already added with `addToServer`) to keep it,
-   * or `false` for none.
-   * @default a new HealthImplementation, added to the server
-   */
-  health?: HealthImplementation | false
-  /**
-   * Told at the drain start, once per server-streaming or bidirectional call in flight:
-   * end it (`call.end()`), or send a last message first. Calls not ended here run until
-   * they finish or the deadline cuts them. Health `Watch` streams are always ended.
-   * @example onDrain: (entry) => entry.call.end()
-   */
-  onDrain?: (entry: StreamingCall) => void
-}
-
-/** What {@link attach} returns. */
-export interface GrpcAttachment {
-  /** The health service in use, if any. */
-  health: HealthImplementation | null
-  /** Calls in flight now. */
-  readonly calls: readonly GrpcCall[]
-  /** Stop managing the server: handlers unwrapped, nothing happens at the drain. */
-  detach: () => void
-}
 
 /**
  * Puts a `@grpc/grpc-js` server in the graceful lifecycle, alone or beside HTTP

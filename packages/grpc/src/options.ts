@@ -1,14 +1,9 @@
-import { ErrorCodes } from '@graceful/core'
-import type { GrpcOptions } from './attach.js'
+import { invalidOption } from '@graceful/core/adapter'
+import type { GrpcOptions } from './types.js'
 
 const known = new Set(['health', 'onDrain'])
 
-/** A `TypeError` naming the option, like the core's. */
-export function invalidOption (option: string, expected: string, received: unknown): TypeError {
-  const shown = received === null ? 'null' : typeof received === 'object' ? (received.constructor?.name ?? 'object') : JSON.stringify(received) ?? typeof received
-  return Object.assign(new TypeError(`graceful: option "${option}" must be ${expected}, received ${shown}`), { code: ErrorCodes.INVALID_OPTION, option })
-}
-
+/** Throws the core's named option error for anything `attach()` cannot take. */
 export function validateOptions (options: GrpcOptions): void {
   if (options === null || typeof options !== 'object') throw invalidOption('options', 'an object', options)
   for (const key of Object.keys(options)) if (!known.has(key)) throw invalidOption(key, `one of ${[...known].join(', ')} (unknown option)`, key)

@@ -4,6 +4,7 @@
 //   enable.ts  enableGracefulShutdown(app): signals, app.close(), enableShutdownHooks()
 //   bridge.ts  one per app: the core instance, Nest's close as the last release hook
 //   servers.ts the node servers, attached to the core (which gates them at the trigger)
+//   platform-internals.ts  the one private platform field read (Fastify's serverBindings), with its fallback
 //   health.ts  liveness / readiness as real platform routes
 //   logger.ts  Nest's Logger (or pino, or false) for the core
 export { GracefulModule } from './module.js'

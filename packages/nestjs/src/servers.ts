@@ -1,5 +1,6 @@
 import type { Server } from 'node:net'
 import type { Graceful } from '@graceful/core'
+import { fastifyServerBindings } from './platform-internals.js'
 
 interface FastifyLike {
   addHook: (name: 'onListen', hook: (done: () => void) => void) => unknown
@@ -15,17 +16,12 @@ export function attachServers (platform: string, instance: unknown, server: Serv
  * Listening on a name such as `localhost` (Fastify's default host, so Nest's
  * `app.listen(3000)`), Fastify binds one more server per address the name
  * resolves to (e.g. `::1`). They serve the same app, so they are drained
- * too. Fastify keeps them under a private symbol; without it only the
- * main server is tracked.
- * https://github.com/fastify/fastify/blob/v5.12.8/lib/server.js#L151
+ * too. Fastify keeps them private (platform-internals.ts); when it no longer
+ * does, only the main server is tracked.
  */
 function attachFastifyBindings (fastify: FastifyLike, graceful: Graceful): void {
   fastify.addHook('onListen', function gracefulAttachBindings (done) {
-    const key = Object.getOwnPropertySymbols(fastify).find((symbol) => symbol.description === 'fastify.serverBindings')
-    const bindings = key === undefined ? undefined : (fastify as unknown as Record<symbol, unknown>)[key]
-    if (Array.isArray(bindings)) {
-      for (const server of bindings as Server[]) graceful.attach(server)
-    }
+    for (const server of fastifyServerBindings(fastify) ?? []) graceful.attach(server)
     done()
   })
 }

@@ -1,6 +1,7 @@
 import { ServerResponse, type IncomingMessage } from 'node:http'
 import { Server, type Socket } from 'node:net'
 import { noop } from './noop.js'
+import { symbolNamed } from './own-symbol.js'
 
 // Every private Node field graceful reads, and only here. No public API gives
 // what these give; each is read off the hot path (at the trigger, the drain or
@@ -21,11 +22,6 @@ import { noop } from './noop.js'
 // `node-internals-fallback.test.ts` forces every fallback on every Node.
 
 interface NodeTimer { _idleStart?: unknown, _idleTimeout?: unknown }
-
-/** The first own symbol of `object` with this description: how Node's private `kSomething` symbols are found. */
-function symbolNamed (object: object, description: string): symbol | undefined {
-  return Object.getOwnPropertySymbols(object).find((symbol) => symbol.description === description)
-}
 
 /**
  * The response a node:http connection is writing now: `socket._httpMessage`,
