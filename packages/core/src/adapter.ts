@@ -52,6 +52,7 @@ export { invalidOption } from './support/errors.js'
 export { resolveOptions } from './options/options.js'
 export type { ResolvedOptions } from './types/options.js'
 export { noop } from './support/noop.js'
+export { fromNest } from './observing/logger.js'
 export { symbolNamed } from './support/own-symbol.js'
 export type { GateDecision, Rejection } from './types/lifecycle.js'
 

@@ -1,4 +1,7 @@
+import { stripVTControlCharacters } from 'node:util'
 import { describe, expect, it, vi } from 'vitest'
+import { createGraceful, type Logger as GracefulLogger } from '@graceful/core'
+import type { LoggerService } from '@nestjs/common'
 import { toGracefulLogger } from './logger.js'
 
 describe('toGracefulLogger', () => {
@@ -30,5 +33,31 @@ describe('toGracefulLogger', () => {
     const silent = toGracefulLogger(false)
     expect(() => silent?.error({ err: new Error('x') }, 'nothing')).not.toThrow()
     expect(typeof toGracefulLogger(undefined)?.warn).toBe('function')
+  })
+})
+
+describe('one Nest logger bridge', () => {
+  it('prints the same lines through GracefulModule\'s option and through createGraceful({ logger })', () => {
+    const err = new Error('db down')
+    const calls = (route: (nest: LoggerService) => GracefulLogger) => {
+      const nest = { log: vi.fn(), warn: vi.fn(), error: vi.fn(), debug: vi.fn() }
+      const logger = route(nest)
+      logger.info({ trigger: 'SIGTERM' }, 'graceful: draining')
+      logger.error({ err, hook: 'db' }, 'graceful: release hook "db" failed')
+      return [nest.log.mock.calls, nest.error.mock.calls]
+    }
+    expect(calls((nest) => toGracefulLogger(nest)!)).toEqual(calls((nest) => createGraceful({ logger: nest, signals: false }).options.logger))
+  })
+
+  it('a Nest Logger with its own context prints one line per message, no stray context line', () => {
+    const printed: string[] = []
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => { printed.push(String(chunk)); return true })
+    try {
+      toGracefulLogger(undefined)!.info({ trigger: 'SIGTERM' }, 'graceful: draining')
+    } finally {
+      write.mockRestore()
+    }
+    expect(printed).toHaveLength(1)
+    expect(stripVTControlCharacters(printed[0]!)).toMatch(/\[Graceful\] graceful: draining \{"trigger":"SIGTERM"\}\n$/)
   })
 })

@@ -15,16 +15,17 @@ class NestStyleLogger {
 }
 
 describe('logger option', () => {
-  it('normalises a NestJS logger: one structured message, context "graceful", the stack where Nest wants it', () => {
+  it('normalises a NestJS logger: one line each, fields after the message, no context of ours, the stack where Nest wants it', () => {
     const nest = new NestStyleLogger()
     const log = resolveLogger(nest)
     log.info({ trigger: 'SIGTERM' }, 'graceful: draining')
     const error = new Error('db down')
     log.error({ err: error, hook: 'db' }, 'graceful: release hook "db" failed')
     log.debug({}, 'graceful: details')
-    expect(nest.calls[0]).toEqual(['log', { msg: 'graceful: draining', trigger: 'SIGTERM' }, 'graceful'])
-    expect(nest.calls[1]).toEqual(['error', { msg: 'graceful: release hook "db" failed', hook: 'db', err: expect.objectContaining({ type: 'Error', message: 'db down' }) }, error.stack, 'graceful'])
-    expect(nest.calls[2]?.[0]).toBe('debug')
+    // A context of ours would print as a stray line after a Nest Logger's own context ('Graceful').
+    expect(nest.calls[0]).toEqual(['log', 'graceful: draining {"trigger":"SIGTERM"}', undefined])
+    expect(nest.calls[1]).toEqual(['error', 'graceful: release hook "db" failed {"hook":"db"}', error.stack, undefined])
+    expect(nest.calls[2]).toEqual(['debug', 'graceful: details', undefined])
     expect(() => createGraceful({ logger: nest, signals: false })).not.toThrow()
   })
 

@@ -72,19 +72,24 @@ function fromWinston (winston: WinstonLike): Logger {
   return { debug: level('debug'), info: level('info'), warn: level('warn'), error: level('error') }
 }
 
-function fromNest (nest: NestLikeLogger): Logger {
-  const context = 'graceful'
-  const message = (fields: Record<string, unknown>, msg: string) => ({ msg, ...serialisable(fields) })
+/**
+ * A NestJS logger: `(message, context?)`, `error(message, stack?, context?)`.
+ * One line each, the fields after the message, and no context of ours: a Nest
+ * `Logger` made with its own context (`new Logger('Graceful')`, NestJS's
+ * default) appends it, and a second one would print as a stray extra line.
+ * The stack of `err` goes where Nest wants it. Used by @graceful/nestjs too.
+ */
+export function fromNest (nest: NestLikeLogger): Logger {
+  const line = (fields: Record<string, unknown>, message: string) =>
+    Object.keys(fields).length === 0 ? message : `${message} ${stringify(fields, (error) => error.message)}`
   return {
-    debug: (fields, msg) => {
-      if (typeof nest.debug === 'function') nest.debug(message(fields, msg), context)
-      else if (typeof nest.verbose === 'function') nest.verbose(message(fields, msg), context)
-    },
-    info: (fields, msg) => { nest.log(message(fields, msg), context) },
-    warn: (fields, msg) => { nest.warn(message(fields, msg), context) },
-    error: (fields, msg) => {
-      const stack = fields.err instanceof Error ? fields.err.stack : undefined
-      nest.error(message(fields, msg), stack, context)
+    debug: (fields, message) => { (nest.debug ?? nest.verbose ?? nest.log).call(nest, line(fields, message)) },
+    info: (fields, message) => { nest.log(line(fields, message)) },
+    warn: (fields, message) => { nest.warn(line(fields, message)) },
+    error: (fields, message) => {
+      const { err, ...rest } = fields
+      if (err instanceof Error) nest.error(line(rest, message), err.stack)
+      else nest.error(line(fields, message))
     },
   }
 }
@@ -102,11 +107,11 @@ function stderrLogger (): Logger {
   return { debug: internal, info: internal, warn: line('warn'), error: line('error') }
 }
 
-function stringify (value: Record<string, unknown>): string {
+function stringify (value: Record<string, unknown>, error: (error: Error) => unknown = serialiseError): string {
   const seen = new WeakSet<object>()
   return JSON.stringify(value, (_key, field: unknown) => {
     if (typeof field === 'bigint') return field.toString()
-    if (field instanceof Error) return serialiseError(field)
+    if (field instanceof Error) return error(field)
     if (typeof field === 'object' && field !== null) {
       if (seen.has(field)) return '[Circular]'
       seen.add(field)

@@ -79,7 +79,7 @@ export interface GracefulOptions {
    * debug go to `NODE_DEBUG=graceful`. `false` silences everything. Accepts a
    * pino-shaped `{ info, warn, error, debug? }` called as `(fields, message)`
    * (pino, Fastify's `app.log`, `console`) or a NestJS `Logger`
-   * (`{ log, warn, error, debug?, verbose? }`, called as `(message, context)`).
+   * (`{ log, warn, error, debug?, verbose? }`: one line each, the fields after the message).
    * A logger method that throws is reported once as a process warning and ignored.
    * @default stderr for warn and error
    * @example createGraceful({ logger: pino() })
