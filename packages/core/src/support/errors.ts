@@ -62,5 +62,5 @@ function describe (value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value)
   if (Array.isArray(value)) return 'an array'
   if (typeof value === 'function') return 'a function'
-  return `a ${typeof value}`
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
 }
