@@ -253,7 +253,7 @@ function writeResults (results: BenchResults): void {
     writeFileSync(outFile, replaceBlock(previous, longTrialsHeading, renderLongTrials(results)))
   } else {
     const kept = blockOf(previous, longTrialsHeading)
-    writeFileSync(outFile, kept === null ? renderResults(results, false) : `${renderResults(results, true)}\n${kept}`)
+    writeFileSync(outFile, kept === null ? renderResults(results, false) : `${renderResults(results, true).trimEnd()}\n\n${kept}`)
   }
 }
 

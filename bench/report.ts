@@ -127,8 +127,9 @@ export function renderResults (r: BenchResults, longTrialsBelow: boolean): strin
 /** The block of a long run (`pnpm bench --long`): the rest of the hot path, idle shutdown, scale, heap. */
 export function renderLongTrials (r: BenchResults): string {
   const out: string[] = []
-  out.push(`${longTrialsHeading}: idle shutdown, scale, heap, the rest of the hot path`, '')
+  out.push(longTrialsHeading, '')
   out.push(...provenance(r, 'pnpm bench --long'))
+  out.push('Idle shutdown (section 2), scale and heap (section 4), and the rest of the hot path (section 1): the alternatives on the Fastify, Express and Koa apps, graceful\'s opt-in options.', '')
   out.push('### Against the performance contract', '')
   out.push(markdownTable(contract(r, false)), '')
   out.push(...findingsBlock(r, '###'))
