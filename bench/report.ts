@@ -4,6 +4,7 @@ import { outcomeLabels, outcomes } from '@graceful/test-kit/client'
 import type { DrainResult } from './lib/drain.js'
 import { bytes, int, markdownTable, median, ms, ratio, spread, type Table } from './lib/format.js'
 import type { Machine } from './lib/machine.js'
+import { longSections, type Section } from './lib/sections.js'
 import type { TimelineRow } from './lib/svg.js'
 import { exitAtOnceName } from './lib/targets.js'
 import type { HeapResult } from './scenarios/heap.js'
@@ -18,6 +19,10 @@ import type { SecondSignalResult } from './scenarios/second-signal.js'
 export interface BenchResults {
   machine: Machine
   config: unknown
+  /** Written by `pnpm bench --long` (absent from results written before it existed: those ran everything). */
+  long?: boolean
+  /** The sections this run measured (absent from results written before it existed). */
+  ran?: Section[]
   notes: string[]
   minutes: number
   overhead: OverheadResult[]
@@ -55,44 +60,46 @@ function exitRow (what: string, toExitMs: number | null, teardownMs: number | nu
   return [what, '≤ 10 ms to the exit', measured, verdict((toExitMs ?? Infinity) <= 10)]
 }
 
-export function renderResults (r: BenchResults): string {
+/** The heading of the long trials' block: the last block of RESULTS.md, kept by a default run, replaced by a long one. */
+export const longTrialsHeading = '## Long trials'
+
+/** The machine, the date and the code a run measured, one line each. */
+function provenance (r: BenchResults, command: string): string[] {
   const m = r.machine
+  return [
+    `Written by \`${command}\` (${r.minutes.toFixed(1)} min). Method and how to run: [README.md](README.md).`,
+    '',
+    `- **Machine:** ${m.nproc} cores (\`nproc\`), ${m.cpu}, ${m.memory} memory, ${m.kernel}; load average at start ${m.load}; \`ulimit -n\` ${m.files.soft}`,
+    `- **Node:** ${m.node}`,
+    `- **Date:** ${m.date}; **code:** ${m.code ?? 'not recorded'}`,
+    ...r.notes.map((note) => `- ${note}`),
+    '',
+  ]
+}
+
+/**
+ * RESULTS.md of a default run: the hot path, the drain, the second signal, the
+ * in-place restart, the protocols. `longTrialsBelow`: the last long run's block
+ * follows (its figures are pointed to instead of only "not run").
+ */
+export function renderResults (r: BenchResults, longTrialsBelow: boolean): string {
   const out: string[] = []
   out.push('# Benchmark results', '')
-  out.push(`Written by \`pnpm bench\` (${r.minutes.toFixed(1)} min). Method and how to run: [README.md](README.md).`, '')
-  out.push(`- **Machine:** ${m.nproc} cores (\`nproc\`), ${m.cpu}, ${m.memory} memory, ${m.kernel}; load average at start ${m.load}; \`ulimit -n\` ${m.files.soft}`)
-  out.push(`- **Node:** ${m.node}`)
-  out.push(`- **Date:** ${m.date}`)
-  out.push('- All traffic on 127.0.0.1; clients and servers share the same cores, so absolute figures are low and noisy: read the ratios, the bare baselines and the A/A rows beside them.')
-  for (const note of r.notes) out.push(`- ${note}`)
-  out.push('')
+  out.push(...provenance(r, 'pnpm bench'))
+  out.push('All traffic on 127.0.0.1; clients and servers share the same cores, so absolute figures are low and noisy: read the ratios, the bare baselines and the A/A rows beside them. Idle shutdown, scale and heap are the long trials: `pnpm bench --long`, in their own block at the end, with their own date and code.', '')
   out.push('Chart: [drain timeline](drain-timeline.svg) (requests per 50 ms by outcome, plugin vs bare).', '')
 
   if (r.overhead.length > 0) {
     out.push('## Hot path: graceful against the bare framework and the alternatives', '')
-    out.push('Server CPU time per request, contender ÷ the bare server of the same app loaded at the same time (> 1 costs more), median over the rounds (min–max). Hello world: `GET /`. Realistic route: `POST /order`, a ~1 KB JSON body parsed and serialised, ~1 ms of awaited work. A/A: a second bare server, the noise floor. Contract: graceful ≤ 1.02 with the range containing 1, and ≤ 0.01 above the best alternative. Nine pairs cannot resolve 0.01 here: a row that misses the contract but stays within the A/A noise floor (the larger of how far the A/A median landed from 1 and two standard errors of a median of the A/A pairs) is reported as inside it, neither met nor missed.', '')
+    out.push(hotPathIntro, '')
     out.push(markdownTable(comparisonTable(r.overhead)), '')
   }
 
   out.push('## Against the performance contract', '')
-  out.push(markdownTable(contract(r)), '')
+  out.push(markdownTable(contract(r, longTrialsBelow)), '')
+  out.push(...findingsBlock(r))
 
-  const notable = findings(r)
-  if (notable.length > 0) {
-    out.push('## What stands out', '')
-    for (const line of notable) out.push(`- ${line}`)
-    out.push('')
-  }
-
-  out.push('## 1. Hot-path overhead', '')
-  out.push('In pairs: per round and contender, fresh processes of the bare server and the contender (or an identical second bare server: A/A, the noise floor), both loaded at the same time for the same seconds by autocannon, 16 keep-alive connections each; CPU time (all threads) from /proc, as requests per CPU-second relative to the bare server of the pair; req/s under that same concurrent load. Ratios are contender ÷ bare, 1.000 = no overhead, higher is better; each cell is the median over the rounds and (min–max).', '')
-  out.push(markdownTable(overheadTable(r.overhead)), '')
-  const invalid = r.overhead.flatMap((o) => o.invalid)
-  if (invalid.length > 0) out.push(`Runs with errors (kept, listed for honesty): ${invalid.join('; ')}`, '')
-
-  out.push('## 2. Idle shutdown', '')
-  out.push(`N keep-alive connections, each after one request, held by a separate (niced) process; SIGTERM; time until the process is gone as the (idle) parent sees it. The bare rows are the floor: a process that dies at once on SIGTERM (tearing down the sockets is kernel work that any exit pays); "<framework>, process.exit() on SIGTERM" is the same bare server calling \`process.exit(0)\` on the signal, the floor of any process of that framework that exits by itself (the signal reaching JavaScript, Node's orderly exit, the same teardown). Heap per connection is read after a full GC before and after opening them; "tracking" is the difference to the bare server of the same framework.`, '')
-  out.push(markdownTable(idleTable(r.idle)), '')
+  out.push(...overheadSection(r, '## 1. Hot-path overhead'))
 
   out.push('## 3. Drain under keep-alive load', '')
   out.push('16 keep-alive clients on `/` and 16 on `/slow?ms=100–600`, closed loop, SIGTERM after 1.5 s, load kept on until the process is gone (+250 ms). Every request is classified from the client side, and a failed one is checked against the server\'s own log of the request ids it parsed:', '')
@@ -101,13 +108,6 @@ export function renderResults (r: BenchResults): string {
   out.push(`- **refused**: ECONNREFUSED on a new connection after the listener closed. **503 + close**: the clean rejection.`, '')
   out.push(markdownTable(drainTable(r.drain)), '')
   out.push('![Drain timeline: requests per 50 ms by outcome, plugin vs bare](drain-timeline.svg)', '')
-
-  out.push('## 4. Scale', '')
-  out.push('N keep-alive connections opened by the holder, each with one slow request timed to finish a few seconds after SIGTERM, which comes as soon as the last request is sent.', '')
-  out.push(markdownTable(scaleTable(r.scale)), '')
-  const h = r.heap[0]
-  if (h) out.push(`Heap after a full GC (after ${int(h.warmup ?? 20_000)} warm-up requests), sampled every ${int(h.chunk ?? 50_000)} requests (autocannon, 32 connections, fast route). Every server, alternatives included, gains some 100 KiB early on (JIT code and caches settling); a leak shows as steady growth, so the verdict reads the second half of the run.`, '')
-  out.push(markdownTable(heapTable(r.heap)), '')
 
   out.push('## 5. Second signal', '')
   out.push('16 clients on `/slow?ms=3000`; SIGTERM, then a second SIGTERM 200 ms later while the drain waits.', '')
@@ -122,6 +122,52 @@ export function renderResults (r: BenchResults): string {
   if (r.fleet) out.push(...fleetSection(r.fleet))
 
   return `${out.join('\n')}\n`
+}
+
+/** The block of a long run (`pnpm bench --long`): the rest of the hot path, idle shutdown, scale, heap. */
+export function renderLongTrials (r: BenchResults): string {
+  const out: string[] = []
+  out.push(longTrialsHeading, '')
+  out.push(...provenance(r, 'pnpm bench --long'))
+  out.push('Idle shutdown (section 2), scale and heap (section 4), and the rest of the hot path (section 1): the alternatives on the Fastify, Express and Koa apps, graceful\'s opt-in options.', '')
+  out.push('### Against the performance contract', '')
+  out.push(markdownTable(contract(r, false)), '')
+  out.push(...findingsBlock(r, '###'))
+  if (r.overhead.length > 0) {
+    out.push('### 1. Hot-path overhead, continued: the alternatives on Fastify, Express and Koa, the opt-in options', '')
+    out.push(hotPathIntro, '')
+    out.push(markdownTable(comparisonTable(r.overhead)), '')
+    out.push(...overheadSection(r, '#### The pairs'))
+  }
+
+  out.push('### 2. Idle shutdown', '')
+  out.push(`N keep-alive connections, each after one request, held by a separate (niced) process; SIGTERM; time until the process is gone as the (idle) parent sees it. The bare rows are the floor: a process that dies at once on SIGTERM (tearing down the sockets is kernel work that any exit pays); "<framework>, process.exit() on SIGTERM" is the same bare server calling \`process.exit(0)\` on the signal, the floor of any process of that framework that exits by itself (the signal reaching JavaScript, Node's orderly exit, the same teardown). Heap per connection is read after a full GC before and after opening them; "tracking" is the difference to the bare server of the same framework.`, '')
+  out.push(markdownTable(idleTable(r.idle)), '')
+
+  out.push('### 4. Scale', '')
+  out.push('N keep-alive connections opened by the holder, each with one slow request timed to finish a few seconds after SIGTERM, which comes as soon as the last request is sent.', '')
+  out.push(markdownTable(scaleTable(r.scale)), '')
+  const h = r.heap[0]
+  if (h) out.push(`Heap after a full GC (after ${int(h.warmup ?? 20_000)} warm-up requests), sampled every ${int(h.chunk ?? 50_000)} requests (autocannon, 32 connections, fast route). Every server, alternatives included, gains some 100 KiB early on (JIT code and caches settling); a leak shows as steady growth, so the verdict reads the second half of the run.`, '')
+  out.push(markdownTable(heapTable(r.heap)), '')
+  return `${out.join('\n')}\n`
+}
+
+const hotPathIntro = 'Server CPU time per request, contender ÷ the bare server of the same app loaded at the same time (> 1 costs more), median over the rounds (min–max). Hello world: `GET /`. Realistic route: `POST /order`, a ~1 KB JSON body parsed and serialised, ~1 ms of awaited work. A/A: a second bare server, the noise floor. Contract: graceful ≤ 1.02 with the range containing 1, and ≤ 0.01 above the best alternative. The pairs of one run cannot resolve 0.01 here: a row that misses the contract but stays within the A/A noise floor (the larger of how far the A/A median landed from 1 and two standard errors of a median of the A/A pairs) is reported as inside it, neither met nor missed.'
+
+/** Section 1's table of every pair, under `heading`. */
+function overheadSection (r: BenchResults, heading: string): string[] {
+  const out = [heading, '']
+  out.push('In pairs: per round and contender, fresh processes of the bare server and the contender (or an identical second bare server: A/A, the noise floor), both loaded at the same time for the same seconds by autocannon, 16 keep-alive connections each; CPU time (all threads) from /proc, as requests per CPU-second relative to the bare server of the pair; req/s under that same concurrent load. Ratios are contender ÷ bare, 1.000 = no overhead, higher is better; each cell is the median over the rounds and (min–max).', '')
+  out.push(markdownTable(overheadTable(r.overhead)), '')
+  const invalid = r.overhead.flatMap((o) => o.invalid)
+  if (invalid.length > 0) out.push(`Runs with errors (kept, listed for honesty): ${invalid.join('; ')}`, '')
+  return out
+}
+
+function findingsBlock (r: BenchResults, level = '##'): string[] {
+  const notable = findings(r)
+  return notable.length === 0 ? [] : [`${level} What stands out`, '', ...notable.map((line) => `- ${line}`), '']
 }
 
 function reloadTable (results: ReloadResult[]): Table {
@@ -331,7 +377,19 @@ function secondTable (results: SecondSignalResult[]): Table {
   }
 }
 
-function contract (r: BenchResults): Table {
+/** What each long section holds the product to: shown as "not run" in a default run's contract, never as missed. */
+const longContract: Record<string, [target: string, contract: string]> = {
+  idle: ['Idle shutdown, 1,000 and 10,000 keep-alive connections', '≤ 20 ms at 1,000; ≤ bare kill × 1.2 at 10,000'],
+  scale: ['10,000 connections drained, exit follows the last response', 'in flight all complete; ≤ 10 ms to the exit'],
+  heap: ['No heap growth after many requests', '< 1 B/request over the second half'],
+}
+
+/**
+ * The contract rows of what this run measured. A default run adds one row per
+ * long section it did not run, saying so (and where the last long run's figures
+ * are, when `longTrialsBelow`): a section not run is neither met nor missed.
+ */
+function contract (r: BenchResults, longTrialsBelow: boolean): Table {
   const rows: string[][] = []
   for (const family of r.overhead) {
     const alternatives = alternativesOf(r.overhead, family)
@@ -340,7 +398,7 @@ function contract (r: BenchResults): Table {
       rows.push([
         `Hot path: CPU per request against bare ${family.framework} (${c.name})`,
         'median ≤ 1.02, pair range containing 1, ≤ cheapest alternative + 0.01',
-        `${costCell(c.cpuRatio)}; A/A ${costCell(family.twin.cpuRatio)}${best === null ? '' : `; cheapest alternative ${ratio(best)}`}`,
+        `${costCell(c.cpuRatio)}; A/A ${costCell(family.twin.cpuRatio)}; ${best === null ? `no alternative on ${family.framework} in this run` : `cheapest alternative ${ratio(best)}`}`,
         hotPathVerdict(c, alternatives, family.twin),
       ])
     }
@@ -381,13 +439,20 @@ function contract (r: BenchResults): Table {
     const { half, perRequest } = secondHalf(result)
     rows.push([`No heap growth after ${int(result.samples.at(-1)!.requests)} requests (${result.name})`, '< 1 B/request over the second half (one leaked object per request is ≥ 16 B)', `${bytes(half)} over the second half (${perRequest.toFixed(3)} B/request)`, verdict(perRequest < 1)])
   }
+  const notRun = r.long || !r.ran ? [] : longSections.filter((section) => !r.ran!.includes(section))
+  for (const section of notRun) {
+    const [target, terms] = longContract[section]!
+    rows.push([target, terms, `not run; \`pnpm bench --long\`${longTrialsBelow ? ' (the last long run: [Long trials](#long-trials) below)' : ''}`, '–'])
+  }
   return { head: ['target', 'contract', 'measured', 'verdict'], rows }
 }
 
 export const protocolHeading = '## 7. Beyond plain HTTP'
 
-export function protocolSection (p: ProtocolResults): string[] {
+/** Section 7; `from`: where its figures came from, when not from the run above it (`--only protocols`). */
+export function protocolSection (p: ProtocolResults, from?: string): string[] {
   const out: string[] = [`${protocolHeading}: WebSocket, SSE, HTTP/2`, '']
+  if (from) out.push(from, '')
   out.push('In-process: servers and clients share one process and `shutdown()` starts the drain (the signal path is measured above); `timeout` 3 s. What is measured is what the clients see.', '')
   out.push(`**WebSocket.** ${p.websockets[0]?.clients ?? 0} \`ws\` clients on a node:http server; the drain with \`graceful.websockets(wss)\`, and without it (the same server: the upgraded sockets hold the drain until the deadline destroys them).`, '')
   out.push(markdownTable({
@@ -421,4 +486,28 @@ export function fleetSection (f: FleetResults): string[] {
     rows: f.spread.map((s) => [s.name, ms(s.spanMs), int(s.peakPer100Ms), Object.entries(s.codes).map(([code, n]) => `${code} × ${n}`).join(', '), ms(s.drainMs)]),
   }), '')
   return out
+}
+
+/**
+ * The block of `markdown` that starts at the line beginning with `heading` and
+ * runs to the next heading of the same level (`## `) or the end, or null.
+ */
+export function blockOf (markdown: string, heading: string): string | null {
+  const bounds = blockBounds(markdown, heading)
+  return bounds && markdown.slice(bounds.start, bounds.end)
+}
+
+/** `markdown` with the block under `heading` replaced by `block`, or `block` appended when it has none. */
+export function replaceBlock (markdown: string, heading: string, block: string): string {
+  const bounds = blockBounds(markdown, heading)
+  if (!bounds) return `${markdown.trimEnd()}\n\n${block.trimEnd()}\n`
+  const rest = markdown.slice(bounds.end)
+  return `${markdown.slice(0, bounds.start)}${block.trimEnd()}\n${rest === '' ? '' : `\n${rest}`}`
+}
+
+function blockBounds (markdown: string, heading: string): { start: number, end: number } | null {
+  const start = markdown.startsWith(heading) ? 0 : markdown.indexOf(`\n${heading}`) + 1
+  if (start === 0 && !markdown.startsWith(heading)) return null
+  const next = markdown.indexOf('\n## ', start + heading.length)
+  return { start, end: next === -1 ? markdown.length : next + 1 }
 }

@@ -109,8 +109,6 @@ export interface ServerSpec {
   group: ServerGroup
   /** The framework it runs on (`node:http`, `fastify`, …): tables group rows by it, never by the name. */
   framework: string
-  /** Measured in the hot-path section only (a variant of another contender's options). */
-  overheadOnly?: boolean
   /** Shown, but not held to the hot-path contract: why (a stress setting that makes the server do more work on purpose). */
   stress?: string
 }

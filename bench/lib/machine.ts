@@ -8,6 +8,8 @@ export interface Machine {
   node: string
   kernel: string
   date: string
+  /** The commit measured (short hash, `-dirty` with uncommitted changes); absent from results written before it existed. */
+  code?: string
   load: string
   /** `ulimit -n`: soft and hard. */
   files: { soft: number, hard: number }
@@ -21,6 +23,7 @@ export function machine (): Machine {
     node: process.version,
     kernel: `Linux ${release()}`,
     date: new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
+    code: sh('git describe --always --dirty --abbrev=10') || 'unknown',
     load: loadavg().map((n) => n.toFixed(2)).join(' '),
     files: fileLimits(),
   }

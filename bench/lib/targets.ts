@@ -35,6 +35,13 @@ export interface Family {
   contenders: ServerSpec[]
   /** Measured in the hot-path section only: the shutdown scenarios already run these libraries on node:http. */
   overheadOnly?: boolean
+  /**
+   * Its hot-path pairs run with `pnpm bench --long`, not in the default run: the
+   * alternatives again on the Fastify, Express and Koa apps (the default measures
+   * each once, on node:http) and graceful's opt-in options. Its servers still run
+   * in the default run's shutdown scenarios when they are part of them.
+   */
+  long?: boolean
 }
 
 export function families (): Family[] {
@@ -52,19 +59,28 @@ export function families (): Family[] {
     baseline: nodeHttp('node:http (bare)', 'node-http', 'bare', bare),
     contenders: [
       nodeHttp('@graceful/core', 'node-http', 'graceful'),
-      // What the option costs per connection: a timer armed at accept, none due within the run.
-      { ...nodeHttp('@graceful/core + maxConnectionAge 60 s', 'node-http', 'graceful', { GRACEFUL_MAX_CONNECTION_AGE: '60000' }), overheadOnly: true },
-      // Every connection recycled every ~1 s (±10 %) within the 2 s runs: the timers fire, clients reconnect.
-      {
-        ...nodeHttp('@graceful/core + maxConnectionAge 1 s', 'node-http', 'graceful', { GRACEFUL_MAX_CONNECTION_AGE: '1000' }),
-        overheadOnly: true,
-        stress: 'every connection closed and reopened each second: the reconnects the option exists to cause, not per-request work',
-      },
-      { ...nodeHttp('@graceful/core + diagnostics_channel subscribers', 'node-http', 'graceful', { BENCH_SUBSCRIBE: '1' }), overheadOnly: true },
       nodeHttp('@godaddy/terminus', 'terminus', 'alternative'),
       nodeHttp('http-terminator', 'http-terminator', 'alternative'),
       nodeHttp('stoppable', 'stoppable', 'alternative'),
       nodeHttp('http-graceful-shutdown', 'http-graceful-shutdown', 'alternative'),
+    ],
+  })
+  // The opt-in options on the same node:http server, against the same bare server.
+  list.push({
+    name: 'node:http (opt-in options)',
+    framework: 'node:http',
+    overheadOnly: true,
+    long: true,
+    baseline: nodeHttp('node:http (bare)', 'node-http', 'bare', bare),
+    contenders: [
+      // What the option costs per connection: a timer armed at accept, none due within the run.
+      nodeHttp('@graceful/core + maxConnectionAge 60 s', 'node-http', 'graceful', { GRACEFUL_MAX_CONNECTION_AGE: '60000' }),
+      // Every connection recycled every ~1 s (±10 %) within the runs: the timers fire, clients reconnect.
+      {
+        ...nodeHttp('@graceful/core + maxConnectionAge 1 s', 'node-http', 'graceful', { GRACEFUL_MAX_CONNECTION_AGE: '1000' }),
+        stress: 'every connection closed and reopened each second: the reconnects the option exists to cause, not per-request work',
+      },
+      nodeHttp('@graceful/core + diagnostics_channel subscribers', 'node-http', 'graceful', { BENCH_SUBSCRIBE: '1' }),
     ],
   })
   // The alternatives on Express and Koa wrap the bench's own app of that framework
@@ -76,6 +92,7 @@ export function families (): Family[] {
       name: 'express (bench app)',
       framework: 'express',
       overheadOnly: true,
+      long: true,
       baseline: wrapped('express', 'bare', 'express app (bare)'),
       contenders: [
         wrapped('express', 'terminus', '@godaddy/terminus on express'),
@@ -90,6 +107,7 @@ export function families (): Family[] {
       name: 'koa (bench app)',
       framework: 'koa',
       overheadOnly: true,
+      long: true,
       baseline: wrapped('koa', 'bare', 'koa app (bare)'),
       contenders: [wrapped('koa', 'http-graceful-shutdown', 'http-graceful-shutdown on koa')],
     })
@@ -97,6 +115,7 @@ export function families (): Family[] {
   list.push({
     name: 'fastify (bench app)',
     framework: 'fastify',
+    long: true,
     baseline: { name: 'fastify app (bare)', file: server('fastify-bare'), group: 'bare', framework: 'fastify' },
     contenders: [
       { name: 'fastify-graceful-shutdown', file: server('fastify-graceful-shutdown'), group: 'alternative', framework: 'fastify' },
@@ -140,7 +159,7 @@ export function shutdownTargets (): Target[] {
   for (const family of all) {
     const baseline = bareOf.get(family.framework) ?? family.baseline.name
     if (baseline === family.baseline.name) targets.push({ ...family.baseline, baseline })
-    for (const contender of family.contenders.filter((c) => !c.overheadOnly)) targets.push({ ...contender, baseline })
+    for (const contender of family.contenders) targets.push({ ...contender, baseline })
   }
   const order: ServerGroup[] = ['graceful', 'bare', 'alternative']
   return targets.sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group))

@@ -1,9 +1,10 @@
 // What every bench server shares: the environment contract of the examples
 // (PORT, HOST, TIMEOUT, READINESS_DELAY, GRACEFUL=0, one `listening <port>`
-// line on stdout) and the same two routes, so that only the shutdown library
-// differs between two servers of a family.
+// line on stdout), and the node:http app the node:http libraries wrap. The
+// Fastify, Express and Koa servers serve their example's own routes
+// (examples/*/routes.ts), so that only the shutdown library differs between two
+// servers of a family.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
-import type { FastifyInstance } from 'fastify'
 
 const maxSlowMs = 60_000
 
@@ -57,20 +58,6 @@ function orderTotal (body: OrderBody) {
 function text (res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) })
   res.end(body)
-}
-
-/** The same routes on a Fastify instance. */
-export function routes (fastify: FastifyInstance): void {
-  fastify.get('/', async () => 'hello\n')
-  fastify.get<{ Querystring: { ms?: string } }>('/slow', async (request) => {
-    const ms = slowMs(request.url)
-    await new Promise((resolve) => setTimeout(resolve, ms))
-    return `slow ${ms}\n`
-  })
-  fastify.post<{ Body: OrderBody }>('/order', async (request) => {
-    await new Promise((resolve) => setTimeout(resolve, 1))
-    return orderTotal(request.body)
-  })
 }
 
 /** Listens on HOST:PORT and prints the `listening <port>` line. */

@@ -1,7 +1,8 @@
 // close-with-grace with Fastify, as its README pairs them: on a signal, app.close().
 import closeWithGrace from 'close-with-grace'
 import Fastify from 'fastify'
-import { announce, env, routes } from './app.js'
+import { routes } from '../../examples/fastify/routes.js'
+import { announce, env } from './app.js'
 
 const app = Fastify({ logger: false })
 routes(app)

@@ -1,6 +1,7 @@
-// Bare Fastify with the bench routes: the baseline of the Fastify libraries below.
+// Bare Fastify with the Fastify example's routes: the baseline of the Fastify libraries below.
 import Fastify from 'fastify'
-import { announce, env, routes } from './app.js'
+import { routes } from '../../examples/fastify/routes.js'
+import { announce, env } from './app.js'
 
 const app = Fastify({ logger: false })
 routes(app)

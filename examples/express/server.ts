@@ -3,12 +3,11 @@
 // `PORT=0` picks a free port (printed as `listening <port>`, the only line on stdout);
 // `HOST` defaults to every interface. `GRACEFUL=0` runs the same app without the
 // middleware: bare Express, where SIGTERM kills the process at once.
-import { setTimeout as sleep } from 'node:timers/promises'
 import express, { type ErrorRequestHandler } from 'express'
 import { graceful, type GracefulOptions, type Logger } from '@graceful/express'
 import { exampleEnvironment } from '../env.js'
+import { routes } from './routes.js'
 
-const maxSlowMs = 60_000
 const { port, host, graceful: withGraceful, reload } = exampleEnvironment()
 
 // `timeout` and `readinessDelay` come from GRACEFUL_TIMEOUT and
@@ -37,23 +36,8 @@ if (g) {
   app.get(['/livez', '/readyz'], (_req, res) => { res.json({ status: 'ok' }) })
 }
 
-app.get('/', (_req, res) => {
-  res.type('text/plain').send('hello\n')
-})
-
-// Express 5 passes a rejected promise to the error handler.
-app.get('/slow', async (req, res) => {
-  const ms = Math.min(Math.max(Number(req.query.ms ?? 100) || 0, 0), maxSlowMs)
-  await sleep(ms)
-  res.type('text/plain').send(`slow ${ms}\n`)
-})
-
-// A route like yours: a JSON body parsed, ~1 ms of awaited work (a database call), JSON back.
-app.post('/order', express.json(), async (req, res) => {
-  const items = (req.body as { items?: { qty: number, price: number }[] }).items ?? []
-  await sleep(1)
-  res.json({ id: Date.now(), count: items.length, total: items.reduce((sum, item) => sum + item.qty * item.price, 0) })
-})
+// The service's own routes (routes.ts): nothing in them knows about graceful.
+routes(app)
 
 const onError: ErrorRequestHandler = (error, req, res, next) => {
   logger.error({ err: String(error), method: req.method, url: req.originalUrl }, 'request failed')

@@ -3,12 +3,11 @@
 // `PORT=0` picks a free port (printed as `listening <port>`, the only line on stdout);
 // `HOST` defaults to 0.0.0.0. `GRACEFUL=0` runs the same app without the plugin:
 // bare Fastify, where SIGTERM kills the process at once.
-import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { LogController } from 'fastify'
 import graceful, { type FastifyGracefulOptions } from '@graceful/fastify'
 import { exampleEnvironment } from '../env.js'
+import { routes } from './routes.js'
 
-const maxSlowMs = 60_000
 const env = exampleEnvironment()
 
 // `timeout` and `readinessDelay` come from GRACEFUL_TIMEOUT and
@@ -38,20 +37,8 @@ if (!env.graceful) {
   await app.register(graceful, options)
 }
 
-app.get('/', async (_request, reply) => reply.type('text/plain').send('hello\n'))
-
-// A route like yours: a JSON body parsed, ~1 ms of awaited work (a database call), JSON back.
-app.post<{ Body: { items?: { qty: number, price: number }[] } }>('/order', async (request) => {
-  const items = request.body.items ?? []
-  await sleep(1)
-  return { id: Date.now(), count: items.length, total: items.reduce((sum, item) => sum + item.qty * item.price, 0) }
-})
-
-app.get<{ Querystring: { ms?: string } }>('/slow', async (request, reply) => {
-  const ms = Math.min(Math.max(Number(request.query.ms ?? 100) || 0, 0), maxSlowMs)
-  await sleep(ms)
-  return reply.type('text/plain').send(`slow ${ms}\n`)
-})
+// The service's own routes (routes.ts): nothing in them knows about graceful.
+routes(app)
 
 await app.listen({ port, host })
 const address = app.server.address()

@@ -5,9 +5,9 @@
 import Koa from 'koa'
 import { graceful, type Logger } from '@graceful/koa'
 import { exampleEnvironment } from '../env.js'
+import { routes } from './routes.js'
 
 const { port, host, graceful: withGraceful, reload } = exampleEnvironment()
-const maxSlowMs = 60_000
 
 // JSON lines on stderr: stdout carries only the `listening <port>` line.
 const line = (level: string) => (fields: Record<string, unknown>, message: string) => {
@@ -39,22 +39,8 @@ if (g) {
   })
 }
 
-app.use(async (ctx) => {
-  if (ctx.path === '/') {
-    ctx.body = 'hello\n'
-  } else if (ctx.path === '/order' && ctx.method === 'POST') {
-    // A route like yours: a JSON body parsed, ~1 ms of awaited work (a database call), JSON back.
-    const chunks: Buffer[] = []
-    for await (const chunk of ctx.req) chunks.push(chunk as Buffer)
-    const items = (JSON.parse(Buffer.concat(chunks).toString()) as { items?: { qty: number, price: number }[] }).items ?? []
-    await new Promise((resolve) => setTimeout(resolve, 1))
-    ctx.body = { id: Date.now(), count: items.length, total: items.reduce((sum, item) => sum + item.qty * item.price, 0) }
-  } else if (ctx.path === '/slow') {
-    const ms = Math.min(Math.max(Number(ctx.query.ms ?? 100) || 0, 0), maxSlowMs)
-    await new Promise((resolve) => setTimeout(resolve, ms))
-    ctx.body = `slow ${ms}\n`
-  }
-})
+// The service's own routes (routes.ts): nothing in them knows about graceful.
+app.use(routes)
 
 const onListening = () => {
   const address = server.address()
