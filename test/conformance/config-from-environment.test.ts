@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { openConnection, patience, startChild, within } from '@graceful/test-kit'
+import { holdRequest, startChild, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
 // GRACEFUL_TIMEOUT and GRACEFUL_READINESS_DELAY, the variables the
@@ -14,16 +14,14 @@ describe.each(targets)('configuration from the environment — $name', ({ name }
     vi.stubEnv('GRACEFUL_TIMEOUT', '1500')
     vi.stubEnv('GRACEFUL_READINESS_DELAY', '300')
     await using app = await startChild(name, { releaseTimeout: 250 })
-    await using busy = await openConnection(app.port)
-    const held = busy.request('/slow')
-    await vi.waitFor(() => expect(app.held.length, 'the request to reach the child').toBe(1), patience)
+    await using held = await holdRequest(app)
 
     app.kill('SIGTERM')
     // No terminal in a child process: the delay applies, and the deadline cuts the held request.
     const exit = await within(app.exited, 1500 + margin, 'exit')
     expect(exit.code).toBe(124)
     expect(exit.msSinceSignal).toBeLessThan(1500 + margin)
-    expect((await held).status).toBe(503)
+    expect((await held.response).status).toBe(503)
     const closed = app.logs.find((line) => line.msg === 'graceful: closed')?.fields as { durations: { readinessDelay: number } } | undefined
     expect(closed?.durations.readinessDelay).toBeGreaterThanOrEqual(290)
   })

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { startApp } from '../helpers/app.js'
+import { drainWhileStreaming, endTheStream, startApp } from '../helpers/app.js'
 import { openConnection, patience, type RawConnection, startChild, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
@@ -10,18 +10,6 @@ function closedCleanly (conn: RawConnection): Promise<void> {
     conn.socket.on('error', (error) => { failure ??= error })
     conn.socket.once('close', () => failure ? reject(failure) : resolve())
   })
-}
-
-/**
- * A connection on which the next request arrives after the grace window, so
- * it gets the draining 503: a streaming response started before the trigger
- * keeps it busy (not idle, so no grace); the test pipelines its request
- * behind it, then lets the stream end with `h.stream.resolve()`.
- */
-async function busyAtTheTrigger (conn: RawConnection): Promise<void> {
-  const before = conn.bytesReceived
-  conn.send('/stream')
-  await vi.waitFor(() => expect(conn.bytesReceived, 'the stream to start').toBeGreaterThan(before), patience)
 }
 
 describe.each(targets)('requests arriving as the drain starts — $name', (target) => {
@@ -40,11 +28,9 @@ describe.each(targets)('requests arriving as the drain starts — $name', (targe
     await using h = await startApp(target)
     await using conn = await openConnection(h.app.port)
     expect((await conn.request('/livez')).status).toBe(200)
-    await busyAtTheTrigger(conn)
-    const summary = h.app.graceful.shutdown()
+    const { summary } = await drainWhileStreaming(h, conn)
     conn.send('/livez', { method: 'POST', headers: { 'content-length': '0' } })
-    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
-    h.stream.resolve()
+    await endTheStream(h)
     expect((await conn.response()).status).toBe(200)
     const res = await conn.response()
     expect(res.status).toBe(503)
@@ -56,11 +42,9 @@ describe.each(targets)('requests arriving as the drain starts — $name', (targe
     await using h = await startApp(target)
     await using conn = await openConnection(h.app.port)
     expect((await conn.request('/fast')).status).toBe(200)
-    await busyAtTheTrigger(conn)
-    const summary = h.app.graceful.shutdown()
+    const { summary } = await drainWhileStreaming(h, conn)
     conn.send('/fast', { method: 'POST', headers: { expect: '100-continue', 'content-length': '5' } })
-    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
-    h.stream.resolve()
+    await endTheStream(h)
     expect((await conn.response()).status).toBe(200)
     const res = await conn.response()
     expect(res.status).toBe(503)
@@ -73,14 +57,12 @@ describe.each(targets)('requests arriving as the drain starts — $name', (targe
     await using h = await startApp(target)
     await using conn = await openConnection(h.app.port)
     expect((await conn.request('/fast')).status).toBe(200)
-    await busyAtTheTrigger(conn)
-    const summary = h.app.graceful.shutdown()
+    const { summary } = await drainWhileStreaming(h, conn)
     const closed = closedCleanly(conn)
     const body = 96 * 1024
     conn.write(`POST /fast HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body}\r\n\r\n`)
     conn.write('x'.repeat(16 * 1024))
-    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
-    h.stream.resolve()
+    await endTheStream(h)
     expect((await conn.response()).status).toBe(200)
     const res = await conn.response()
     expect(res.status).toBe(503)
@@ -94,8 +76,7 @@ describe.each(targets)('requests arriving as the drain starts — $name', (targe
     await using h = await startApp(target)
     await using conn = await openConnection(h.app.port)
     expect((await conn.request('/fast')).status).toBe(200)
-    await busyAtTheTrigger(conn)
-    const summary = h.app.graceful.shutdown()
+    const { summary } = await drainWhileStreaming(h, conn)
     const closed = closedCleanly(conn)
     const body = 32 * 1024 * 1024
     // Python's requests, Java's HttpClient: the whole body is written before anything is read.
@@ -103,8 +84,7 @@ describe.each(targets)('requests arriving as the drain starts — $name', (targe
     const written = new Promise<void>((resolve, reject) => {
       conn.socket.write(Buffer.concat([Buffer.from(`POST /fast HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body}\r\n\r\n`), Buffer.alloc(body, 'x')]), (error) => error ? reject(error) : resolve())
     })
-    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
-    h.stream.resolve()
+    await endTheStream(h)
     await within(written, 20_000, 'the whole body to be written')
     conn.socket.resume()
     expect((await conn.response()).status).toBe(200)
@@ -117,13 +97,11 @@ describe.each(targets)('requests arriving as the drain starts — $name', (targe
     await using h = await startApp(target, { rejectedBodyLimit: 256 * 1024 })
     await using conn = await openConnection(h.app.port)
     expect((await conn.request('/fast')).status).toBe(200)
-    await busyAtTheTrigger(conn)
-    const summary = h.app.graceful.shutdown()
+    const { summary } = await drainWhileStreaming(h, conn)
     const closed = new Promise<void>((resolve) => conn.socket.once('close', () => resolve()))
     conn.socket.on('error', () => {})
     conn.write(`POST /fast HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${64 * 1024 * 1024}\r\n\r\n`)
-    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
-    h.stream.resolve()
+    await endTheStream(h)
     expect((await conn.response()).status).toBe(200)
     const rejected = conn.response()
     // A client that reads while it sends: it keeps sending until the server gives up.

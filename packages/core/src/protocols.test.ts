@@ -5,7 +5,7 @@ import https from 'node:https'
 import { type AddressInfo, connect, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { describe, expect, it, vi } from 'vitest'
-import { afterTest, deferred, inProcessGraceful, patience, within } from '@graceful/test-kit'
+import { afterTest, deferred, http2Reply, inProcessGraceful, patience, within } from '@graceful/test-kit'
 import { createGraceful } from './graceful.js'
 import type { Graceful } from './types/handle.js'
 
@@ -33,19 +33,14 @@ describe('HTTP/2', () => {
     const client = http2.connect(`http://127.0.0.1:${port}`)
     afterTest(() => client.destroy())
     const goaway = new Promise<void>((resolve) => client.once('goaway', () => resolve()))
-    const stream = client.request({ ':path': '/slow' })
-    let body = ''
-    let status = 0
-    stream.on('response', (headers) => { status = Number(headers[':status']) })
-    stream.on('data', (chunk: Buffer) => { body += chunk.toString() })
-    const ended = new Promise<void>((resolve) => stream.on('end', resolve))
+    const reply = http2Reply(client.request({ ':path': '/slow' }))
     await vi.waitFor(() => expect(g.stats().inFlight === 1 && g.stats().sessions === 1, 'the stream to arrive').toBe(true), patience)
 
     const summary = g.shutdown()
     await within(goaway, 5000, 'GOAWAY')
     expect(g.stats().inFlight).toBe(1)
     held.resolve()
-    await within(ended, 5000, 'the stream to end')
+    const { status, body } = await within(reply, 5000, 'the stream to end')
     expect(status).toBe(200)
     expect(body).toBe('slow')
     const result = await within(summary, 5000, 'the summary')
@@ -70,15 +65,7 @@ describe('HTTP/2', () => {
     const summary = g.shutdown()
     const stream = client.request({ ':path': '/racing', ':method': 'POST' })
     stream.end('body')
-    const response = within(new Promise<{ status: number, body: string }>((resolve, reject) => {
-      let status = 0
-      let body = ''
-      stream.setEncoding('utf8')
-      stream.on('response', (headers) => { status = Number(headers[':status']) })
-      stream.on('data', (chunk: string) => { body += chunk })
-      stream.on('end', () => resolve({ status, body }))
-      stream.on('error', reject)
-    }), 5000, 'the response')
+    const response = within(http2Reply(stream), 5000, 'the response')
     expect(await response).toEqual({ status: 200, body: 'served POST /racing' })
     expect((await within(summary, 5000, 'the summary')).requests).toEqual({ completed: 1, rejected: 0, cut: 0 })
   })

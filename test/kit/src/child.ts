@@ -1,6 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { within } from './deferred.js'
+import { expect, vi } from 'vitest'
+import { patience, within } from './deferred.js'
+import { openConnection, type RawConnection, type RawResponse } from './raw-connection.js'
 
 // The fixture app lives with the conformance targets it serves (test/fixtures, test/targets).
 const fixture = fileURLToPath(new URL('../../fixtures/serve.ts', import.meta.url))
@@ -73,4 +75,28 @@ export async function startChild (target: string, options: Record<string, unknow
       }
     },
   }
+}
+
+/** A request the child holds open: `await using` closes its connection. */
+export interface HeldRequest extends AsyncDisposable {
+  connection: RawConnection
+  /** Settles when the child answers: `release-slow`, the drain's 503, or the deadline. */
+  response: Promise<RawResponse>
+}
+
+/**
+ * Sends `/slow` (the fixture holds it until told) on a fresh keep-alive connection, and
+ * resolves once the request reached the child: what a test needs in flight before its signal.
+ */
+export async function holdRequest (app: ChildApp): Promise<HeldRequest> {
+  const before = app.held.length
+  const connection = await openConnection(app.port)
+  const response = connection.request('/slow')
+  try {
+    await vi.waitFor(() => expect(app.held.length, 'the request to reach the child').toBe(before + 1), patience)
+  } catch (error) {
+    await connection[Symbol.asyncDispose]()
+    throw error
+  }
+  return { connection, response, [Symbol.asyncDispose]: () => connection[Symbol.asyncDispose]() }
 }

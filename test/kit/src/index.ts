@@ -5,7 +5,7 @@
 //   deferred.ts       deferred gates (`deferred()`) and bounded waits (`within`, `patience` for vi.waitFor)
 //   raw-connection.ts one HTTP/1.1 keep-alive connection driven by hand; `tryConnect`
 //   http-request.ts   one request through Node's client, with its whole body
-//   child.ts          a forked app that gets real signals (test/fixtures/serve.ts)
+//   child.ts          a forked app that gets real signals (test/fixtures/serve.ts); a request it holds
 //   server.ts         servers as `await using` resources; `inProcess` options, `inProcessGraceful()`
 //   websockets.ts     a `ws` server beside any framework
 //   after-test.ts     cleanups and disposables run when the current vitest test finishes
