@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { holdRequest, startChild, within } from '@graceful/test-kit'
+import { exitMargin, exitWithin, holdRequest, startChild } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
 // GRACEFUL_TIMEOUT and GRACEFUL_READINESS_DELAY, the variables the
 // deploy files set, configure every adapter, with no code in the app. The
 // children inherit this process's environment.
-const margin = 1500
 
 afterEach(() => { vi.unstubAllEnvs() })
 
@@ -18,9 +17,9 @@ describe.each(targets)('configuration from the environment — $name', ({ name }
 
     app.kill('SIGTERM')
     // No terminal in a child process: the delay applies, and the deadline cuts the held request.
-    const exit = await within(app.exited, 1500 + margin, 'exit')
+    const exit = await exitWithin(app, 1500)
     expect(exit.code).toBe(124)
-    expect(exit.msSinceSignal).toBeLessThan(1500 + margin)
+    expect(exit.msSinceSignal).toBeLessThan(1500 + exitMargin)
     expect((await held.response).status).toBe(503)
     const closed = app.logs.find((line) => line.msg === 'graceful: closed')?.fields as { durations: { readinessDelay: number } } | undefined
     expect(closed?.durations.readinessDelay).toBeGreaterThanOrEqual(290)

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { drainWhileStreaming, endTheStream, startApp } from '../helpers/app.js'
+import { drainWhileStreaming, endTheStream, expectServedInTheGraceWindow, startApp } from '../helpers/app.js'
 import { openConnection, patience, type RawConnection, startChild, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
@@ -17,11 +17,7 @@ describe.each(targets)('requests arriving as the drain starts — $name', (targe
     await using h = await startApp(target)
     await using conn = await openConnection(h.app.port)
     const summary = h.app.graceful.shutdown()
-    const res = await conn.request('/fast')
-    expect(res).toMatchObject({ status: 200, body: 'fast' })
-    expect(res.headers.connection).toBe('close')
-    await expect(within(conn.ended, 5000, 'FIN')).resolves.toBe('fin')
-    expect((await within(summary, 5000, 'the summary')).requests).toEqual({ completed: 1, rejected: 0, cut: 0 })
+    await expectServedInTheGraceWindow(conn, summary)
   })
 
   it('answers a non-GET/HEAD request to a health path after the grace window with the draining 503', async () => {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it, vi } from 'vitest'
 import type { Logger } from '@graceful/core'
 import { adapterView } from '@graceful/core/adapter'
-import { holdRequest, inProcessGraceful, listening, patience, sendRequest, startChild, tryConnect, within, type ChildApp } from '@graceful/test-kit'
+import { exitWithin, holdRequest, inProcessGraceful, listening, patience, sendRequest, startChild, tryConnect, within, type ChildApp } from '@graceful/test-kit'
 
 /** Asks the child where its health listener is (test/fixtures/serve.ts answers over IPC). */
 async function healthPortOf (app: ChildApp): Promise<number> {
@@ -38,9 +38,8 @@ describe('faults: health on its own port, through a signal', () => {
     expect(JSON.parse(ready.body)).toEqual({ status: 'draining' })
     expect((await sendRequest(health, '/livez')).status).toBe(200)
 
-    app.send('release-slow')
-    expect((await held.response).status).toBe(200)
-    const exit = await within(app.exited, 5000 + 1500, 'exit')
+    expect((await held.release()).status).toBe(200)
+    const exit = await exitWithin(app, 5000)
     expect(exit.code).toBe(0)
     expect(await tryConnect(health)).toBe('ECONNREFUSED')
   })

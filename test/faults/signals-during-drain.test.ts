@@ -1,10 +1,9 @@
 import { describe, expect, it, vi } from 'vitest'
-import { holdRequest, patience, startChild, within } from '@graceful/test-kit'
+import { exitWithin, holdRequest, patience, startChild, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
 // Real signals to forked children. A "first" signal is the first one
 // *delivered*, whoever started the drain; a fatal error during a drain is never swallowed.
-const margin = 1500
 const report = { REPORT_SIGNALS: '1' }
 
 describe.each(targets)('faults: signals and fatal errors — $name', ({ name }) => {
@@ -16,10 +15,9 @@ describe.each(targets)('faults: signals and fatal errors — $name', ({ name }) 
     await vi.waitFor(() => expect(app.logs.some((line) => line.msg.startsWith('graceful: draining')), 'draining').toBe(true), patience)
     app.kill('SIGTERM')
     await vi.waitFor(() => expect(app.signals.length, 'the child to handle SIGTERM').toBe(1), patience)
-    app.send('release-slow')
-    const res = await held.response
+    const res = await held.release()
     expect(res.status).toBe(200)
-    const exit = await within(app.exited, 5000 + margin, 'exit')
+    const exit = await exitWithin(app, 5000)
     expect(exit.code).toBe(0)
     expect(app.hooks).toEqual(['release'])
     expect(app.logs.some((line) => line.msg.startsWith('graceful: forced'))).toBe(false)
@@ -31,9 +29,8 @@ describe.each(targets)('faults: signals and fatal errors — $name', ({ name }) 
 
     app.kill('SIGTERM')
     await vi.waitFor(() => expect(app.signals.length, 'the child to handle SIGTERM').toBe(1), patience)
-    app.send('release-slow')
-    expect((await held.response).status).toBe(200)
-    const exit = await within(app.exited, 5000 + margin, 'exit')
+    expect((await held.release()).status).toBe(200)
+    const exit = await exitWithin(app, 5000)
     expect(exit.code).toBe(0)
     expect(app.hooks).toEqual(['release'])
   })
@@ -61,9 +58,8 @@ describe.each(targets)('faults: signals and fatal errors — $name', ({ name }) 
     const fatal = () => app.logs.find((line) => line.level === 'error' && String(line.fields.err).includes('fatal in the app'))
     await vi.waitFor(() => expect(fatal() !== undefined, 'the fatal error in the log').toBe(true), patience)
     expect(fatal()?.fields.err).toMatch(/^Error: fatal in the app\n\s+at /)
-    app.send('release-slow')
-    expect((await held.response).status).toBe(200)
-    const exit = await within(app.exited, 5000 + margin, 'exit')
+    expect((await held.release()).status).toBe(200)
+    const exit = await exitWithin(app, 5000)
     expect(exit.code).toBe(1)
     expect(app.hooks).toEqual(['release'])
   })

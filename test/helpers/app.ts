@@ -1,6 +1,6 @@
 import type { AppSpec, RunningApp, Target } from './target.js'
 import { expect, vi } from 'vitest'
-import { deferred, inProcess, patience, type Deferred, type RawConnection } from '@graceful/test-kit'
+import { deferred, inProcess, patience, within, type Deferred, type RawConnection } from '@graceful/test-kit'
 import type { GracefulOptions, ShutdownSummary } from '@graceful/core'
 
 export interface Harness {
@@ -50,4 +50,17 @@ export async function drainWhileStreaming (h: Harness, conn: RawConnection): Pro
 export async function endTheStream (h: Harness): Promise<void> {
   await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
   h.stream.resolve()
+}
+
+/**
+ * The grace window: a request sent on `conn` as the drain starts (before the client could know)
+ * is served, with Connection: close, then the connection gets its FIN, and the summary counts
+ * it completed.
+ */
+export async function expectServedInTheGraceWindow (conn: RawConnection, summary: Promise<ShutdownSummary>): Promise<void> {
+  const res = await conn.request('/fast')
+  expect(res).toMatchObject({ status: 200, body: 'fast' })
+  expect(res.headers.connection).toBe('close')
+  await expect(within(conn.ended, 5000, 'FIN')).resolves.toBe('fin')
+  expect((await within(summary, 5000, 'the summary')).requests).toEqual({ completed: 1, rejected: 0, cut: 0 })
 }

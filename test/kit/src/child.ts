@@ -27,6 +27,17 @@ export interface ChildApp extends AsyncDisposable {
   send: (message: string) => void
 }
 
+/**
+ * How far past its budget a forked child may exit before a test calls it late: a wide margin,
+ * for a busy two-core machine, over the contract's "timeout, plus a few milliseconds".
+ */
+export const exitMargin = 1500
+
+/** The child's exit, waited for no longer than `budgetMs` plus {@link exitMargin}. */
+export function exitWithin (app: ChildApp, budgetMs: number): ChildApp['exited'] {
+  return within(app.exited, budgetMs + exitMargin, 'exit')
+}
+
 export async function startChild (target: string, options: Record<string, unknown> = {}, env: Record<string, string> = {}): Promise<ChildApp> {
   const child = fork(fixture, {
     execArgv: ['--conditions=@graceful/source', '--import', 'tsx'],
@@ -80,8 +91,10 @@ export async function startChild (target: string, options: Record<string, unknow
 /** A request the child holds open: `await using` closes its connection. */
 export interface HeldRequest extends AsyncDisposable {
   connection: RawConnection
-  /** Settles when the child answers: `release-slow`, the drain's 503, or the deadline. */
+  /** Settles when the child answers: on {@link HeldRequest.release}, or with the deadline's 503. */
   response: Promise<RawResponse>
+  /** Tells the child to answer it (`release-slow`); its response. */
+  release: () => Promise<RawResponse>
 }
 
 /**
@@ -98,5 +111,13 @@ export async function holdRequest (app: ChildApp): Promise<HeldRequest> {
     await connection[Symbol.asyncDispose]()
     throw error
   }
-  return { connection, response, [Symbol.asyncDispose]: () => connection[Symbol.asyncDispose]() }
+  return {
+    connection,
+    response,
+    release: () => {
+      app.send('release-slow')
+      return response
+    },
+    [Symbol.asyncDispose]: () => connection[Symbol.asyncDispose](),
+  }
 }
