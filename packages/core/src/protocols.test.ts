@@ -5,7 +5,7 @@ import https from 'node:https'
 import { type AddressInfo, connect, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { describe, expect, it, vi } from 'vitest'
-import { afterTest, deferred, http2Reply, inProcessGraceful, patience, within } from '@graceful/test-kit'
+import { afterTest, deferred, h2cSession, http2Reply, inProcessGraceful, patience, within } from '@graceful/test-kit'
 import { createGraceful } from './graceful.js'
 import type { Graceful } from './types/handle.js'
 
@@ -27,11 +27,7 @@ describe('HTTP/2', () => {
       else res.end('fast')
     }))
     g.attach(server)
-    const port = await listen(server)
-    afterTest(() => server.close())
-
-    const client = http2.connect(`http://127.0.0.1:${port}`)
-    afterTest(() => client.destroy())
+    const client = await h2cSession(server)
     const goaway = new Promise<void>((resolve) => client.once('goaway', () => resolve()))
     const reply = http2Reply(client.request({ ':path': '/slow' }))
     await vi.waitFor(() => expect(g.stats().inFlight === 1 && g.stats().sessions === 1, 'the stream to arrive').toBe(true), patience)
@@ -55,10 +51,7 @@ describe('HTTP/2', () => {
       res.end(`served ${req.method} ${req.url}`)
     }))
     g.attach(server)
-    const port = await listen(server)
-    afterTest(() => server.close())
-    const client = http2.connect(`http://127.0.0.1:${port}`)
-    afterTest(() => client.destroy())
+    const client = await h2cSession(server)
     client.on('error', () => {})
     await new Promise<void>((resolve) => client.once('connect', () => resolve()))
     // Same tick: the client's HEADERS and the server's first GOAWAY cross on the wire.
@@ -74,10 +67,7 @@ describe('HTTP/2', () => {
     const g = inProcessGraceful({ timeout: 600, releaseTimeout: 100 })
     const server = http2.createServer(g.handler(() => {}))
     g.attach(server)
-    const port = await listen(server)
-    afterTest(() => server.close())
-    const client = http2.connect(`http://127.0.0.1:${port}`)
-    afterTest(() => client.destroy())
+    const client = await h2cSession(server)
     client.on('error', () => {})
     const stream = client.request({ ':path': '/held' })
     const headers = within(new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {

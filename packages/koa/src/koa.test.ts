@@ -4,7 +4,7 @@ import Koa3 from 'koa'
 import Koa2 from 'koa2'
 import request from 'supertest'
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest'
-import { deferred, type Deferred, http2Reply, inProcess, listening, openConnection, patience, sendRequest, within } from '@graceful/test-kit'
+import { deferred, type Deferred, h2cSession, http2Reply, inProcess, listening, openConnection, patience, sendRequest, within } from '@graceful/test-kit'
 import { graceful, type GracefulKoaOptions, type GracefulMiddleware, type KoaContextLike } from './index.js'
 import type { GracefulOptions } from '@graceful/core'
 import { adapterView } from '@graceful/core/adapter'
@@ -358,10 +358,7 @@ describe('over HTTP/2 (compatibility API)', () => {
     const callback = app.callback()
     const server = http2.createServer((req, res) => { void callback(req as never, res as never) })
     g.attach(server)
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    onTestFinished(() => { server.close() })
-    const client = http2.connect(`http://127.0.0.1:${(server.address() as { port: number }).port}`)
-    onTestFinished(() => { client.destroy() })
+    const client = await h2cSession(server)
     client.on('error', () => {})
     await new Promise<void>((resolve) => client.once('connect', () => resolve()))
     // Same tick: the client's HEADERS and the server's first GOAWAY cross on the wire.
