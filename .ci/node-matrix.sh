@@ -17,8 +17,9 @@ cache="${GRACEFUL_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/graceful-node}"
 declare -A version=([22]=22.23.5 [24]=24.22.3 [26]=26.12.1)
 # Everything that touches Node's private fields or its process model, on the older majors;
 # the whole suite on the newest LTS.
-subset=(test/conformance test/faults packages/core/src/node-internals.test.ts packages/core/src/protocols.test.ts
-  packages/core/src/http2.test.ts packages/core/src/http2-goaway.test.ts packages/core/src/reload.test.ts)
+subset=(test/conformance test/faults packages/core/src/support/node-internals.test.ts packages/core/src/protocols.test.ts
+  packages/core/src/connections/http2.test.ts packages/core/src/connections/http2-goaway.test.ts
+  packages/core/src/process/reload/reload.test.ts)
 declare -A paths=([22]="${subset[*]}" [24]="${subset[*]}" [26]="")
 
 install_node () {

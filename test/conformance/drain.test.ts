@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { startApp } from '../helpers/app.js'
+import { drainWhileStreaming, endTheStream, expectServedInTheGraceWindow, startApp } from '../helpers/app.js'
 import { openConnection, patience, tryConnect, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
@@ -89,11 +89,7 @@ describe.each(targets)('drain — $name', (target) => {
     // The client reuses the connection the moment the drain starts: the keep-alive race.
     // It sent its request before it could know: served, never a 503 (a proxy would not retry it).
     const summary = h.app.graceful.shutdown()
-    const res = await conn.request('/fast')
-    expect(res).toMatchObject({ status: 200, body: 'fast' })
-    expect(res.headers.connection).toBe('close')
-    await expect(within(conn.ended, 5000, 'FIN')).resolves.toBe('fin')
-    expect((await within(summary, 5000, 'the summary')).requests).toEqual({ completed: 1, rejected: 0, cut: 0 })
+    await expectServedInTheGraceWindow(conn, summary)
     expect(h.app.errors).toEqual([])
   })
 
@@ -145,15 +141,10 @@ describe.each(targets)('drain — $name', (target) => {
     await using conn = await openConnection(h.app.port)
     expect((await conn.request('/fast')).headers.connection?.toLowerCase()).toBe('keep-alive')
     // A streaming response whose headers went out before the drain keeps this connection open.
-    const before = conn.bytesReceived
-    conn.send('/stream')
-    await vi.waitFor(() => expect(conn.bytesReceived, 'the stream to start').toBeGreaterThan(before), patience)
-
-    const summary = h.app.graceful.shutdown()
+    const { summary } = await drainWhileStreaming(h, conn)
     expect(h.app.graceful.stats().state).toBe('draining')
     conn.send('/fast')
-    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
-    h.stream.resolve()
+    await endTheStream(h)
 
     const stream = await conn.response()
     expect(stream.status).toBe(200)

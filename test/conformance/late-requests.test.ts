@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { startApp } from '../helpers/app.js'
+import { drainWhileStreaming, endTheStream, expectServedInTheGraceWindow, startApp } from '../helpers/app.js'
 import { openConnection, patience, type RawConnection, startChild, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
@@ -12,39 +12,21 @@ function closedCleanly (conn: RawConnection): Promise<void> {
   })
 }
 
-/**
- * A connection on which the next request arrives after the grace window, so
- * it gets the draining 503: a streaming response started before the trigger
- * keeps it busy (not idle, so no grace); the test pipelines its request
- * behind it, then lets the stream end with `h.stream.resolve()`.
- */
-async function busyAtTheTrigger (conn: RawConnection): Promise<void> {
-  const before = conn.bytesReceived
-  conn.send('/stream')
-  await vi.waitFor(() => expect(conn.bytesReceived, 'the stream to start').toBeGreaterThan(before), patience)
-}
-
 describe.each(targets)('requests arriving as the drain starts — $name', (target) => {
   it('serves a connection accepted at the instant the drain starts, request not yet sent, with Connection: close', async () => {
     await using h = await startApp(target)
     await using conn = await openConnection(h.app.port)
     const summary = h.app.graceful.shutdown()
-    const res = await conn.request('/fast')
-    expect(res).toMatchObject({ status: 200, body: 'fast' })
-    expect(res.headers.connection).toBe('close')
-    await expect(within(conn.ended, 5000, 'FIN')).resolves.toBe('fin')
-    expect((await within(summary, 5000, 'the summary')).requests).toEqual({ completed: 1, rejected: 0, cut: 0 })
+    await expectServedInTheGraceWindow(conn, summary)
   })
 
   it('answers a non-GET/HEAD request to a health path after the grace window with the draining 503', async () => {
     await using h = await startApp(target)
     await using conn = await openConnection(h.app.port)
     expect((await conn.request('/livez')).status).toBe(200)
-    await busyAtTheTrigger(conn)
-    const summary = h.app.graceful.shutdown()
+    const { summary } = await drainWhileStreaming(h, conn)
     conn.send('/livez', { method: 'POST', headers: { 'content-length': '0' } })
-    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
-    h.stream.resolve()
+    await endTheStream(h)
     expect((await conn.response()).status).toBe(200)
     const res = await conn.response()
     expect(res.status).toBe(503)
@@ -56,11 +38,9 @@ describe.each(targets)('requests arriving as the drain starts — $name', (targe
     await using h = await startApp(target)
     await using conn = await openConnection(h.app.port)
     expect((await conn.request('/fast')).status).toBe(200)
-    await busyAtTheTrigger(conn)
-    const summary = h.app.graceful.shutdown()
+    const { summary } = await drainWhileStreaming(h, conn)
     conn.send('/fast', { method: 'POST', headers: { expect: '100-continue', 'content-length': '5' } })
-    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
-    h.stream.resolve()
+    await endTheStream(h)
     expect((await conn.response()).status).toBe(200)
     const res = await conn.response()
     expect(res.status).toBe(503)
@@ -73,14 +53,12 @@ describe.each(targets)('requests arriving as the drain starts — $name', (targe
     await using h = await startApp(target)
     await using conn = await openConnection(h.app.port)
     expect((await conn.request('/fast')).status).toBe(200)
-    await busyAtTheTrigger(conn)
-    const summary = h.app.graceful.shutdown()
+    const { summary } = await drainWhileStreaming(h, conn)
     const closed = closedCleanly(conn)
     const body = 96 * 1024
     conn.write(`POST /fast HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body}\r\n\r\n`)
     conn.write('x'.repeat(16 * 1024))
-    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
-    h.stream.resolve()
+    await endTheStream(h)
     expect((await conn.response()).status).toBe(200)
     const res = await conn.response()
     expect(res.status).toBe(503)
@@ -94,8 +72,7 @@ describe.each(targets)('requests arriving as the drain starts — $name', (targe
     await using h = await startApp(target)
     await using conn = await openConnection(h.app.port)
     expect((await conn.request('/fast')).status).toBe(200)
-    await busyAtTheTrigger(conn)
-    const summary = h.app.graceful.shutdown()
+    const { summary } = await drainWhileStreaming(h, conn)
     const closed = closedCleanly(conn)
     const body = 32 * 1024 * 1024
     // Python's requests, Java's HttpClient: the whole body is written before anything is read.
@@ -103,8 +80,7 @@ describe.each(targets)('requests arriving as the drain starts — $name', (targe
     const written = new Promise<void>((resolve, reject) => {
       conn.socket.write(Buffer.concat([Buffer.from(`POST /fast HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body}\r\n\r\n`), Buffer.alloc(body, 'x')]), (error) => error ? reject(error) : resolve())
     })
-    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
-    h.stream.resolve()
+    await endTheStream(h)
     await within(written, 20_000, 'the whole body to be written')
     conn.socket.resume()
     expect((await conn.response()).status).toBe(200)
@@ -117,13 +93,11 @@ describe.each(targets)('requests arriving as the drain starts — $name', (targe
     await using h = await startApp(target, { rejectedBodyLimit: 256 * 1024 })
     await using conn = await openConnection(h.app.port)
     expect((await conn.request('/fast')).status).toBe(200)
-    await busyAtTheTrigger(conn)
-    const summary = h.app.graceful.shutdown()
+    const { summary } = await drainWhileStreaming(h, conn)
     const closed = new Promise<void>((resolve) => conn.socket.once('close', () => resolve()))
     conn.socket.on('error', () => {})
     conn.write(`POST /fast HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${64 * 1024 * 1024}\r\n\r\n`)
-    await vi.waitFor(() => expect(h.app.graceful.stats().inFlight, 'the pipelined request to arrive').toBe(2), patience)
-    h.stream.resolve()
+    await endTheStream(h)
     expect((await conn.response()).status).toBe(200)
     const rejected = conn.response()
     // A client that reads while it sends: it keeps sending until the server gives up.

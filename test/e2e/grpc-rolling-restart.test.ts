@@ -4,30 +4,15 @@
 // RST_STREAM REFUSED_STREAM, and grpc-js (transparent retry, on by default) sends it
 // again: with a default client the gap shows as calls run twice, with retries off as
 // UNAVAILABLE failures.
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, expect, it } from 'vitest'
 import { grpcRollingRestart, type GrpcRollingReport } from './helpers/grpc-rolling.js'
-import { checks, detectionBoundMs, findHaproxy } from './helpers/haproxy.js'
+import { checks, describeBehindHaproxy, haproxyRoll } from './helpers/haproxy.js'
 import { Processes } from '@graceful/test-kit/processes'
 
-const haproxy = findHaproxy()
-const required = process.env.CI === 'true' || process.env.CI === '1'
-const missing = 'haproxy not found on PATH: install it with `apt-get install -y haproxy` (.ci/run does)'
-
-// The same rule as the HTTP test: readinessDelay covers HAProxy's worst-case detection.
-const readinessDelayMs = 1500
-const timeoutMs = 6000
-const settings = {
-  instances: 3,
-  timeoutMs,
-  readinessDelayMs,
-  load: { fast: 4, pauseMs: 5, slow: 6, slowMs: 300 },
-}
+// The same budget as the HTTP test.
+const settings = { ...haproxyRoll, load: { fast: 4, pauseMs: 5, slow: 6, slowMs: 300 } }
 
 const processes = new Processes()
-function haproxyBinary (): string {
-  if (!haproxy) throw new Error(missing)
-  return haproxy
-}
 const results: { mode: string, retries: boolean, report: GrpcRollingReport }[] = []
 
 afterEach(async () => {
@@ -51,41 +36,27 @@ afterAll(() => {
   console.table(rows)
 })
 
-if (!haproxy && !required) {
-  describe.skip('gRPC rolling restart behind HAProxy (haproxy not installed: apt-get install haproxy)', () => {
-    it('skipped locally', () => {})
+describeBehindHaproxy('gRPC rolling restart behind HAProxy', (haproxyBinary) => {
+  it('with graceful: every call through HAProxy succeeds, none runs twice', { timeout: 60_000 }, async () => {
+    const report = await grpcRollingRestart({ graceful: true, haproxy: haproxyBinary(), processes, ...settings, load: { ...settings.load, retries: true } })
+    results.push({ mode: 'graceful', retries: true, report })
+    expect(report.load.failures, report.haproxyErrors.join('\n')).toEqual({})
+    expect(report.replayed).toBe(0)
+    // The load ran through every restart, not around them.
+    expect(report.duringRestart).toBeGreaterThan(100)
+    // Each old instance drained cleanly and exited 0 on its own.
+    expect(report.exits).toEqual(Array.from({ length: settings.instances }, () => ({ code: 0, signal: null })))
   })
-} else {
-  describe('gRPC rolling restart behind HAProxy', () => {
-    it('haproxy is installed (.ci/run installs it)', () => {
-      expect(haproxy, missing).not.toBeNull()
-    })
 
-    it('the readiness delay covers the health checks\' worst-case detection', () => {
-      expect(readinessDelayMs).toBeGreaterThanOrEqual(detectionBoundMs())
-    })
-
-    it('with graceful: every call through HAProxy succeeds, none runs twice', { timeout: 60_000 }, async () => {
-      const report = await grpcRollingRestart({ graceful: true, haproxy: haproxyBinary(), processes, ...settings, load: { ...settings.load, retries: true } })
-      results.push({ mode: 'graceful', retries: true, report })
-      expect(report.load.failures, report.haproxyErrors.join('\n')).toEqual({})
-      expect(report.replayed).toBe(0)
-      // The load ran through every restart, not around them.
-      expect(report.duringRestart).toBeGreaterThan(100)
-      // Each old instance drained cleanly and exited 0 on its own.
-      expect(report.exits).toEqual(Array.from({ length: settings.instances }, () => ({ code: 0, signal: null })))
-    })
-
-    it('bare (GRACEFUL=0), default client: calls in flight on the killed instance run twice', { timeout: 60_000 }, async () => {
-      const report = await grpcRollingRestart({ graceful: false, haproxy: haproxyBinary(), processes, ...settings, load: { ...settings.load, retries: true } })
-      results.push({ mode: 'bare', retries: true, report })
-      expect(report.load.failed + report.replayed).toBeGreaterThan(0)
-    })
-
-    it('bare (GRACEFUL=0), client without retries: calls fail', { timeout: 60_000 }, async () => {
-      const report = await grpcRollingRestart({ graceful: false, haproxy: haproxyBinary(), processes, ...settings, load: { ...settings.load, retries: false } })
-      results.push({ mode: 'bare', retries: false, report })
-      expect(report.load.failed).toBeGreaterThan(0)
-    })
+  it('bare (GRACEFUL=0), default client: calls in flight on the killed instance run twice', { timeout: 60_000 }, async () => {
+    const report = await grpcRollingRestart({ graceful: false, haproxy: haproxyBinary(), processes, ...settings, load: { ...settings.load, retries: true } })
+    results.push({ mode: 'bare', retries: true, report })
+    expect(report.load.failed + report.replayed).toBeGreaterThan(0)
   })
-}
+
+  it('bare (GRACEFUL=0), client without retries: calls fail', { timeout: 60_000 }, async () => {
+    const report = await grpcRollingRestart({ graceful: false, haproxy: haproxyBinary(), processes, ...settings, load: { ...settings.load, retries: false } })
+    results.push({ mode: 'bare', retries: false, report })
+    expect(report.load.failed).toBeGreaterThan(0)
+  })
+})

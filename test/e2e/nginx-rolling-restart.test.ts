@@ -10,8 +10,6 @@ import { describeWithBinary } from './helpers/binaries.js'
 import { findNginx, nginxBalancer, upstream } from './helpers/nginx.js'
 import { httpRollingRestart, reportRow, type RollingReport } from './helpers/rolling.js'
 
-const nginx = findNginx()
-
 // Small: nginx never probes readiness, so the delay only has to cover the requests
 // nginx already routed when SIGTERM came. The pause between instances (the balancer's
 // `replace`) is fail_timeout, so a restarted instance is back in rotation first.
@@ -26,10 +24,6 @@ const settings = {
 const example = exampleOf('node:http')
 
 const processes = new Processes()
-function nginxBinary (): string {
-  if (!nginx) throw new Error('nginx is not installed')
-  return nginx
-}
 const results: { mode: string, report: RollingReport }[] = []
 
 afterEach(async () => {
@@ -42,7 +36,7 @@ afterAll(() => {
   console.table(results.map(({ mode, report }) => ({ mode, ...reportRow(report) })))
 })
 
-describeWithBinary('nginx', nginx, 'rolling restart behind nginx, GET and POST load', () => {
+describeWithBinary('nginx', findNginx(), 'rolling restart behind nginx, GET and POST load', (nginxBinary) => {
   it('with graceful: every request through nginx succeeds', { timeout: 60_000 }, async () => {
     const report = await httpRollingRestart({ example, graceful: true, balancer: nginxBalancer(nginxBinary(), processes), processes, ...settings })
     results.push({ mode: 'graceful', report })

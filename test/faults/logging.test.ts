@@ -1,5 +1,5 @@
-import { describe, expect, it, vi } from 'vitest'
-import { openConnection, patience, startChild, within } from '@graceful/test-kit'
+import { describe, expect, it } from 'vitest'
+import { holdRequest, startChild, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
 // Never silent by default: without a logger, core, Express and Koa write warnings and errors to
@@ -12,11 +12,9 @@ interface Line { level: number, msg: string, err?: { stack?: string }, hook?: st
 describe.each(serverTargets)('faults: logging by default — $name', ({ name }) => {
   it('a failing cleanup hook plus a cut request: exit 124, and stderr says why, one JSON line each', async () => {
     await using app = await startChild(name, { timeout: 1000, releaseTimeout: 250 }, { DEFAULT_LOGGER: '1', FAILING_HOOK: '1' })
-    await using busy = await openConnection(app.port)
-    const held = busy.request('/slow')
-    await vi.waitFor(() => expect(app.held.length, 'the request to reach the child').toBe(1), patience)
+    await using held = await holdRequest(app)
     app.kill('SIGTERM')
-    expect((await held).status).toBe(503)
+    expect((await held.response).status).toBe(503)
     const exit = await within(app.exited, 4000, 'exit')
     expect(exit.code).toBe(124)
 
@@ -40,11 +38,9 @@ describe.each(serverTargets)('faults: logging by default — $name', ({ name }) 
 
   it('logger: false is silent', async () => {
     await using app = await startChild(name, { timeout: 1000, releaseTimeout: 250, logger: false }, { FAILING_HOOK: '1' })
-    await using busy = await openConnection(app.port)
-    const held = busy.request('/slow')
-    await vi.waitFor(() => expect(app.held.length, 'the request to reach the child').toBe(1), patience)
+    await using held = await holdRequest(app)
     app.kill('SIGTERM')
-    expect((await held).status).toBe(503)
+    expect((await held.response).status).toBe(503)
     expect((await within(app.exited, 4000, 'exit')).code).toBe(124)
     expect(app.stderr).toBe('')
   })

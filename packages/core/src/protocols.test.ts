@@ -5,7 +5,7 @@ import https from 'node:https'
 import { type AddressInfo, connect, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { describe, expect, it, vi } from 'vitest'
-import { afterTest, deferred, inProcessGraceful, patience, within } from '@graceful/test-kit'
+import { afterTest, deferred, h2cSession, http2Reply, inProcessGraceful, patience, within } from '@graceful/test-kit'
 import { createGraceful } from './graceful.js'
 import type { Graceful } from './types/handle.js'
 
@@ -27,25 +27,16 @@ describe('HTTP/2', () => {
       else res.end('fast')
     }))
     g.attach(server)
-    const port = await listen(server)
-    afterTest(() => server.close())
-
-    const client = http2.connect(`http://127.0.0.1:${port}`)
-    afterTest(() => client.destroy())
+    const client = await h2cSession(server)
     const goaway = new Promise<void>((resolve) => client.once('goaway', () => resolve()))
-    const stream = client.request({ ':path': '/slow' })
-    let body = ''
-    let status = 0
-    stream.on('response', (headers) => { status = Number(headers[':status']) })
-    stream.on('data', (chunk: Buffer) => { body += chunk.toString() })
-    const ended = new Promise<void>((resolve) => stream.on('end', resolve))
+    const reply = http2Reply(client.request({ ':path': '/slow' }))
     await vi.waitFor(() => expect(g.stats().inFlight === 1 && g.stats().sessions === 1, 'the stream to arrive').toBe(true), patience)
 
     const summary = g.shutdown()
     await within(goaway, 5000, 'GOAWAY')
     expect(g.stats().inFlight).toBe(1)
     held.resolve()
-    await within(ended, 5000, 'the stream to end')
+    const { status, body } = await within(reply, 5000, 'the stream to end')
     expect(status).toBe(200)
     expect(body).toBe('slow')
     const result = await within(summary, 5000, 'the summary')
@@ -60,25 +51,14 @@ describe('HTTP/2', () => {
       res.end(`served ${req.method} ${req.url}`)
     }))
     g.attach(server)
-    const port = await listen(server)
-    afterTest(() => server.close())
-    const client = http2.connect(`http://127.0.0.1:${port}`)
-    afterTest(() => client.destroy())
+    const client = await h2cSession(server)
     client.on('error', () => {})
     await new Promise<void>((resolve) => client.once('connect', () => resolve()))
     // Same tick: the client's HEADERS and the server's first GOAWAY cross on the wire.
     const summary = g.shutdown()
     const stream = client.request({ ':path': '/racing', ':method': 'POST' })
     stream.end('body')
-    const response = within(new Promise<{ status: number, body: string }>((resolve, reject) => {
-      let status = 0
-      let body = ''
-      stream.setEncoding('utf8')
-      stream.on('response', (headers) => { status = Number(headers[':status']) })
-      stream.on('data', (chunk: string) => { body += chunk })
-      stream.on('end', () => resolve({ status, body }))
-      stream.on('error', reject)
-    }), 5000, 'the response')
+    const response = within(http2Reply(stream), 5000, 'the response')
     expect(await response).toEqual({ status: 200, body: 'served POST /racing' })
     expect((await within(summary, 5000, 'the summary')).requests).toEqual({ completed: 1, rejected: 0, cut: 0 })
   })
@@ -87,10 +67,7 @@ describe('HTTP/2', () => {
     const g = inProcessGraceful({ timeout: 600, releaseTimeout: 100 })
     const server = http2.createServer(g.handler(() => {}))
     g.attach(server)
-    const port = await listen(server)
-    afterTest(() => server.close())
-    const client = http2.connect(`http://127.0.0.1:${port}`)
-    afterTest(() => client.destroy())
+    const client = await h2cSession(server)
     client.on('error', () => {})
     const stream = client.request({ ':path': '/held' })
     const headers = within(new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {

@@ -9,7 +9,7 @@ import type { Middleware } from './types.js'
 //   router.stack, layer.handle/route        finding g's layer, replacing it in place
 //   layer.slash (5) / layer.regexp.fast_slash (4)  g mounted at the root
 //
-// Checked on Express 4.21 and 5.1; graceful.test.ts runs on both.
+// Checked on Express 4.21 and 5.1; express.test.ts runs on both.
 
 interface Layer {
   handle: unknown

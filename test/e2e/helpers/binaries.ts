@@ -20,8 +20,9 @@ export function findBinary (name: string): string | null {
 /**
  * `describe` for tests that need `binary` (from {@link findBinary}): skipped locally when it
  * is missing, failing under `CI=true`, where .ci/run installs it from Debian's packages.
+ * `body` gets the binary's path through a function, which throws when it is missing.
  */
-export function describeWithBinary (name: string, binary: string | null, title: string, body: () => void): void {
+export function describeWithBinary (name: string, binary: string | null, title: string, body: (binary: () => string) => void): void {
   const required = process.env.CI === 'true' || process.env.CI === '1'
   if (!binary && !required) {
     describe.skip(`${title} (${name} not installed: apt-get install ${name})`, () => {
@@ -29,10 +30,14 @@ export function describeWithBinary (name: string, binary: string | null, title: 
     })
     return
   }
+  const missing = `${name} not found on PATH: install it with \`apt-get install -y ${name}\` (.ci/run does)`
   describe(title, () => {
     it(`${name} is installed (.ci/run installs it)`, () => {
-      expect(binary, `${name} not found on PATH: install it with \`apt-get install -y ${name}\` (.ci/run does)`).not.toBeNull()
+      expect(binary, missing).not.toBeNull()
     })
-    body()
+    body(() => {
+      if (!binary) throw new Error(missing)
+      return binary
+    })
   })
 }

@@ -2,7 +2,8 @@ import { writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import { join } from 'node:path'
 import { within } from '@graceful/test-kit'
-import { findBinary } from './binaries.js'
+import { expect, it } from 'vitest'
+import { describeWithBinary, findBinary } from './binaries.js'
 import type { Processes, Started } from '@graceful/test-kit/processes'
 
 /**
@@ -20,6 +21,23 @@ export function detectionBoundMs (timings: { interMs: number, fall: number, time
 /** The haproxy binary, or null when it is not installed. */
 export function findHaproxy (): string | null {
   return findBinary('haproxy')
+}
+
+/**
+ * The app's budget in a rolling restart behind HAProxy, chosen by the rule deploy/README.md
+ * states: readinessDelay covers HAProxy's worst-case detection (fall × inter + timeout
+ * check), with margin.
+ */
+export const haproxyRoll = { instances: 3, timeoutMs: 6000, readinessDelayMs: 1500 } as const
+
+/** {@link describeWithBinary} for HAProxy, with the check that the app's readiness delay covers its detection. */
+export function describeBehindHaproxy (title: string, body: (haproxy: () => string) => void): void {
+  describeWithBinary('haproxy', findHaproxy(), title, (haproxy) => {
+    it('the readiness delay covers the health checks\' worst-case detection', () => {
+      expect(haproxyRoll.readinessDelayMs).toBeGreaterThanOrEqual(detectionBoundMs())
+    })
+    body(haproxy)
+  })
 }
 
 /**

@@ -3,7 +3,7 @@ import http2 from 'node:http2'
 import { createRequire } from 'node:module'
 import type { Readable } from 'node:stream'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { within } from '@graceful/test-kit'
+import { http2Reply, within } from '@graceful/test-kit'
 import type { Processes, Started } from '@graceful/test-kit/processes'
 import { underSubreaper } from './subreaper.js'
 
@@ -93,18 +93,10 @@ async function nth (wrapper: Started, found: () => RegExpExecArray[], streams: (
 
 /** GET over h2c (HTTP/2 without TLS) on a new session. */
 export function getH2c (port: number, path = '/'): Promise<{ status: number, body: string }> {
-  return within(new Promise((resolve, reject) => {
-    const session = http2.connect(`http://127.0.0.1:${port}`)
-    session.on('error', reject)
-    const stream = session.request({ ':path': path })
-    let status = 0
-    let body = ''
-    stream.setEncoding('utf8')
-    stream.on('response', (headers) => { status = Number(headers[':status']) })
-    stream.on('data', (chunk: string) => { body += chunk })
-    stream.on('end', () => { session.close(); resolve({ status, body }) })
-    stream.on('error', reject)
-  }), 5000, `h2c GET ${path}`)
+  const session = http2.connect(`http://127.0.0.1:${port}`)
+  const failed = new Promise<never>((_resolve, reject) => session.on('error', reject))
+  const reply = Promise.race([http2Reply(session.request({ ':path': path })), failed]).finally(() => session.close())
+  return within(reply, 5000, `h2c GET ${path}`)
 }
 
 /** True once the PID is gone from /proc: exited and reaped, not a zombie. */

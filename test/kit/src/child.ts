@@ -1,6 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { within } from './deferred.js'
+import { expect, vi } from 'vitest'
+import { patience, within } from './deferred.js'
+import { openConnection, type RawConnection, type RawResponse } from './raw-connection.js'
 
 // The fixture app lives with the conformance targets it serves (test/fixtures, test/targets).
 const fixture = fileURLToPath(new URL('../../fixtures/serve.ts', import.meta.url))
@@ -23,6 +25,17 @@ export interface ChildApp extends AsyncDisposable {
   exited: Promise<{ code: number | null, signal: NodeJS.Signals | null, msSinceSignal: number }>
   kill: (signal: NodeJS.Signals) => void
   send: (message: string) => void
+}
+
+/**
+ * How far past its budget a forked child may exit before a test calls it late: a wide margin,
+ * for a busy two-core machine, over the contract's "timeout, plus a few milliseconds".
+ */
+export const exitMargin = 1500
+
+/** The child's exit, waited for no longer than `budgetMs` plus {@link exitMargin}. */
+export function exitWithin (app: ChildApp, budgetMs: number): ChildApp['exited'] {
+  return within(app.exited, budgetMs + exitMargin, 'exit')
 }
 
 export async function startChild (target: string, options: Record<string, unknown> = {}, env: Record<string, string> = {}): Promise<ChildApp> {
@@ -72,5 +85,39 @@ export async function startChild (target: string, options: Record<string, unknow
         await exited
       }
     },
+  }
+}
+
+/** A request the child holds open: `await using` closes its connection. */
+export interface HeldRequest extends AsyncDisposable {
+  connection: RawConnection
+  /** Settles when the child answers: on {@link HeldRequest.release}, or with the deadline's 503. */
+  response: Promise<RawResponse>
+  /** Tells the child to answer it (`release-slow`); its response. */
+  release: () => Promise<RawResponse>
+}
+
+/**
+ * Sends `/slow` (the fixture holds it until told) on a fresh keep-alive connection, and
+ * resolves once the request reached the child: what a test needs in flight before its signal.
+ */
+export async function holdRequest (app: ChildApp): Promise<HeldRequest> {
+  const before = app.held.length
+  const connection = await openConnection(app.port)
+  const response = connection.request('/slow')
+  try {
+    await vi.waitFor(() => expect(app.held.length, 'the request to reach the child').toBe(before + 1), patience)
+  } catch (error) {
+    await connection[Symbol.asyncDispose]()
+    throw error
+  }
+  return {
+    connection,
+    response,
+    release: () => {
+      app.send('release-slow')
+      return response
+    },
+    [Symbol.asyncDispose]: () => connection[Symbol.asyncDispose](),
   }
 }

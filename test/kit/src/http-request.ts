@@ -1,4 +1,5 @@
 import http, { type IncomingHttpHeaders } from 'node:http'
+import type { ClientHttp2Stream } from 'node:http2'
 import { within } from './deferred.js'
 
 export interface Reply {
@@ -32,4 +33,20 @@ export function sendRequest (to: number | { socketPath: string }, path: string, 
     req.on('error', reject)
     req.end()
   }), 5000, `${method} ${path}`)
+}
+
+/**
+ * The status and whole body of an HTTP/2 client stream the caller opened (`session.request()`);
+ * rejects on a stream error. Unbounded: wrap it in `within`.
+ */
+export function http2Reply (stream: ClientHttp2Stream): Promise<{ status: number, body: string }> {
+  return new Promise((resolve, reject) => {
+    let status = 0
+    let body = ''
+    stream.setEncoding('utf8')
+    stream.on('response', (headers) => { status = Number(headers[':status']) })
+    stream.on('data', (chunk: string) => { body += chunk })
+    stream.on('end', () => resolve({ status, body }))
+    stream.on('error', reject)
+  })
 }

@@ -4,9 +4,9 @@
 //
 //   deferred.ts       deferred gates (`deferred()`) and bounded waits (`within`, `patience` for vi.waitFor)
 //   raw-connection.ts one HTTP/1.1 keep-alive connection driven by hand; `tryConnect`
-//   http-request.ts   one request through Node's client, with its whole body
-//   child.ts          a forked app that gets real signals (test/fixtures/serve.ts)
-//   server.ts         servers as `await using` resources; `inProcess` options, `inProcessGraceful()`
+//   http-request.ts   one request through Node's client, with its whole body; an HTTP/2 stream's reply
+//   child.ts          a forked app that gets real signals (test/fixtures/serve.ts); a request it holds
+//   server.ts         servers as `await using` resources; `inProcess` options, `inProcessGraceful()`; an h2c session
 //   websockets.ts     a `ws` server beside any framework
 //   after-test.ts     cleanups and disposables run when the current vitest test finishes
 // Subpaths (not re-exported here): /client (the bench client and its classifier), /examples

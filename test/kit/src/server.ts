@@ -1,5 +1,6 @@
 import { once } from 'node:events'
 import type { Server } from 'node:http'
+import http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import { createGraceful, type Graceful, type GracefulOptions } from '@graceful/core'
 import { afterTest } from './after-test.js'
@@ -34,4 +35,17 @@ export async function listening (server: Server): Promise<ListeningServer> {
       if (server.listening) await new Promise((resolve) => server.close(resolve))
     },
   }
+}
+
+/**
+ * An h2c client session to `server`, once it listens on 127.0.0.1 (port 0); when the current
+ * test finishes, the session is destroyed and the server closed. Errors are the caller's:
+ * add an `error` listener where the test provokes them.
+ */
+export async function h2cSession (server: http2.Http2Server): Promise<http2.ClientHttp2Session> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  afterTest(() => server.close())
+  const session = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)
+  afterTest(() => session.destroy())
+  return session
 }

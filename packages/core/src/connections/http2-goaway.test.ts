@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import http2 from 'node:http2'
 import { connect, type AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
-import { afterTest, within } from '@graceful/test-kit'
+import { afterTest, http2Reply, within } from '@graceful/test-kit'
 import { createGraceful } from '../graceful.js'
 import { closeHttp2Session } from './http2-goaway.js'
 
@@ -36,16 +36,7 @@ async function connected (server: http2.Http2Server | http2.Http2SecureServer = 
 }
 
 function get (client: http2.ClientHttp2Session, path: string): Promise<{ status: number, body: string } | { error: string }> {
-  return new Promise((resolve) => {
-    const req = client.request({ ':path': path })
-    let status = 0
-    let body = ''
-    req.setEncoding('utf8')
-    req.on('response', (headers) => { status = Number(headers[':status']) })
-    req.on('data', (chunk: string) => { body += chunk })
-    req.on('end', () => resolve({ status, body }))
-    req.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }))
-  })
+  return http2Reply(client.request({ ':path': path })).catch((error: NodeJS.ErrnoException) => ({ error: error.code ?? error.message }))
 }
 
 describe('closeHttp2Session (two-phase GOAWAY)', () => {

@@ -8,7 +8,7 @@ import { resolveOptions } from '../../options/options.js'
 import type { GracefulOptions } from '../../types/options.js'
 import type { GracefulEvents } from '../../types/lifecycle.js'
 
-// The hand-over itself runs in real processes: test/e2e/reload.test.ts.
+// The hand-over itself runs in real processes: test/e2e/reload-examples.test.ts.
 
 const quiet = { signals: false, logger: { debug () {}, info () {}, warn () {}, error () {} } } as const
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it, vi } from 'vitest'
 import type { Logger } from '@graceful/core'
 import { adapterView } from '@graceful/core/adapter'
-import { inProcessGraceful, listening, openConnection, patience, sendRequest, startChild, tryConnect, within, type ChildApp } from '@graceful/test-kit'
+import { exitWithin, holdRequest, inProcessGraceful, listening, patience, sendRequest, startChild, tryConnect, within, type ChildApp } from '@graceful/test-kit'
 
 /** Asks the child where its health listener is (test/fixtures/serve.ts answers over IPC). */
 async function healthPortOf (app: ChildApp): Promise<number> {
@@ -28,9 +28,7 @@ describe('faults: health on its own port, through a signal', () => {
     await using app = await startChild('node:http', { timeout: 5000, health: { port: 0, host: '127.0.0.1' } }, { REPORT_SIGNALS: '1' })
     const health = await healthPortOf(app)
     expect((await sendRequest(health, '/readyz')).status).toBe(200)
-    await using busy = await openConnection(app.port)
-    const held = busy.request('/slow')
-    await vi.waitFor(() => expect(app.held.length, 'the request to reach the child').toBe(1), patience)
+    await using held = await holdRequest(app)
 
     app.kill('SIGTERM')
     await vi.waitFor(() => expect(app.signals.length, 'the child to handle SIGTERM').toBe(1), patience)
@@ -40,9 +38,8 @@ describe('faults: health on its own port, through a signal', () => {
     expect(JSON.parse(ready.body)).toEqual({ status: 'draining' })
     expect((await sendRequest(health, '/livez')).status).toBe(200)
 
-    app.send('release-slow')
-    expect((await held).status).toBe(200)
-    const exit = await within(app.exited, 5000 + 1500, 'exit')
+    expect((await held.release()).status).toBe(200)
+    const exit = await exitWithin(app, 5000)
     expect(exit.code).toBe(0)
     expect(await tryConnect(health)).toBe('ECONNREFUSED')
   })

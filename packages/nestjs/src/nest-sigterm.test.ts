@@ -1,16 +1,13 @@
 import { describe, expect, it, vi } from 'vitest'
-import { openConnection, patience, sendRequest, startChild, tryConnect, within } from '@graceful/test-kit'
+import { exitMargin, exitWithin, holdRequest, sendRequest, startChild, tryConnect } from '@graceful/test-kit'
 
 // A real SIGTERM to a forked Nest app (test/fixtures/serve.ts running test/targets/nestjs.ts),
-// which reports Nest's hooks as log lines. Bounds keep a wide margin for busy machines.
-const margin = 1500
+// which reports Nest's hooks as log lines. Bounds keep a wide margin for busy machines (exitMargin).
 
 describe.each(['express', 'fastify'])('SIGTERM to a Nest app on %s', (platform) => {
   it('serves through the readiness delay, drains, runs Nest\'s hooks after the drain with the signal, exits 0', async () => {
     await using app = await startChild(`nestjs-${platform}`, { timeout: 6000, readinessDelay: 2000 })
-    await using busy = await openConnection(app.port)
-    const held = busy.request('/slow')
-    await vi.waitFor(() => expect(app.held.length, 'the request to reach the child').toBe(1), patience)
+    await using held = await holdRequest(app)
 
     app.kill('SIGTERM')
     await vi.waitFor(async () => { expect((await sendRequest(app.port, '/readyz')).status).toBe(503) }, { timeout: 5000, interval: 20 })
@@ -24,14 +21,13 @@ describe.each(['express', 'fastify'])('SIGTERM to a Nest app on %s', (platform) 
     // After the delay the listener closes; the held request still completes.
     await vi.waitFor(async () => { expect(await tryConnect(app.port)).toBe('ECONNREFUSED') }, { timeout: 5000, interval: 20 })
     expect(app.logs.some((line) => line.msg.startsWith('nest:'))).toBe(false)
-    app.send('release-slow')
-    const res = await held
+    const res = await held.release()
     expect(res.status).toBe(200)
     expect(res.headers.connection).toBe('close')
 
-    const exit = await within(app.exited, 6000 + margin, 'exit')
+    const exit = await exitWithin(app, 6000)
     expect(exit.code).toBe(0)
-    expect(exit.msSinceSignal).toBeLessThan(6000 + margin)
+    expect(exit.msSinceSignal).toBeLessThan(6000 + exitMargin)
     const sequence = app.logs
       .filter((line) => line.msg === 'graceful: drained' || line.msg.startsWith('nest:') || line.msg === 'graceful: closed')
       .map((line) => line.fields.signal === undefined ? line.msg : `${line.msg} ${String(line.fields.signal)}`)

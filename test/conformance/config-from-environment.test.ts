@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { openConnection, patience, startChild, within } from '@graceful/test-kit'
+import { exitMargin, exitWithin, holdRequest, startChild } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
 // GRACEFUL_TIMEOUT and GRACEFUL_READINESS_DELAY, the variables the
 // deploy files set, configure every adapter, with no code in the app. The
 // children inherit this process's environment.
-const margin = 1500
 
 afterEach(() => { vi.unstubAllEnvs() })
 
@@ -14,16 +13,14 @@ describe.each(targets)('configuration from the environment — $name', ({ name }
     vi.stubEnv('GRACEFUL_TIMEOUT', '1500')
     vi.stubEnv('GRACEFUL_READINESS_DELAY', '300')
     await using app = await startChild(name, { releaseTimeout: 250 })
-    await using busy = await openConnection(app.port)
-    const held = busy.request('/slow')
-    await vi.waitFor(() => expect(app.held.length, 'the request to reach the child').toBe(1), patience)
+    await using held = await holdRequest(app)
 
     app.kill('SIGTERM')
     // No terminal in a child process: the delay applies, and the deadline cuts the held request.
-    const exit = await within(app.exited, 1500 + margin, 'exit')
+    const exit = await exitWithin(app, 1500)
     expect(exit.code).toBe(124)
-    expect(exit.msSinceSignal).toBeLessThan(1500 + margin)
-    expect((await held).status).toBe(503)
+    expect(exit.msSinceSignal).toBeLessThan(1500 + exitMargin)
+    expect((await held.response).status).toBe(503)
     const closed = app.logs.find((line) => line.msg === 'graceful: closed')?.fields as { durations: { readinessDelay: number } } | undefined
     expect(closed?.durations.readinessDelay).toBeGreaterThanOrEqual(290)
   })

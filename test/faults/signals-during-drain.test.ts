@@ -1,27 +1,23 @@
 import { describe, expect, it, vi } from 'vitest'
-import { openConnection, patience, startChild, within } from '@graceful/test-kit'
+import { exitWithin, holdRequest, patience, startChild, within } from '@graceful/test-kit'
 import { targets } from '../helpers/targets.js'
 
 // Real signals to forked children. A "first" signal is the first one
 // *delivered*, whoever started the drain; a fatal error during a drain is never swallowed.
-const margin = 1500
 const report = { REPORT_SIGNALS: '1' }
 
 describe.each(targets)('faults: signals and fatal errors — $name', ({ name }) => {
   it('a SIGTERM during a drain started by shutdown() is a first signal: no force, exit when the drain ends', async () => {
     await using app = await startChild(name, { timeout: 5000 }, report)
-    await using busy = await openConnection(app.port)
-    const held = busy.request('/slow')
-    await vi.waitFor(() => expect(app.held.length, 'the request to reach the child').toBe(1), patience)
+    await using held = await holdRequest(app)
 
     app.send('shutdown')
     await vi.waitFor(() => expect(app.logs.some((line) => line.msg.startsWith('graceful: draining')), 'draining').toBe(true), patience)
     app.kill('SIGTERM')
     await vi.waitFor(() => expect(app.signals.length, 'the child to handle SIGTERM').toBe(1), patience)
-    app.send('release-slow')
-    const res = await held
+    const res = await held.release()
     expect(res.status).toBe(200)
-    const exit = await within(app.exited, 5000 + margin, 'exit')
+    const exit = await exitWithin(app, 5000)
     expect(exit.code).toBe(0)
     expect(app.hooks).toEqual(['release'])
     expect(app.logs.some((line) => line.msg.startsWith('graceful: forced'))).toBe(false)
@@ -29,15 +25,12 @@ describe.each(targets)('faults: signals and fatal errors — $name', ({ name }) 
 
   it('the app\'s own SIGTERM handler, registered before graceful, does not turn the signal into a second one', async () => {
     await using app = await startChild(name, { timeout: 5000 }, { ...report, OWN_SIGTERM: '1' })
-    await using busy = await openConnection(app.port)
-    const held = busy.request('/slow')
-    await vi.waitFor(() => expect(app.held.length, 'the request to reach the child').toBe(1), patience)
+    await using held = await holdRequest(app)
 
     app.kill('SIGTERM')
     await vi.waitFor(() => expect(app.signals.length, 'the child to handle SIGTERM').toBe(1), patience)
-    app.send('release-slow')
-    expect((await held).status).toBe(200)
-    const exit = await within(app.exited, 5000 + margin, 'exit')
+    expect((await held.release()).status).toBe(200)
+    const exit = await exitWithin(app, 5000)
     expect(exit.code).toBe(0)
     expect(app.hooks).toEqual(['release'])
   })
@@ -57,9 +50,7 @@ describe.each(targets)('faults: signals and fatal errors — $name', ({ name }) 
 
   it('with handleFatalErrors, an uncaught exception during the drain is logged with its stack, the drain goes on, exit 1', async () => {
     await using app = await startChild(name, { timeout: 5000, handleFatalErrors: true }, report)
-    await using busy = await openConnection(app.port)
-    const held = busy.request('/slow')
-    await vi.waitFor(() => expect(app.held.length, 'the request to reach the child').toBe(1), patience)
+    await using held = await holdRequest(app)
 
     app.kill('SIGTERM')
     await vi.waitFor(() => expect(app.signals.length, 'the child to handle SIGTERM').toBe(1), patience)
@@ -67,9 +58,8 @@ describe.each(targets)('faults: signals and fatal errors — $name', ({ name }) 
     const fatal = () => app.logs.find((line) => line.level === 'error' && String(line.fields.err).includes('fatal in the app'))
     await vi.waitFor(() => expect(fatal() !== undefined, 'the fatal error in the log').toBe(true), patience)
     expect(fatal()?.fields.err).toMatch(/^Error: fatal in the app\n\s+at /)
-    app.send('release-slow')
-    expect((await held).status).toBe(200)
-    const exit = await within(app.exited, 5000 + margin, 'exit')
+    expect((await held.release()).status).toBe(200)
+    const exit = await exitWithin(app, 5000)
     expect(exit.code).toBe(1)
     expect(app.hooks).toEqual(['release'])
   })

@@ -4,7 +4,7 @@ import Koa3 from 'koa'
 import Koa2 from 'koa2'
 import request from 'supertest'
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest'
-import { deferred, type Deferred, inProcess, listening, openConnection, patience, sendRequest, within } from '@graceful/test-kit'
+import { deferred, type Deferred, h2cSession, http2Reply, inProcess, listening, openConnection, patience, sendRequest, within } from '@graceful/test-kit'
 import { graceful, type GracefulKoaOptions, type GracefulMiddleware, type KoaContextLike } from './index.js'
 import type { GracefulOptions } from '@graceful/core'
 import { adapterView } from '@graceful/core/adapter'
@@ -358,25 +358,14 @@ describe('over HTTP/2 (compatibility API)', () => {
     const callback = app.callback()
     const server = http2.createServer((req, res) => { void callback(req as never, res as never) })
     g.attach(server)
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    onTestFinished(() => { server.close() })
-    const client = http2.connect(`http://127.0.0.1:${(server.address() as { port: number }).port}`)
-    onTestFinished(() => { client.destroy() })
+    const client = await h2cSession(server)
     client.on('error', () => {})
     await new Promise<void>((resolve) => client.once('connect', () => resolve()))
     // Same tick: the client's HEADERS and the server's first GOAWAY cross on the wire.
     const summary = g.shutdown()
     const stream = client.request({ ':path': '/orders', ':method': 'POST' })
     stream.end('{}')
-    const response = within(new Promise<{ status: number, body: string }>((resolve, reject) => {
-      let status = 0
-      let body = ''
-      stream.setEncoding('utf8')
-      stream.on('response', (headers) => { status = Number(headers[':status']) })
-      stream.on('data', (chunk: string) => { body += chunk })
-      stream.on('end', () => resolve({ status, body }))
-      stream.on('error', reject)
-    }), 5000, 'the response')
+    const response = within(http2Reply(stream), 5000, 'the response')
     expect(await response).toEqual({ status: 200, body: 'served POST /orders' })
     expect((await within(summary, 5000, 'the summary')).requests).toEqual({ completed: 1, rejected: 0, cut: 0 })
   })
