@@ -1,16 +1,15 @@
 import { EventEmitter } from 'node:events'
 import { setAdapterView, type AdapterView, type HealthEndpoint } from './adapter-view.js'
 import { writeAnswer } from './answers/answer.js'
-import { debuglog } from 'node:util'
 import { createTracker, type Tracker } from './connections/tracker.js'
 import type { AttachableServer, AdapterConfig, Graceful } from './types/handle.js'
-import { liveness, matchHealth, readiness, requestUrl } from './answers/health.js'
+import { liveness, matchHealth, probedEndpoint, readiness } from './answers/health.js'
+import { createServeOr503 } from './lifecycle/serve-or-503.js'
 import { claimOnAttach, inheritedSource, signalReady } from './process/reload/inherit.js'
 import { toReleaseHook, type ReleaseHook } from './lifecycle/hooks.js'
 import { createObservers } from './observing/observers.js'
 import { resolveOptions } from './options/options.js'
 import type { GracefulOptions, ResolvedOptions } from './types/options.js'
-import { closeAfterResponse } from './connections/requests.js'
 import { createRejection } from './answers/rejection.js'
 import { createRoutingHint } from './lifecycle/skip-delay-on-laptop.js'
 import { createReloader } from './process/reload/reload.js'
@@ -26,12 +25,11 @@ import { warnIfSignalsMayNotArrive } from './process/signal-reach.js'
 import { createStreams } from './streams/stream.js'
 import { createSystemdNotifier, processNotifySocket } from './process/systemd.js'
 import { createTasks } from './lifecycle/tasks.js'
-import type { AnyRequest, AnyResponse, GateDecision, GracefulEvents, NotifyHook, ReloadResult } from './types/lifecycle.js'
+import type { AnyRequest, AnyResponse, GracefulEvents, NotifyHook, ReloadResult } from './types/lifecycle.js'
 import { watchWebSockets } from './streams/websockets.js'
 import { noop } from './support/noop.js'
 
 
-const debug = debuglog('graceful')
 
 /**
  * Creates one graceful instance. Options are validated now: a bad one throws a
@@ -120,12 +118,13 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
       announceReady()
       lifecycle.changed()
     },
-    servedWhileDraining: (req) => servedWhileDraining(req),
+    servedWhileDraining: (req) => serveOr503.servedWhileDraining(req),
     rejectionFor,
     rejectedBodyLimit: opts.rejectedBodyLimit,
     arrived: lifecycle.arrived,
-    requested: (key, req) => { lifecycle.requested(key, isProbe(req)) },
+    requested: (key, req) => { lifecycle.requested(key, probedEndpoint(opts.health, req) !== null) },
   }, opts.connectionAge)
+  const serveOr503 = createServeOr503({ health: opts.health, lifecycle, tracker, handedOver: () => handedOver })
 
   // Attached servers in attach order: a reload hands their sockets over in this order.
   const servers = new Set<AttachableServer>()
@@ -220,45 +219,6 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
     process.send('ready')
   }
 
-  /** A liveness or readiness probe (GET or HEAD on a health path): served while draining. */
-  function isProbe (req: AnyRequest, url = requestUrl(req)): boolean {
-    return (req.method === 'GET' || req.method === 'HEAD') && matchHealth(opts.health, url) !== null
-  }
-
-  /**
-   * The one answer to "is this request, arriving after the trigger, served
-   * (on a closing connection) or answered with the draining 503?". Served:
-   * during the readiness delay; after a reload handed over; health probes; and
-   * a request that reached the server in the grace window, sent before its
-   * client could know of the drain (a proxy such as nginx never retries a 503,
-   * so a 503 there reaches the end user). Everything else that arrives while
-   * draining gets the 503, and so does what has not started at the deadline.
-   */
-  function servedWhileDraining (req: AnyRequest, url?: string): boolean {
-    return lifecycle.phase === 'delay' || handedOver || tracker.inGraceWindow(req) || isProbe(req, url)
-  }
-
-  /**
-   * The adapters' gate. While accepting: one comparison. A request that
-   * reached an attached server after the trigger was decided by the gate there
-   * (connections/server-gate.ts). This one decides the others: requests that arrived
-   * before and reach the adapter only now (held in an earlier hook), and
-   * requests no attached server saw (supertest's own server, say).
-   */
-  function gate (req: AnyRequest, res: AnyResponse, url?: string): GateDecision {
-    if (lifecycle.phase === 'accepting') return 'serve'
-    if (tracker.admitted(req)) return 'serve'
-    if (servedWhileDraining(req, url)) {
-      closeAfterResponse(req, res)
-      return 'serve'
-    }
-    const tracked = tracker.find(req, res)
-    if (tracked) tracked.rejected = true
-    else lifecycle.rejectedUntracked()
-    debug('503 %s %s', req.method, req.url)
-    return 'reject'
-  }
-
   async function answerHealth (endpoint: HealthEndpoint, req: AnyRequest, res: AnyResponse): Promise<void> {
     writeAnswer(req, res, endpoint === 'liveness' ? liveness() : await readinessAnswer())
   }
@@ -299,9 +259,9 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
     },
     readiness: readinessAnswer,
     handler: <Req extends AnyRequest, Res extends AnyResponse>(listener: (req: Req, res: Res) => void) => function gracefulHandler (req: Req, res: Res) {
-      if (gate(req, res) === 'reject') return reject(req, res)
-      const endpoint = matchHealth(opts.health, req.url)
-      if (endpoint !== null && (req.method === 'GET' || req.method === 'HEAD')) {
+      if (serveOr503.gate(req, res) === 'reject') return reject(req, res)
+      const endpoint = probedEndpoint(opts.health, req, req.url)
+      if (endpoint !== null) {
         void answerHealth(endpoint, req, res)
         return
       }
@@ -332,7 +292,7 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
   const view: AdapterView = {
     graceful: handle,
     get attached () { return tracker.attached },
-    gate,
+    gate: serveOr503.gate,
     reject,
     rejection,
     rejectionFor,

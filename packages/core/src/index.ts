@@ -9,6 +9,7 @@
 //   options/           defaults and validation (options.ts), GRACEFUL_* variables (environment.ts)
 //   lifecycle/         the one state machine, accepting → delay → drain → closed (lifecycle.ts):
 //                      the readiness delay (quiet-period.ts; skip-delay-on-laptop.ts),
+//                      serve-or-503.ts (the one "served or 503?" decision, the adapters' gate),
 //                      hooks.ts (release hooks), tasks.ts (notify hooks, track()), pause.ts
 //   process/           signals.ts (one process-wide owner, second signal, exit codes),
 //                      signal-reach.ts (PID 1, npm as PID 1: SIGTERM that may never arrive),
@@ -16,7 +17,7 @@
 //   process/reload/    in-place restart: reload.ts (the old process), inherit.ts (the new one),
 //                      attempt.ts (one attempt, one outcome), listen-address.ts, handover.ts,
 //                      scope.ts, ready-pipe.ts, listeners.ts (sockets an integration serves)
-//   connections/       tracker.ts tracks each attached server's sockets and sessions:
+//   connections/       tracker.ts tracks each attached server's sockets and sessions (same phases):
 //                      http1.ts, http2.ts + http2-goaway.ts, upgrades.ts, connection-age.ts;
 //                      requests.ts (Connection: close, the deadline's cut); server-gate.ts
 //                      (the 'request' listeners at the trigger); leave-idle.ts, release-server.ts
@@ -26,7 +27,7 @@
 //   observing/         logger.ts, observers.ts (listeners that throw), channels.ts (diagnostics_channel)
 //   support/           errors.ts, duration.ts, timeout.ts, waiter.ts, noop.ts;
 //                      node-internals.ts: every read of a private Node.js field, with its fallback
-//   types/             the ground floor, types only: lifecycle.ts (states, events, summary),
+//   types/             the ground floor, types only: lifecycle.ts (states, phases, events, summary),
 //                      options.ts (every option), handle.ts (the Graceful handle and what it takes)
 export { createGraceful } from './graceful.js'
 export type { Graceful } from './types/handle.js'

@@ -53,7 +53,7 @@ export function createHttp1Connections (events: Http1Events) {
   // Sorted at the trigger when the drain follows in the same turn.
   let drainPlan: DrainPlan | null = null
   let tracking = false
-  let draining = false
+  let drainStarted = false
   let count = 0
 
   function onSocketClose (this: Socket): void {
@@ -74,7 +74,7 @@ export function createHttp1Connections (events: Http1Events) {
     sockets.add(socket)
     socket.on('close', onSocketClose)
     // Accepted before the listener closed, arriving after: its request gets the grace a reused connection gets.
-    if (draining) grace(socket)
+    if (drainStarted) grace(socket)
   }
 
   /** The fallback when node:http's current response cannot be read: remember responses per connection. */
@@ -128,8 +128,8 @@ export function createHttp1Connections (events: Http1Events) {
     if (list.length === 0) inFlight.delete(socket)
     // node:http has already moved on to the next pipelined response, if any.
     if (!socket.destroyed) discover(socket)
-    // Idle from now on: never wait for keepAliveTimeout while draining.
-    if (draining && !inFlight.has(socket)) endIdle(socket)
+    // Idle from now on: never wait for keepAliveTimeout once the drain started.
+    if (drainStarted && !inFlight.has(socket)) endIdle(socket)
     events.changed()
   }
 
@@ -219,7 +219,7 @@ export function createHttp1Connections (events: Http1Events) {
      * same turn (no readiness delay), so the one walk over the connections
      * also sorts the idle ones for it.
      */
-    startClosing (drainFollows: boolean): void {
+    startDelay (drainFollows: boolean): void {
       if (tracking) return
       tracking = true
       const plan: DrainPlan | null = drainFollows ? { now: loopTime(), recent: [], idle: [] } : null
@@ -234,7 +234,7 @@ export function createHttp1Connections (events: Http1Events) {
      * that need no grace are left to the kernel, which sends their FIN at exit.
      */
     startDrain (leaveIdle: boolean): void {
-      draining = true
+      drainStarted = true
       let plan = drainPlan
       drainPlan = null
       if (!plan) {

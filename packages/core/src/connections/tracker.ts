@@ -7,7 +7,7 @@ import { createHttp1Connections } from './http1.js'
 import { createHttp2Sessions } from './http2.js'
 import { closeAfterResponse, describe, type InFlight } from './requests.js'
 import { takeOverRequests } from './server-gate.js'
-import type { AnyRequest, AnyResponse, CutRequest, Rejection } from '../types/lifecycle.js'
+import type { AnyRequest, AnyResponse, CutRequest, Phase, Rejection } from '../types/lifecycle.js'
 import { leaveIdleToKernel } from './leave-idle.js'
 import { createUpgrades } from './upgrades.js'
 import { createConnectionAges } from './connection-age.js'
@@ -24,7 +24,10 @@ export interface TrackerEvents {
   changed: () => void
   settled: (entry: InFlight) => void
   listening: () => void
-  /** Served while draining rather than answered 503 (graceful.ts: the one place that decides). */
+  /**
+   * Served (with `Connection: close`) rather than answered with the draining 503: the one
+   * decision (lifecycle/serve-or-503.ts), asked of every request that arrives after the trigger.
+   */
   servedWhileDraining: (req: AnyRequest) => boolean
   rejectionFor: (req: AnyRequest) => Rejection
   /** From the trigger until the drain: a new connection (HTTP/2: session), for the quiet period. */
@@ -53,8 +56,10 @@ interface Attached {
  * Tracks every attached server: HTTP/1 connections (`http1.ts`), HTTP/2
  * sessions and streams (`http2.ts`), upgraded sockets (`upgrades.ts`), and,
  * from the trigger on, the gate in front of each server's request listeners
- * (`server-gate.ts`). Its phase is its own: `accepting` → `closing` (the
- * trigger: served with `Connection: close`) → `draining` (new requests get the 503).
+ * (`server-gate.ts`). It goes through the lifecycle's phases (types/lifecycle.ts
+ * `Phase`): `accepting` → `delay` (from the trigger: requests served with
+ * `Connection: close`) → `drain` (listeners closed, idle connections ended).
+ * Whether a request is served or answered 503 it never decides: it asks.
  */
 export function createTracker (events: TrackerEvents, connectionAge: ConnectionAge | null = null) {
   const servers = new Map<AttachableServer, Attached>()
@@ -68,7 +73,7 @@ export function createTracker (events: TrackerEvents, connectionAge: ConnectionA
   })
   // Raw TCP sockets of TLS servers: they never hold the drain, but are destroyed at the end.
   const raw = new Set<Socket>()
-  let phase: 'accepting' | 'closing' | 'draining' = 'accepting'
+  let phase: Exclude<Phase, 'closed'> = 'accepting'
 
   function onRawClose (this: Socket): void {
     raw.delete(this)
@@ -77,13 +82,13 @@ export function createTracker (events: TrackerEvents, connectionAge: ConnectionA
   /** One request reaching an attached server after the trigger. */
   function admit (req: AnyRequest, res: AnyResponse): boolean {
     // Decided before tracking: tracking takes the connection out of its grace window.
-    const served = phase !== 'draining' || events.servedWhileDraining(req)
+    const served = events.servedWhileDraining(req)
     const entry = req.httpVersionMajor === 2
       ? http2.track(req as Http2ServerRequest, res as Http2ServerResponse)
       : http1.track(req as IncomingMessage, res as ServerResponse, Date.now())
     // Marks it as decided: an adapter's own gate further down lets it through.
     admitted.add(req)
-    if (phase === 'closing') events.requested?.(connectionOf(req), req)
+    if (phase === 'delay') events.requested?.(connectionOf(req), req)
     if (!served) {
       debug('503 %s %s', req.method, req.url)
       if (entry.socket) http1.reject(entry, events.rejectionFor(req))
@@ -106,12 +111,12 @@ export function createTracker (events: TrackerEvents, connectionAge: ConnectionA
       if (h2 && !tls) return http2.addSocket(socket)
       if ((socket as TLSSocket).alpnProtocol === 'h2') return
       // One comparison per connection; what the quiet period watches, after the trigger only.
-      if (phase === 'closing') events.arrived?.(socket, onceClosed(socket))
+      if (phase === 'delay') events.arrived?.(socket, onceClosed(socket))
       ages?.http1(socket)
       http1.add(socket)
     }
     function onSession (session: Http2Session): void {
-      if (phase === 'closing') events.arrived?.(session, onceClosed(session))
+      if (phase === 'delay') events.arrived?.(session, onceClosed(session))
       ages?.session(session)
       http2.addSession(session)
     }
@@ -174,12 +179,12 @@ export function createTracker (events: TrackerEvents, connectionAge: ConnectionA
    * connection after its response. `drainFollows`: `startDrain()` is called
    * in this same turn (see http1.ts).
    */
-  function startClosing (drainFollows = false): void {
+  function startDelay (drainFollows = false): void {
     if (phase !== 'accepting') return
-    phase = 'closing'
+    phase = 'delay'
     for (const [server, attached] of servers) takeOver(server, attached)
-    http1.startClosing(drainFollows)
-    http2.startClosing()
+    http1.startDelay(drainFollows)
+    http2.startDelay()
   }
 
   /**
@@ -188,8 +193,8 @@ export function createTracker (events: TrackerEvents, connectionAge: ConnectionA
    * for the kernel to close at exit.
    */
   function startDrain (leaveIdle = false): Promise<void> {
-    startClosing()
-    phase = 'draining'
+    startDelay()
+    phase = 'drain'
     // net.Server's close stops listening and nothing else: node:http's own close
     // (Node ≥ 19) also destroys every idle connection at once, the ones being
     // reused this very moment included. Idle connections are ours to end.
@@ -213,7 +218,7 @@ export function createTracker (events: TrackerEvents, connectionAge: ConnectionA
 
   return {
     attach,
-    startClosing,
+    startDelay,
     startDrain,
     /** The deadline: 503 for what has not started, destroy the rest. */
     cut (rejection: Rejection): CutRequest[] {

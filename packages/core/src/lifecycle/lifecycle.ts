@@ -7,7 +7,7 @@ import type { ResolvedOptions } from '../types/options.js'
 import { ExitCodes, forcedExitCode } from '../process/signals.js'
 import type { Tasks } from './tasks.js'
 import type {
-  CutRequest, DrainContext, GracefulEvents, HookResult, Logger, NotifyHook, Rejection, ShutdownSummary, State, Stats, Trigger,
+  CutRequest, DrainContext, GracefulEvents, HookResult, Logger, NotifyHook, Phase, Rejection, ShutdownSummary, State, Stats, Trigger,
 } from '../types/lifecycle.js'
 import type { InFlight } from '../connections/requests.js'
 import type { Pause } from './pause.js'
@@ -71,14 +71,6 @@ export interface Lifecycle {
 }
 
 /**
- * One state machine, one way only: `accepting → delay → drain → closed`.
- * `delay` is the readiness delay (serving normally, with `Connection: close`);
- * `drain` starts when the listeners close; `closed` when the drain is over
- * (release hooks run then). Users see `delay` and `drain` as `draining`.
- */
-export type Phase = 'accepting' | 'delay' | 'drain' | 'closed'
-
-/**
  * The shutdown lifecycle: readiness delay, drain, deadline cut, release hooks,
  * summary. Runs once; `force()` skips ahead.
  */
@@ -131,7 +123,7 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
     const wait = readinessDelay > 0 && (always || ((tracker.anyListening || parts.externalServing()) && (parts.couldRouteHere?.() ?? true)))
     // First: from here on the tracker counts exactly, instead of asking every
     // connection. Without a wait, the drain starts in this same turn.
-    tracker.startClosing(!wait)
+    tracker.startDelay(!wait)
     const planned = !wait ? 0 : always || !opts.quietPeriod ? readinessDelay : { ...opts.quietPeriod }
     const draining = { ...stats(), trigger, readinessDelay: planned }
     emit('draining', draining)
