@@ -64,8 +64,6 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
   // connections is served (with Connection: close), never answered 503.
   let handedOver = false
   let announced = false
-  // The shutdown came from a signal and the process exits after it.
-  let exiting = false
 
   const routing = createRoutingHint(log)
   const tasks = createTasks(() => lifecycle.changed())
@@ -81,18 +79,16 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
   const lifecycle = createLifecycle({
     opts,
     log,
-    emit: <E extends keyof GracefulEvents>(event: E, ...args: GracefulEvents[E]) => {
-      if (event === 'draining') {
-        // systemd: STOPPING=1 only for the drain that ends the process, never a reload's; tracked,
-        // so the process does not exit before systemd-notify delivered it (and what was queued before).
-        if (exiting) {
-          systemd.stopping()
-          void tasks.track('systemd: STOPPING=1', systemd.flush())
-        }
-        // A stop during a reload: the new process, still booting, is stopped and reaped before this one may exit.
-        if (reloader) void tasks.track('reload: stopping the booting new process', reloader.stopping((args[0] as GracefulEvents['draining'][0]).trigger))
+    emit,
+    starting: (trigger, exitFollows) => {
+      // systemd: STOPPING=1 only for the drain that ends the process, never a reload's; tracked,
+      // so the process does not exit before systemd-notify delivered it (and what was queued before).
+      if (exitFollows) {
+        systemd.stopping()
+        void tasks.track('systemd: STOPPING=1', systemd.flush())
       }
-      emit(event, ...args)
+      // A stop during a reload: the new process, still booting, is stopped and reaped before this one may exit.
+      if (reloader) void tasks.track('reload: stopping the booting new process', reloader.stopping(trigger))
     },
     pause,
     tracker: () => tracker,
@@ -109,7 +105,6 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
       side?.close()
     },
     couldRouteHere: routing.couldRouteHere,
-    exiting: () => exiting,
   })
   const tracker: Tracker = createTracker({
     changed: lifecycle.changed,
@@ -160,7 +155,7 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
       servers: () => [...servers],
       drain: async () => {
         handedOver = true
-        const summary = await lifecycle.shutdown('reload', opts.reload?.readinessDelay)
+        const summary = await lifecycle.shutdown('reload', { readinessDelay: opts.reload?.readinessDelay })
         // systemd: the new MAINPID must reach systemd before this process exits.
         await systemd.flush()
         return summary
@@ -179,13 +174,12 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
       timeout: opts.timeout,
       isShuttingDown: () => lifecycle.state !== 'accepting',
       trigger: (reason, error) => {
-        exiting = opts.exit
         if (error !== undefined) {
           const draining = lifecycle.state !== 'accepting'
           if (draining) lifecycle.fatal()
           log.error({ err: error, trigger: reason }, draining ? `graceful: ${reason} during the shutdown; the drain goes on, the exit code will be 1` : `graceful: ${reason}, shutting down`)
         }
-        return lifecycle.shutdown(reason).then((result) => result.exitCode)
+        return lifecycle.shutdown(reason, { exit: opts.exit }).then((result) => result.exitCode)
       },
       force: lifecycle.force,
     })

@@ -54,6 +54,8 @@ export function createHttp1Connections (events: Http1Events) {
   let drainPlan: DrainPlan | null = null
   let tracking = false
   let drainStarted = false
+  // The exit closes the idle connections (tracker.ts leaveIdleToExit()).
+  let idleLeftToExit = false
   let count = 0
 
   function onSocketClose (this: Socket): void {
@@ -229,11 +231,11 @@ export function createHttp1Connections (events: Http1Events) {
     },
     /**
      * The drain: idle connections end now, or after their grace window when
-     * they were active a moment ago or have not sent their request yet. With
-     * `leaveIdle` (the process exits right after the drain), idle connections
-     * that need no grace are left to the kernel, which sends their FIN at exit.
+     * they were active a moment ago or have not sent their request yet. Left
+     * to the exit, idle connections that need no grace are left to the
+     * kernel, which sends their FIN at exit.
      */
-    startDrain (leaveIdle: boolean): void {
+    startDrain (): void {
       drainStarted = true
       let plan = drainPlan
       drainPlan = null
@@ -242,7 +244,7 @@ export function createHttp1Connections (events: Http1Events) {
         for (const socket of sockets) if (!inFlight.has(socket)) sortIdle(socket, plan)
       }
       for (const socket of plan.recent) grace(socket)
-      if (!leaveIdle) for (const socket of plan.idle) endIdle(socket)
+      if (!idleLeftToExit) for (const socket of plan.idle) endIdle(socket)
     },
     /** The deadline: a 503 for every response not started, destroy the others. */
     cut (rejection: Rejection, now: number): CutRequest[] {
@@ -256,22 +258,26 @@ export function createHttp1Connections (events: Http1Events) {
       return cut
     },
     /**
-     * Whatever is left. `exiting`: the process exits next, and connections
+     * Whatever is left. `keepIdle`: the process exits next, and connections
      * with nothing in flight (idle, or closing after their last response) are
      * left for the exit to close; only busy and discarding ones are destroyed.
      */
-    destroyAll (exiting = false): void {
+    destroyAll (keepIdle: boolean): void {
       clearTimeout(reuseTimer)
       reuseTimer = undefined
       reusing.clear()
       // Nothing busy: no need to walk every connection to skip it.
-      if (exiting && count === 0 && discarding.size === 0) return
+      if (keepIdle && count === 0 && discarding.size === 0) return
       for (const socket of sockets) {
-        if (exiting && !inFlight.has(socket) && !discarding.has(socket)) continue
+        if (keepIdle && !inFlight.has(socket) && !discarding.has(socket)) continue
         socket.destroy()
       }
     },
-    /** Ends every connection with nothing in flight (those left for the exit by `startDrain(leaveIdle)`). */
+    /** From now on, connections with nothing in flight are left for the exit to close. */
+    leaveIdleToExit (): void {
+      idleLeftToExit = true
+    },
+    /** Ends every connection with nothing in flight (those left for the exit): the exit is not immediate after all. */
     endIdle (): void {
       for (const socket of sockets) if (!inFlight.has(socket)) endIdle(socket)
     },

@@ -74,6 +74,7 @@ export function createTracker (events: TrackerEvents, connectionAge: ConnectionA
   // Raw TCP sockets of TLS servers: they never hold the drain, but are destroyed at the end.
   const raw = new Set<Socket>()
   let phase: Exclude<Phase, 'closed'> = 'accepting'
+  let idleLeftToExit = false
 
   function onRawClose (this: Socket): void {
     raw.delete(this)
@@ -188,11 +189,10 @@ export function createTracker (events: TrackerEvents, connectionAge: ConnectionA
   }
 
   /**
-   * Stop accepting, end idle connections, GOAWAY to sessions. With
-   * `leaveIdle` (the process exits right after), idle connections are left
-   * for the kernel to close at exit.
+   * Stop accepting, end idle connections (unless left to the exit:
+   * `leaveIdleToExit()`), GOAWAY to sessions.
    */
-  function startDrain (leaveIdle = false): Promise<void> {
+  function startDrain (): Promise<void> {
     startDelay()
     phase = 'drain'
     // net.Server's close stops listening and nothing else: node:http's own close
@@ -202,10 +202,18 @@ export function createTracker (events: TrackerEvents, connectionAge: ConnectionA
       if (!server.listening) return resolve()
       NetServer.prototype.close.call(server, () => resolve())
     }))
-    http1.startDrain(leaveIdle)
+    http1.startDrain()
     http2.startDrain()
     debug('drain started: %d sockets, %d sessions, %d in flight', http1.size, http2.sessions, inFlight())
     return Promise.all(closed).then(() => undefined)
+  }
+
+  function destroyRest (keepIdle: boolean): void {
+    http1.destroyAll(keepIdle)
+    if (keepIdle) for (const server of servers.keys()) leaveIdleToKernel(server)
+    for (const socket of raw) socket.destroy()
+    upgrades.destroyAll()
+    http2.destroyAll()
   }
 
   function inFlight (): number {
@@ -227,16 +235,23 @@ export function createTracker (events: TrackerEvents, connectionAge: ConnectionA
       upgrades.destroyAll()
       return cut
     },
-    /** Whatever is left. `exiting`: HTTP/1 connections with nothing in flight are left for the exit to close. */
-    destroyAll (exiting = false): void {
-      http1.destroyAll(exiting)
-      if (exiting) for (const server of servers.keys()) leaveIdleToKernel(server)
-      for (const socket of raw) socket.destroy()
-      upgrades.destroyAll()
-      http2.destroyAll()
+    /** Skip ahead (force): destroy every connection, those left to the exit included. */
+    destroyAll: (): void => { destroyRest(false) },
+    /** The drain is over: destroy what is left, except the connections left to the exit. */
+    endDrain: (): void => { destroyRest(idleLeftToExit) },
+    /**
+     * The exit closes the idle connections (lifecycle.ts `exitClosesIdle()`
+     * decided it): from now on HTTP/1 connections with nothing in flight are
+     * left to it, neither ended at the drain start nor destroyed at its end,
+     * and a framework's own close of an attached server returns at once
+     * (leave-idle.ts). Returns what ends them after all, when the exit turns
+     * out not to be immediate.
+     */
+    leaveIdleToExit (): () => void {
+      idleLeftToExit = true
+      http1.leaveIdleToExit()
+      return http1.endIdle
     },
-    /** End the HTTP/1 connections left idle for the exit (leaveIdle): the exit is not immediate after all. */
-    endIdle: (): void => { http1.endIdle() },
     /** What still holds the drain, for the log and the summary. */
     holding (now = Date.now()): string[] {
       const held = entries().map((entry) => describe(entry, now))
