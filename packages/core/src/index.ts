@@ -10,8 +10,10 @@
 //   lifecycle/         the one state machine, accepting → delay → drain → closed (lifecycle.ts):
 //                      the readiness delay (quiet-period.ts; skip-delay-on-laptop.ts),
 //                      serve-or-503.ts (the one "served or 503?" decision, the adapters' gate),
+//                      readiness.ts (starting, ready, paused, draining; who hears it),
 //                      hooks.ts (release hooks), tasks.ts (notify hooks, track()), pause.ts
-//   process/           signals.ts (one process-wide owner, second signal, exit codes),
+//   process/           process-side.ts (one instance's signals, reload, systemd),
+//                      signals.ts (one process-wide owner, second signal, exit codes),
 //                      signal-reach.ts (PID 1, npm as PID 1: SIGTERM that may never arrive),
 //                      systemd.ts (sd_notify)
 //   process/reload/    in-place restart: reload.ts (the old process), inherit.ts (the new one),
@@ -24,7 +26,8 @@
 //   streams/           stream.ts (SSE), websockets.ts, spread.ts (the spread goodbye)
 //   answers/           graceful's own responses: answer.ts (the one writer), rejection.ts (503),
 //                      health.ts, health-port.ts (health on its own listener), control.ts
-//   observing/         logger.ts, observers.ts (listeners that throw), channels.ts (diagnostics_channel)
+//   observing/         logger.ts, events.ts (every event, out to listeners and channels),
+//                      observers.ts (listeners that throw), channels.ts (diagnostics_channel)
 //   support/           errors.ts, duration.ts, timeout.ts, waiter.ts, noop.ts;
 //                      node-internals.ts: every read of a private Node.js field, with its fallback
 //   types/             the ground floor, types only: lifecycle.ts (states, phases, events, summary),
