@@ -20,7 +20,8 @@
 //                      attempt.ts (one attempt, one outcome), listen-address.ts, handover.ts,
 //                      scope.ts, ready-pipe.ts, listeners.ts (sockets an integration serves)
 //   connections/       tracker.ts tracks each attached server's sockets and sessions (same phases):
-//                      http1.ts, http2.ts + http2-goaway.ts, upgrades.ts, connection-age.ts;
+//                      http1.ts (+ http1-discovery.ts, http1-reuse.ts, http1-discard.ts),
+//                      http2.ts + http2-goaway.ts, upgrades.ts, connection-age.ts;
 //                      requests.ts (Connection: close, the deadline's cut); server-gate.ts
 //                      (the 'request' listeners at the trigger); leave-idle.ts, release-server.ts
 //   streams/           stream.ts (SSE), websockets.ts, spread.ts (the spread goodbye)
