@@ -11,7 +11,8 @@
 //                      the readiness delay (quiet-period.ts; skip-delay-on-laptop.ts),
 //                      serve-or-503.ts (the one "served or 503?" decision, the adapters' gate),
 //                      readiness.ts (starting, ready, paused, draining; who hears it),
-//                      hooks.ts (release hooks), tasks.ts (notify hooks, track()), pause.ts
+//                      hooks.ts (release hooks), notify-hooks.ts, tasks.ts (track()), pause.ts,
+//                      summary.ts (the summary, the exit code)
 //   process/           process-side.ts (one instance's signals, reload, systemd),
 //                      signals.ts (one process-wide owner, second signal, exit codes),
 //                      signal-reach.ts (PID 1, npm as PID 1: SIGTERM that may never arrive),
