@@ -117,7 +117,9 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
 
   async function run (trigger: Trigger, readinessDelay: number, always: boolean): Promise<ShutdownSummary> {
     const started = Date.now()
-    const endedBy = await delayPhase(trigger, readinessDelay, always, started)
+    // Without a delay to wait, the drain starts in this same turn.
+    const delay = delayPhase(trigger, readinessDelay, always, started)
+    const endedBy = delay ? await delay : 'none'
     const drainStarted = Date.now()
     const delayReport = { ms: drainStarted - started, endedBy: forcedBy ? 'forced' as const : endedBy }
     const { notify, idleLeft, ...left } = await drainPhase(delayReport, drainStarted)
@@ -126,8 +128,8 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
     return closedPhase(trigger, { started, drainStarted, drainEnded }, delayReport, left, hooks)
   }
 
-  /** `delay`: readiness 503, everything else served (with `Connection: close`) while the delay lasts. */
-  async function delayPhase (trigger: Trigger, readinessDelay: number, always: boolean, started: number): Promise<DelayEnd> {
+  /** `delay`: readiness 503, everything else served (with `Connection: close`) while the delay lasts; null: no delay to wait. */
+  function delayPhase (trigger: Trigger, readinessDelay: number, always: boolean, started: number): Promise<DelayEnd> | null {
     const tracker = parts.tracker()
     // Paused (readiness 503) for part of the delay already: only the rest is left to wait.
     // Not a reload's delay: that one hands keep-alive clients over, whatever the load balancer knows.
@@ -146,7 +148,7 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
     parts.starting?.(trigger, exitFollows)
     emit('draining', draining)
     log.info({ ...draining, timeout: opts.timeout }, 'graceful: draining, readiness is now not-ready')
-    return wait ? await readinessDelays.wait(readinessDelay, started, !always) : 'none'
+    return wait ? readinessDelays.wait(readinessDelay, started, !always) : null
   }
 
   /** `drain`: listeners closed, idle connections ended, in-flight work waited for until the drain deadline. */
@@ -168,7 +170,8 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
     } else if (!forcedBy) {
       left = await cutAtDeadline(notify)
     }
-    await endConnections(listenersClosed)
+    const closing = endConnections(listenersClosed)
+    if (closing) await closing
     return { notify, idleLeft, ...left }
   }
 
@@ -186,8 +189,8 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
     return { cut, holding }
   }
 
-  /** The drain is over: what is left is destroyed, or left to an exit that follows. */
-  async function endConnections (listenersClosed: Promise<void>): Promise<void> {
+  /** The drain is over: what is left is destroyed, or left to an exit that follows. Returns what to wait for, if anything. */
+  function endConnections (listenersClosed: Promise<void>): Promise<unknown> | null {
     const tracker = parts.tracker()
     // Exiting now: what is left is idle or already closing (a FIN sent after
     // its last response), and the exit closes it at once.
@@ -195,7 +198,7 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
     if (exiting) tracker.leaveIdleToExit()
     tracker.endDrain()
     // net.Server's close callback waits for every connection: those left for the kernel never end before the exit.
-    if (!exiting) await Promise.race([listenersClosed, waiter.sleep(Math.min(cutFlushMs, budgetEnd - Date.now()))])
+    return exiting ? null : Promise.race([listenersClosed, waiter.sleep(Math.min(cutFlushMs, budgetEnd - Date.now()))])
   }
 
   /** `closed`: release hooks run, last registered first; a notify hook still running is reported. */
