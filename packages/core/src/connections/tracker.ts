@@ -11,6 +11,7 @@ import type { AnyRequest, AnyResponse, CutRequest, Phase, Rejection } from '../t
 import { leaveIdleToKernel } from './leave-idle.js'
 import { createUpgrades } from './upgrades.js'
 import { createConnectionAges } from './connection-age.js'
+import { isHttp2Server, isTlsServer } from './server-kind.js'
 import type { ConnectionAge } from '../types/options.js'
 import type { AttachableServer } from '../types/handle.js'
 
@@ -288,21 +289,3 @@ export function createTracker (events: TrackerEvents, connectionAge: ConnectionA
 }
 
 export type Tracker = ReturnType<typeof createTracker>
-
-/**
- * tls.Server and what extends it (https, http2's secure server), told by its
- * API rather than `instanceof`: importing node:tls would load the TLS stack
- * (and grow the heap every GC walks) in apps that never use it.
- */
-function isTlsServer (server: object): boolean {
-  return typeof (server as { setSecureContext?: unknown }).setSecureContext === 'function'
-}
-
-function isHttp2Server (server: object): boolean {
-  for (let proto = Object.getPrototypeOf(server); proto; proto = Object.getPrototypeOf(proto)) {
-    const name = (proto as { constructor?: { name?: string } }).constructor?.name
-    if (name === 'Http2Server' || name === 'Http2SecureServer') return true
-  }
-  return false
-}
-
