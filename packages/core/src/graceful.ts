@@ -1,37 +1,27 @@
-import { EventEmitter } from 'node:events'
 import { setAdapterView, type AdapterView, type HealthEndpoint } from './adapter-view.js'
 import { writeAnswer } from './answers/answer.js'
-import { debuglog } from 'node:util'
-import { createTracker, type Tracker } from './connections/tracker.js'
-import type { AttachableServer, AdapterConfig, Graceful } from './types/handle.js'
-import { liveness, matchHealth, readiness, requestUrl } from './answers/health.js'
-import { claimOnAttach, inheritedSource, signalReady } from './process/reload/inherit.js'
-import { toReleaseHook, type ReleaseHook } from './lifecycle/hooks.js'
-import { createObservers } from './observing/observers.js'
-import { resolveOptions } from './options/options.js'
-import type { GracefulOptions, ResolvedOptions } from './types/options.js'
-import { closeAfterResponse } from './connections/requests.js'
+import { liveness, matchHealth, probedEndpoint } from './answers/health.js'
+import { startSideListeners } from './answers/health-port.js'
 import { createRejection } from './answers/rejection.js'
-import { createRoutingHint } from './lifecycle/skip-delay-on-laptop.js'
-import { createReloader } from './process/reload/reload.js'
-import { onTerminal } from './process/reload/scope.js'
+import { releaseServer } from './connections/release-server.js'
+import { createTracker } from './connections/tracker.js'
+import { toReleaseHook, type ReleaseHook } from './lifecycle/hooks.js'
 import { createLifecycle } from './lifecycle/lifecycle.js'
 import { createPause } from './lifecycle/pause.js'
-import { publish } from './observing/channels.js'
-import { startSideListeners } from './answers/health-port.js'
-import { createIntegrationListeners } from './process/reload/listeners.js'
-import { releaseServer } from './connections/release-server.js'
-import { registerSignals } from './process/signals.js'
-import { warnIfSignalsMayNotArrive } from './process/signal-reach.js'
-import { createStreams } from './streams/stream.js'
-import { createSystemdNotifier, processNotifySocket } from './process/systemd.js'
+import { createReadiness } from './lifecycle/readiness.js'
+import { createServeOr503 } from './lifecycle/serve-or-503.js'
+import { createRoutingHint } from './lifecycle/skip-delay-on-laptop.js'
 import { createTasks } from './lifecycle/tasks.js'
-import type { AnyRequest, AnyResponse, GateDecision, GracefulEvents, NotifyHook, ReloadResult } from './types/lifecycle.js'
+import { createEvents } from './observing/events.js'
+import { resolveOptions } from './options/options.js'
+import { createProcessSide } from './process/process-side.js'
+import { claimOnAttach } from './process/reload/inherit.js'
+import { createIntegrationListeners } from './process/reload/listeners.js'
+import { createStreams } from './streams/stream.js'
 import { watchWebSockets } from './streams/websockets.js'
-import { noop } from './support/noop.js'
-
-
-const debug = debuglog('graceful')
+import type { AttachableServer, AdapterConfig, Graceful } from './types/handle.js'
+import type { AnyRequest, AnyResponse, NotifyHook } from './types/lifecycle.js'
+import type { GracefulOptions, ResolvedOptions } from './types/options.js'
 
 /**
  * Creates one graceful instance. Options are validated now: a bad one throws a
@@ -53,49 +43,26 @@ export function createInstance (options?: GracefulOptions, adapter: AdapterConfi
   return createFromResolved(resolveOptions(options, adapter.extraKeys))
 }
 
+// Only wiring: each piece is named by the floor it lives on (see the map in index.ts).
 function createFromResolved (opts: ResolvedOptions): AdapterView {
   const log = opts.logger
-  const emitter = new EventEmitter()
-  const observers = createObservers()
   const notifyHooks: { name: string, hook: NotifyHook }[] = []
   const releaseHooks: ReleaseHook[] = []
   const { rejection, rejectionFor } = createRejection(opts.retryAfter)
+  // Servers the tracker does not see (gRPC) that are serving: a load balancer may still route here.
   const external = new Set<string>()
-  let markedReady = false
-  // A reload handed over: this process is healthy, a request on one of its
-  // connections is served (with Connection: close), never answered 503.
-  let handedOver = false
-  let announced = false
-  // The shutdown came from a signal and the process exits after it.
-  let exiting = false
+  // Attached servers in attach order: a reload hands their sockets over in this order.
+  const servers = new Set<AttachableServer>()
 
+  const { emitter, emit } = createEvents(() => handle)
   const routing = createRoutingHint(log)
   const tasks = createTasks(() => lifecycle.changed())
-  // Every event goes out here: to the handle's listeners, then to its diagnostics_channel (channels.ts).
-  // Each listener on its own: one that throws (or rejects) is reported once and the rest still run.
-  const emit = <E extends keyof GracefulEvents>(event: E, ...args: GracefulEvents[E]): void => {
-    for (const listener of emitter.rawListeners(event) as ((...a: unknown[]) => unknown)[]) {
-      observers.call(`"${event}" listener`, () => listener.apply(emitter, args))
-    }
-    publish(event, handle, args[0])
-  }
   const pause = createPause({ shuttingDown: () => lifecycle.state !== 'accepting', stats: () => lifecycle.stats(), emit })
   const lifecycle = createLifecycle({
     opts,
     log,
-    emit: <E extends keyof GracefulEvents>(event: E, ...args: GracefulEvents[E]) => {
-      if (event === 'draining') {
-        // systemd: STOPPING=1 only for the drain that ends the process, never a reload's; tracked,
-        // so the process does not exit before systemd-notify delivered it (and what was queued before).
-        if (exiting) {
-          systemd.stopping()
-          void tasks.track('systemd: STOPPING=1', systemd.flush())
-        }
-        // A stop during a reload: the new process, still booting, is stopped and reaped before this one may exit.
-        if (reloader) void tasks.track('reload: stopping the booting new process', reloader.stopping((args[0] as GracefulEvents['draining'][0]).trigger))
-      }
-      emit(event, ...args)
-    },
+    emit,
+    starting: (trigger, exitFollows) => { processSide.starting(trigger, exitFollows) },
     pause,
     tracker: () => tracker,
     tasks,
@@ -104,177 +71,47 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
     rejection,
     externalServing: () => external.size > 0,
     closed: () => {
-      unregister()
-      reloader?.close()
+      processSide.close()
       for (const server of servers) releaseServer(server)
       // Health and control answer until here: the end of the shutdown, right before a signal's exit.
       side?.close()
     },
     couldRouteHere: routing.couldRouteHere,
-    exiting: () => exiting,
   })
-  const tracker: Tracker = createTracker({
+  const listening = () => {
+    readiness.announce()
+    lifecycle.changed()
+  }
+  const tracker = createTracker({
     changed: lifecycle.changed,
     settled: lifecycle.settled,
-    listening: () => {
-      announceReady()
-      lifecycle.changed()
-    },
-    servedWhileDraining: (req) => servedWhileDraining(req),
+    listening,
+    servedWhileDraining: (req) => serveOr503.servedWhileDraining(req),
     rejectionFor,
     rejectedBodyLimit: opts.rejectedBodyLimit,
     arrived: lifecycle.arrived,
-    requested: (key, req) => { lifecycle.requested(key, isProbe(req)) },
+    requested: (key, req) => { lifecycle.requested(key, probedEndpoint(opts.health, req) !== null) },
   }, opts.connectionAge)
-
-  // Attached servers in attach order: a reload hands their sockets over in this order.
-  const servers = new Set<AttachableServer>()
   // Listening sockets an integration serves itself (gRPC): handed over on a reload, never tracked (listeners.ts).
-  const listeners = createIntegrationListeners(servers, () => {
-    announceReady()
-    lifecycle.changed()
+  const listeners = createIntegrationListeners(servers, listening)
+  const processSide = createProcessSide({
+    opts, log, emit, lifecycle, servers: () => [...servers], refusal: listeners.refusal, track: (name, work) => { void tasks.track(name, work) },
   })
-  // systemd: a process a reload started is announced by its old one.
-  const notifySocket = processNotifySocket()
-  const systemd = createSystemdNotifier({ log, socket: notifySocket, reloadChild: inheritedSource() === 'reload' })
-  // Before the signals: it throws when another instance owns reload, and must leave nothing behind.
-  // On a terminal, SIGHUP means it hung up: a shutdown signal, not a reload (process/reload/scope.ts).
-  const hangUp = opts.reload?.signal === 'SIGHUP' && onTerminal()
-  if (hangUp) log.info({}, 'graceful: on a terminal, SIGHUP (a hang-up) shuts down instead of reloading; reload with graceful.reload() or another reload.signal')
-  const signals: readonly NodeJS.Signals[] = hangUp ? [...opts.signals, 'SIGHUP'] : opts.signals
-  const reloader = opts.reload
-    ? createReloader({
-      reload: opts.reload,
-      signal: hangUp ? null : opts.reload.signal,
-      log,
-      emit: (event, ...args) => {
-        // systemd: the reload's one outcome ('reload' or 'reloadFailed').
-        systemd.outcome(args[0] as ReloadResult)
-        emit(event, ...args)
-      },
-      // systemd: RELOADING=1; the new process speaks for the service once it is the main one.
-      starting: systemd.reloading,
-      childEnv: (): Record<string, string> => notifySocket === null ? {} : { NOTIFY_SOCKET: notifySocket },
-      // gRPC: a listening socket an integration cannot hand over refuses the reload by name.
-      refusal: listeners.refusal,
-      state: () => lifecycle.state,
-      servers: () => [...servers],
-      drain: async () => {
-        handedOver = true
-        const summary = await lifecycle.shutdown('reload', opts.reload?.readinessDelay)
-        // systemd: the new MAINPID must reach systemd before this process exits.
-        await systemd.flush()
-        return summary
-      },
-      exit: opts.exit,
-      timeout: opts.timeout,
-    })
-    : null
-
-  const unregister = signals.length > 0 || opts.handleFatalErrors || opts.pm2
-    ? registerSignals({
-      signals,
-      handleFatalErrors: opts.handleFatalErrors,
-      pm2: opts.pm2,
-      exit: opts.exit,
-      timeout: opts.timeout,
-      isShuttingDown: () => lifecycle.state !== 'accepting',
-      trigger: (reason, error) => {
-        exiting = opts.exit
-        if (error !== undefined) {
-          const draining = lifecycle.state !== 'accepting'
-          if (draining) lifecycle.fatal()
-          log.error({ err: error, trigger: reason }, draining ? `graceful: ${reason} during the shutdown; the drain goes on, the exit code will be 1` : `graceful: ${reason}, shutting down`)
-        }
-        return lifecycle.shutdown(reason).then((result) => result.exitCode)
-      },
-      force: lifecycle.force,
-    })
-    : noop
-
-  if (opts.signals.length > 0) warnIfSignalsMayNotArrive(log)
+  const readiness = createReadiness({ opts, log, lifecycle, tracker, listeners, pause, routing, systemdReady: processSide.ready })
+  const serveOr503 = createServeOr503({ health: opts.health, lifecycle, tracker, handedOver: () => processSide.handedOver })
   // Last: nothing after this throws, so a failed creation leaves no listener behind.
   const side = opts.healthListener || opts.control
-    ? startSideListeners({ health: opts.healthListener, control: opts.control, readiness: readinessAnswer, pause: pause.pause, resume: pause.resume, stats: lifecycle.stats, log })
+    ? startSideListeners({ health: opts.healthListener, control: opts.control, readiness: readiness.answer, pause: pause.pause, resume: pause.resume, stats: lifecycle.stats, log })
     : null
 
-  function isReady (): boolean {
-    if (lifecycle.state !== 'accepting') return false
-    if (markedReady) return true
-    return opts.readyWhen === 'listening' && allListening()
-  }
-
-  /** Every attached server and every integration's listener listens (and there is at least one). */
-  function allListening (): boolean {
-    if (tracker.attached === 0) return listeners.size > 0 && listeners.listening
-    return tracker.listening && listeners.listening
-  }
-
-  /** PM2's `wait_ready`: one `'ready'` message, the first time readiness holds. */
-  function announceReady (): void {
-    // After a reload: the old process drains once this one is ready.
-    signalReady(isReady(), opts.reload?.pidFile ?? null, log)
-    if (isReady()) systemd.ready()
-    if (!opts.pm2 || announced || !isReady() || typeof process.send !== 'function') return
-    announced = true
-    process.send('ready')
-  }
-
-  /** A liveness or readiness probe (GET or HEAD on a health path): served while draining. */
-  function isProbe (req: AnyRequest, url = requestUrl(req)): boolean {
-    return (req.method === 'GET' || req.method === 'HEAD') && matchHealth(opts.health, url) !== null
-  }
-
-  /**
-   * The one answer to "is this request, arriving after the trigger, served
-   * (on a closing connection) or answered with the draining 503?". Served:
-   * during the readiness delay; after a reload handed over; health probes; and
-   * a request that reached the server in the grace window, sent before its
-   * client could know of the drain (a proxy such as nginx never retries a 503,
-   * so a 503 there reaches the end user). Everything else that arrives while
-   * draining gets the 503, and so does what has not started at the deadline.
-   */
-  function servedWhileDraining (req: AnyRequest, url?: string): boolean {
-    return lifecycle.phase === 'delay' || handedOver || tracker.inGraceWindow(req) || isProbe(req, url)
-  }
-
-  /**
-   * The adapters' gate. While accepting: one comparison. A request that
-   * reached an attached server after the trigger was decided by the gate there
-   * (connections/server-gate.ts). This one decides the others: requests that arrived
-   * before and reach the adapter only now (held in an earlier hook), and
-   * requests no attached server saw (supertest's own server, say).
-   */
-  function gate (req: AnyRequest, res: AnyResponse, url?: string): GateDecision {
-    if (lifecycle.phase === 'accepting') return 'serve'
-    if (tracker.admitted(req)) return 'serve'
-    if (servedWhileDraining(req, url)) {
-      closeAfterResponse(req, res)
-      return 'serve'
-    }
-    const tracked = tracker.find(req, res)
-    if (tracked) tracked.rejected = true
-    else lifecycle.rejectedUntracked()
-    debug('503 %s %s', req.method, req.url)
-    return 'reject'
-  }
-
-  async function answerHealth (endpoint: HealthEndpoint, req: AnyRequest, res: AnyResponse): Promise<void> {
-    writeAnswer(req, res, endpoint === 'liveness' ? liveness() : await readinessAnswer())
-  }
-
-  function readinessAnswer () {
-    routing.probed()
-    if (lifecycle.state !== 'accepting') return readiness(opts.health, 'draining')
-    if (!isReady()) return readiness(opts.health, 'starting')
-    return pause.current ? readiness(opts.health, 'paused', pause.current.reason) : readiness(opts.health, 'ready')
-  }
-
   const reject = (req: AnyRequest, res: AnyResponse) => { writeAnswer(req, res, rejection) }
+  const answerHealth = async (endpoint: HealthEndpoint, req: AnyRequest, res: AnyResponse) => {
+    writeAnswer(req, res, endpoint === 'liveness' ? liveness() : await readiness.answer())
+  }
 
   const handle: Graceful = {
     get state () { return lifecycle.state },
-    get ready () { return isReady() && pause.current === null },
+    get ready () { return readiness.ready },
     get signal () { return lifecycle.drainingSignal },
     options: opts,
     attach: (server) => {
@@ -282,7 +119,7 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
       claimOnAttach(server)
       const detach = tracker.attach(server)
       servers.add(server)
-      announceReady()
+      readiness.announce()
       return () => {
         servers.delete(server)
         detach()
@@ -291,26 +128,20 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
     shutdown: (trigger) => lifecycle.shutdown(trigger),
     pause: pause.pause,
     resume: pause.resume,
-    reload: () => reloader?.reload() ?? Promise.resolve({ ok: false, reason: 'the reload option is off', pid: null, code: null, signal: null, durationMs: 0 }),
+    reload: processSide.reload,
     force: (reason = 'force') => {
       const result = lifecycle.shutdown(reason)
       lifecycle.force(reason)
       return result
     },
-    readiness: readinessAnswer,
+    readiness: readiness.answer,
     handler: <Req extends AnyRequest, Res extends AnyResponse>(listener: (req: Req, res: Res) => void) => function gracefulHandler (req: Req, res: Res) {
-      if (gate(req, res) === 'reject') return reject(req, res)
-      const endpoint = matchHealth(opts.health, req.url)
-      if (endpoint !== null && (req.method === 'GET' || req.method === 'HEAD')) {
-        void answerHealth(endpoint, req, res)
-        return
-      }
+      if (serveOr503.gate(req, res) === 'reject') return reject(req, res)
+      const endpoint = probedEndpoint(opts.health, req, req.url)
+      if (endpoint !== null) return void answerHealth(endpoint, req, res)
       listener(req, res)
     },
-    markReady: () => {
-      markedReady = true
-      announceReady()
-    },
+    markReady: readiness.markReady,
     onDraining: (hook, options = {}) => {
       if (typeof hook !== 'function') throw new TypeError('graceful: onDraining() takes a function')
       notifyHooks.push({ name: options.name ?? (hook.name || `notify#${notifyHooks.length + 1}`), hook })
@@ -332,14 +163,14 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
   const view: AdapterView = {
     graceful: handle,
     get attached () { return tracker.attached },
-    gate,
+    gate: serveOr503.gate,
     reject,
     rejection,
     rejectionFor,
     matchHealth: (url) => matchHealth(opts.health, url),
     get sideListeners () { return { health: side?.health ?? null, control: side?.control ?? null } },
     liveness,
-    readiness: readinessAnswer,
+    readiness: readiness.answer,
     answerHealth,
     attachExternal: (name) => {
       const key = `${name}#${external.size + 1}`
@@ -352,4 +183,3 @@ function createFromResolved (opts: ResolvedOptions): AdapterView {
   setAdapterView(handle, view)
   return view
 }
-

@@ -31,6 +31,14 @@ export function matchHealth (health: Pick<ResolvedOptions['health'], 'liveness' 
   return null
 }
 
+/**
+ * The health endpoint a probe asks for: a GET or HEAD on a health path, served
+ * for the whole drain. Another method on a health path is an ordinary request.
+ */
+export function probedEndpoint (health: Pick<ResolvedOptions['health'], 'liveness' | 'readiness'>, req: AnyRequest, url = requestUrl(req)): 'liveness' | 'readiness' | null {
+  return req.method === 'GET' || req.method === 'HEAD' ? matchHealth(health, url) : null
+}
+
 /** `url` is `path`, or `path` and a query string. */
 function isPath (url: string, path: string): boolean {
   return url.startsWith(path) && (url.length === path.length || url.charCodeAt(path.length) === 63 /* ? */)

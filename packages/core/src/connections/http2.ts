@@ -22,7 +22,7 @@ export function createHttp2Sessions (events: Http2Events, closeSession: (session
   const streams = new Map<Http2ServerResponse, InFlight>()
   // Cleartext HTTP/2 sockets: a client that keeps its connection after GOAWAY is destroyed at the end.
   const raw = new Set<Socket>()
-  let draining = false
+  let drainStarted = false
   // Streams that arrived once the drain had begun: nghttp2 accepted them, so
   // their client opened them before it could see the final GOAWAY.
   const raced = new WeakSet<Http2ServerRequest>()
@@ -45,7 +45,7 @@ export function createHttp2Sessions (events: Http2Events, closeSession: (session
     addSession (session: Http2Session): void {
       sessions.add(session)
       session.on('close', onSessionClose)
-      if (draining) closeSession(session)
+      if (drainStarted) closeSession(session)
     },
     addSocket (socket: Socket): void {
       raw.add(socket)
@@ -57,7 +57,7 @@ export function createHttp2Sessions (events: Http2Events, closeSession: (session
       if (existing) return existing
       const entry: InFlight = { req, res, socket: null, start: Date.now(), seen: Date.now(), rejected: false, cut: false }
       streams.set(res, entry)
-      if (draining) raced.add(req)
+      if (drainStarted) raced.add(req)
       res.once('close', () => settle(entry))
       return entry
     },
@@ -68,11 +68,11 @@ export function createHttp2Sessions (events: Http2Events, closeSession: (session
       entry.rejected = true
       writeAnswer(entry.req, entry.res, rejection)
     },
-    startClosing (): void {
+    startDelay (): void {
       for (const entry of streams.values()) closeAfterResponse(entry.req, entry.res, closeSession)
     },
     startDrain (): void {
-      draining = true
+      drainStarted = true
       for (const session of sessions) closeSession(session)
     },
     cut (rejection: Rejection, now: number): CutRequest[] {

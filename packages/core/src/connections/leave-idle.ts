@@ -3,8 +3,8 @@ import type { AttachableServer } from '../types/handle.js'
 /**
  * The process exits right after this shutdown, and its connections with
  * nothing in flight (idle, or closing after their last response) are left for
- * the kernel to close at exit: see `startDrain(leaveIdle)` and
- * `destroyAll(exiting)` in http1.ts. A framework's own close, run by a
+ * the kernel to close at exit (the one decision: `exitClosesIdle()` in
+ * lifecycle.ts; the one entry: `leaveIdleToExit()` in tracker.ts). A framework's own close, run by a
  * release hook (Fastify's `app.close()`, NestJS's), calls the server's
  * `close()`, which in node:http destroys every idle connection one by one in
  * JavaScript (~20 µs each) and calls back only once the last one is gone:

@@ -7,10 +7,11 @@ import { createHttp1Connections } from './http1.js'
 import { createHttp2Sessions } from './http2.js'
 import { closeAfterResponse, describe, type InFlight } from './requests.js'
 import { takeOverRequests } from './server-gate.js'
-import type { AnyRequest, AnyResponse, CutRequest, Rejection } from '../types/lifecycle.js'
+import type { AnyRequest, AnyResponse, CutRequest, Phase, Rejection } from '../types/lifecycle.js'
 import { leaveIdleToKernel } from './leave-idle.js'
 import { createUpgrades } from './upgrades.js'
 import { createConnectionAges } from './connection-age.js'
+import { isHttp2Server, isTlsServer } from './server-kind.js'
 import type { ConnectionAge } from '../types/options.js'
 import type { AttachableServer } from '../types/handle.js'
 
@@ -24,7 +25,10 @@ export interface TrackerEvents {
   changed: () => void
   settled: (entry: InFlight) => void
   listening: () => void
-  /** Served while draining rather than answered 503 (graceful.ts: the one place that decides). */
+  /**
+   * Served (with `Connection: close`) rather than answered with the draining 503: the one
+   * decision (lifecycle/serve-or-503.ts), asked of every request that arrives after the trigger.
+   */
   servedWhileDraining: (req: AnyRequest) => boolean
   rejectionFor: (req: AnyRequest) => Rejection
   /** From the trigger until the drain: a new connection (HTTP/2: session), for the quiet period. */
@@ -53,8 +57,10 @@ interface Attached {
  * Tracks every attached server: HTTP/1 connections (`http1.ts`), HTTP/2
  * sessions and streams (`http2.ts`), upgraded sockets (`upgrades.ts`), and,
  * from the trigger on, the gate in front of each server's request listeners
- * (`server-gate.ts`). Its phase is its own: `accepting` → `closing` (the
- * trigger: served with `Connection: close`) → `draining` (new requests get the 503).
+ * (`server-gate.ts`). It goes through the lifecycle's phases (types/lifecycle.ts
+ * `Phase`): `accepting` → `delay` (from the trigger: requests served with
+ * `Connection: close`) → `drain` (listeners closed, idle connections ended).
+ * Whether a request is served or answered 503 it never decides: it asks.
  */
 export function createTracker (events: TrackerEvents, connectionAge: ConnectionAge | null = null) {
   const servers = new Map<AttachableServer, Attached>()
@@ -68,7 +74,8 @@ export function createTracker (events: TrackerEvents, connectionAge: ConnectionA
   })
   // Raw TCP sockets of TLS servers: they never hold the drain, but are destroyed at the end.
   const raw = new Set<Socket>()
-  let phase: 'accepting' | 'closing' | 'draining' = 'accepting'
+  let phase: Exclude<Phase, 'closed'> = 'accepting'
+  let idleLeftToExit = false
 
   function onRawClose (this: Socket): void {
     raw.delete(this)
@@ -77,13 +84,13 @@ export function createTracker (events: TrackerEvents, connectionAge: ConnectionA
   /** One request reaching an attached server after the trigger. */
   function admit (req: AnyRequest, res: AnyResponse): boolean {
     // Decided before tracking: tracking takes the connection out of its grace window.
-    const served = phase !== 'draining' || events.servedWhileDraining(req)
+    const served = events.servedWhileDraining(req)
     const entry = req.httpVersionMajor === 2
       ? http2.track(req as Http2ServerRequest, res as Http2ServerResponse)
       : http1.track(req as IncomingMessage, res as ServerResponse, Date.now())
     // Marks it as decided: an adapter's own gate further down lets it through.
     admitted.add(req)
-    if (phase === 'closing') events.requested?.(connectionOf(req), req)
+    if (phase === 'delay') events.requested?.(connectionOf(req), req)
     if (!served) {
       debug('503 %s %s', req.method, req.url)
       if (entry.socket) http1.reject(entry, events.rejectionFor(req))
@@ -106,12 +113,12 @@ export function createTracker (events: TrackerEvents, connectionAge: ConnectionA
       if (h2 && !tls) return http2.addSocket(socket)
       if ((socket as TLSSocket).alpnProtocol === 'h2') return
       // One comparison per connection; what the quiet period watches, after the trigger only.
-      if (phase === 'closing') events.arrived?.(socket, onceClosed(socket))
+      if (phase === 'delay') events.arrived?.(socket, onceClosed(socket))
       ages?.http1(socket)
       http1.add(socket)
     }
     function onSession (session: Http2Session): void {
-      if (phase === 'closing') events.arrived?.(session, onceClosed(session))
+      if (phase === 'delay') events.arrived?.(session, onceClosed(session))
       ages?.session(session)
       http2.addSession(session)
     }
@@ -174,22 +181,21 @@ export function createTracker (events: TrackerEvents, connectionAge: ConnectionA
    * connection after its response. `drainFollows`: `startDrain()` is called
    * in this same turn (see http1.ts).
    */
-  function startClosing (drainFollows = false): void {
+  function startDelay (drainFollows = false): void {
     if (phase !== 'accepting') return
-    phase = 'closing'
+    phase = 'delay'
     for (const [server, attached] of servers) takeOver(server, attached)
-    http1.startClosing(drainFollows)
-    http2.startClosing()
+    http1.startDelay(drainFollows)
+    http2.startDelay()
   }
 
   /**
-   * Stop accepting, end idle connections, GOAWAY to sessions. With
-   * `leaveIdle` (the process exits right after), idle connections are left
-   * for the kernel to close at exit.
+   * Stop accepting, end idle connections (unless left to the exit:
+   * `leaveIdleToExit()`), GOAWAY to sessions.
    */
-  function startDrain (leaveIdle = false): Promise<void> {
-    startClosing()
-    phase = 'draining'
+  function startDrain (): Promise<void> {
+    startDelay()
+    phase = 'drain'
     // net.Server's close stops listening and nothing else: node:http's own close
     // (Node ≥ 19) also destroys every idle connection at once, the ones being
     // reused this very moment included. Idle connections are ours to end.
@@ -197,10 +203,18 @@ export function createTracker (events: TrackerEvents, connectionAge: ConnectionA
       if (!server.listening) return resolve()
       NetServer.prototype.close.call(server, () => resolve())
     }))
-    http1.startDrain(leaveIdle)
+    http1.startDrain()
     http2.startDrain()
     debug('drain started: %d sockets, %d sessions, %d in flight', http1.size, http2.sessions, inFlight())
     return Promise.all(closed).then(() => undefined)
+  }
+
+  function destroyRest (keepIdle: boolean): void {
+    http1.destroyAll(keepIdle)
+    if (keepIdle) for (const server of servers.keys()) leaveIdleToKernel(server)
+    for (const socket of raw) socket.destroy()
+    upgrades.destroyAll()
+    http2.destroyAll()
   }
 
   function inFlight (): number {
@@ -213,7 +227,7 @@ export function createTracker (events: TrackerEvents, connectionAge: ConnectionA
 
   return {
     attach,
-    startClosing,
+    startDelay,
     startDrain,
     /** The deadline: 503 for what has not started, destroy the rest. */
     cut (rejection: Rejection): CutRequest[] {
@@ -222,16 +236,23 @@ export function createTracker (events: TrackerEvents, connectionAge: ConnectionA
       upgrades.destroyAll()
       return cut
     },
-    /** Whatever is left. `exiting`: HTTP/1 connections with nothing in flight are left for the exit to close. */
-    destroyAll (exiting = false): void {
-      http1.destroyAll(exiting)
-      if (exiting) for (const server of servers.keys()) leaveIdleToKernel(server)
-      for (const socket of raw) socket.destroy()
-      upgrades.destroyAll()
-      http2.destroyAll()
+    /** Skip ahead (force): destroy every connection, those left to the exit included. */
+    destroyAll: (): void => { destroyRest(false) },
+    /** The drain is over: destroy what is left, except the connections left to the exit. */
+    endDrain: (): void => { destroyRest(idleLeftToExit) },
+    /**
+     * The exit closes the idle connections (lifecycle.ts `exitClosesIdle()`
+     * decided it): from now on HTTP/1 connections with nothing in flight are
+     * left to it, neither ended at the drain start nor destroyed at its end,
+     * and a framework's own close of an attached server returns at once
+     * (leave-idle.ts). Returns what ends them after all, when the exit turns
+     * out not to be immediate.
+     */
+    leaveIdleToExit (): () => void {
+      idleLeftToExit = true
+      http1.leaveIdleToExit()
+      return http1.endIdle
     },
-    /** End the HTTP/1 connections left idle for the exit (leaveIdle): the exit is not immediate after all. */
-    endIdle: (): void => { http1.endIdle() },
     /** What still holds the drain, for the log and the summary. */
     holding (now = Date.now()): string[] {
       const held = entries().map((entry) => describe(entry, now))
@@ -268,21 +289,3 @@ export function createTracker (events: TrackerEvents, connectionAge: ConnectionA
 }
 
 export type Tracker = ReturnType<typeof createTracker>
-
-/**
- * tls.Server and what extends it (https, http2's secure server), told by its
- * API rather than `instanceof`: importing node:tls would load the TLS stack
- * (and grow the heap every GC walks) in apps that never use it.
- */
-function isTlsServer (server: object): boolean {
-  return typeof (server as { setSecureContext?: unknown }).setSecureContext === 'function'
-}
-
-function isHttp2Server (server: object): boolean {
-  for (let proto = Object.getPrototypeOf(server); proto; proto = Object.getPrototypeOf(proto)) {
-    const name = (proto as { constructor?: { name?: string } }).constructor?.name
-    if (name === 'Http2Server' || name === 'Http2SecureServer') return true
-  }
-  return false
-}
-

@@ -1,13 +1,13 @@
-import { constants } from 'node:os'
 import type { Tracker } from '../connections/tracker.js'
 import { ErrorCodes, GracefulError } from '../support/errors.js'
 import { runReleaseHooks, type ReleaseHook } from './hooks.js'
 import { createObservers } from '../observing/observers.js'
 import type { ResolvedOptions } from '../types/options.js'
-import { ExitCodes, forcedExitCode } from '../process/signals.js'
+import { summarize } from './summary.js'
 import type { Tasks } from './tasks.js'
+import { startNotifyHooks, type NotifyHooksRun } from './notify-hooks.js'
 import type {
-  CutRequest, DrainContext, GracefulEvents, HookResult, Logger, NotifyHook, Rejection, ShutdownSummary, State, Stats, Trigger,
+  CutRequest, DelayEnd, DelayReport, DrainContext, GracefulEvents, HookResult, Logger, NotifyHook, Phase, Rejection, ShutdownSummary, State, Stats, Trigger,
 } from '../types/lifecycle.js'
 import type { InFlight } from '../connections/requests.js'
 import type { Pause } from './pause.js'
@@ -36,8 +36,8 @@ export interface LifecycleParts {
   closed: () => void
   /** Whether anything could still route here, so `readinessDelay` is of use (skip-delay-on-laptop.ts). */
   couldRouteHere?: () => boolean
-  /** True when the process exits right after this shutdown: idle connections are then left for the kernel to close. */
-  exiting?: () => boolean
+  /** The shutdown starts, before the `'draining'` event: `exitFollows` when the process exits once it ends (systemd's STOPPING=1). */
+  starting?: (trigger: Trigger, exitFollows: boolean) => void
   /** The maintenance pause (pause.ts): shown in stats; the time it already kept the instance out of rotation shortens `readinessDelay`. */
   pause?: Pick<Pause, 'current' | 'outOfRotationMs'>
 }
@@ -62,21 +62,17 @@ export interface Lifecycle {
   requested: (key: object | null, probe: boolean) => void
   /** A 503 for a request no attached server tracks (supertest's own server, say). */
   rejectedUntracked: () => void
-  /** `readinessDelay`: a reload's own, in place of the option's, waited even with the listeners already closed. */
-  shutdown: (trigger?: Trigger, readinessDelay?: number) => Promise<ShutdownSummary>
+  /**
+   * Starts the shutdown, or joins the one running. `readinessDelay`: a reload's own, in place of
+   * the option's, waited even with the listeners already closed. `exit`: the process exits once
+   * this shutdown ends (a signal's, with the `exit` option), also when it joins a running one.
+   */
+  shutdown: (trigger?: Trigger, how?: { readinessDelay?: number, exit?: boolean }) => Promise<ShutdownSummary>
   /** Skip ahead: destroy everything, stop waiting, abandon the running release hook and skip the rest. */
   force: (reason: string) => void
   /** An uncaught error during the shutdown: the drain goes on, the exit code becomes non-zero. */
   fatal: () => void
 }
-
-/**
- * One state machine, one way only: `accepting → delay → drain → closed`.
- * `delay` is the readiness delay (serving normally, with `Connection: close`);
- * `drain` starts when the listeners close; `closed` when the drain is over
- * (release hooks run then). Users see `delay` and `drain` as `draining`.
- */
-export type Phase = 'accepting' | 'delay' | 'drain' | 'closed'
 
 /**
  * The shutdown lifecycle: readiness delay, drain, deadline cut, release hooks,
@@ -101,6 +97,7 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
   let currentHook: string | null = null
   let finished = false
   let fatalSeen = false
+  let exitFollows = false
   const readinessDelays = createReadinessDelay(opts.quietPeriod, waiter)
 
   function drainingReason (): GracefulError {
@@ -119,8 +116,21 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
   }
 
   async function run (trigger: Trigger, readinessDelay: number, always: boolean): Promise<ShutdownSummary> {
-    const tracker = parts.tracker()
     const started = Date.now()
+    // Without a delay to wait, the drain starts in this same turn.
+    const delay = delayPhase(trigger, readinessDelay, always, started)
+    const endedBy = delay ? await delay : 'none'
+    const drainStarted = Date.now()
+    const delayReport = { ms: drainStarted - started, endedBy: forcedBy ? 'forced' as const : endedBy }
+    const { notify, idleLeft, ...left } = await drainPhase(delayReport, drainStarted)
+    const drainEnded = Date.now()
+    const hooks = await releasePhase(notify, idleLeft)
+    return closedPhase(trigger, { started, drainStarted, drainEnded }, delayReport, left, hooks)
+  }
+
+  /** `delay`: readiness 503, everything else served (with `Connection: close`) while the delay lasts; null: no delay to wait. */
+  function delayPhase (trigger: Trigger, readinessDelay: number, always: boolean, started: number): Promise<DelayEnd> | null {
+    const tracker = parts.tracker()
     // Paused (readiness 503) for part of the delay already: only the rest is left to wait.
     // Not a reload's delay: that one hands keep-alive clients over, whatever the load balancer knows.
     if (!always) readinessDelay = Math.max(0, readinessDelay - (parts.pause?.outOfRotationMs(started) ?? 0))
@@ -131,50 +141,68 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
     const wait = readinessDelay > 0 && (always || ((tracker.anyListening || parts.externalServing()) && (parts.couldRouteHere?.() ?? true)))
     // First: from here on the tracker counts exactly, instead of asking every
     // connection. Without a wait, the drain starts in this same turn.
-    tracker.startClosing(!wait)
+    tracker.startDelay(!wait)
     const planned = !wait ? 0 : always || !opts.quietPeriod ? readinessDelay : { ...opts.quietPeriod }
     const draining = { ...stats(), trigger, readinessDelay: planned }
+    // After the event's stats are read: what it starts is tracked, not counted in them.
+    parts.starting?.(trigger, exitFollows)
     emit('draining', draining)
     log.info({ ...draining, timeout: opts.timeout }, 'graceful: draining, readiness is now not-ready')
+    return wait ? readinessDelays.wait(readinessDelay, started, !always) : null
+  }
 
-    const endedBy = wait ? await readinessDelays.wait(readinessDelay, started, !always) : 'none'
-    const drainStarted = Date.now()
-    const delayReport = { ms: drainStarted - started, endedBy: forcedBy ? 'forced' as const : endedBy }
+  /** `drain`: listeners closed, idle connections ended, in-flight work waited for until the drain deadline. */
+  async function drainPhase (delayReport: DelayReport, drainStarted: number) {
+    const tracker = parts.tracker()
     phase = 'drain'
     drainingController?.abort(drainingReason())
-    // The process exits right after a drain with nothing to wait for: its idle
-    // connections are left for the kernel to close (a FIN each) at exit.
-    const leaveIdle = (parts.exiting?.() ?? false) && !tracker.busy && tasks.size === 0 && notifyHooks.length === 0
-    const listenersClosed = tracker.startDrain(leaveIdle)
-    const notify = startNotifyHooks({ signal: deadlineController.signal, deadline: drainDeadline })
+    const idleLeft = exitClosesIdle('drain start') ? tracker.leaveIdleToExit() : null
+    const listenersClosed = tracker.startDrain()
+    const notify = startNotifyHooks(notifyHooks, tasks, { signal: deadlineController.signal, deadline: drainDeadline }, forcedBy !== null, reportHook)
     emit('drain', { ...stats(), readinessDelay: delayReport })
     log.debug({ ...stats(), readinessDelay: delayReport }, 'graceful: listeners closed, idle connections ended')
 
-    let cut: CutRequest[] = []
-    let holding: string[] = []
+    let left: { cut: CutRequest[], holding: string[] } = { cut: [], holding: [] }
     const clean = await waiter.waitFor(() => !tracker.busy && tasks.size === 0, drainDeadline)
     if (clean) {
       emit('drained', stats())
       log.info({ ...stats(), ms: Date.now() - drainStarted }, 'graceful: drained')
     } else if (!forcedBy) {
-      holding = [...tracker.holding(), ...tasks.names().map((name) => `task ${name}`)]
-      deadlineController.abort(new GracefulError(ErrorCodes.DEADLINE, 'drain deadline reached'))
-      cut = [...tracker.cut(rejection), ...tasks.cut(Date.now())]
-      notify.timedOut('did not settle by the drain deadline')
-      emit('timeout', { ...stats(), holding, cut })
-      log.warn({ holding, cut, ...stats() }, 'graceful: drain deadline reached, cutting what is left')
-      reportCut(cut)
-      await waiter.waitFor(() => tracker.inFlight === 0, Math.min(Date.now() + cutFlushMs, budgetEnd))
+      left = await cutAtDeadline(notify)
     }
-    // Exiting now: what is left is idle or already closing (a FIN sent after
-    // its last response), and the exit closes it at once. Destroying 10,000
-    // sockets one by one in JavaScript first costs ~100 ms for nothing.
-    const exiting = parts.exiting?.() ?? false
-    tracker.destroyAll(exiting)
-    // net.Server's close callback waits for every connection: those left for the kernel never end before the exit.
-    if (!exiting) await Promise.race([listenersClosed, waiter.sleep(Math.min(cutFlushMs, budgetEnd - Date.now()))])
-    const drainEnded = Date.now()
+    const closing = endConnections(listenersClosed)
+    if (closing) await closing
+    return { notify, idleLeft, ...left }
+  }
 
+  /** The drain deadline: what has not started gets a 503, the rest is destroyed, tasks are aborted; each is reported. */
+  async function cutAtDeadline (notify: NotifyHooksRun): Promise<{ cut: CutRequest[], holding: string[] }> {
+    const tracker = parts.tracker()
+    const holding = [...tracker.holding(), ...tasks.names().map((name) => `task ${name}`)]
+    deadlineController.abort(new GracefulError(ErrorCodes.DEADLINE, 'drain deadline reached'))
+    const cut = [...tracker.cut(rejection), ...tasks.cut(Date.now())]
+    notify.timedOut('did not settle by the drain deadline')
+    emit('timeout', { ...stats(), holding, cut })
+    log.warn({ holding, cut, ...stats() }, 'graceful: drain deadline reached, cutting what is left')
+    reportCut(cut)
+    await waiter.waitFor(() => tracker.inFlight === 0, Math.min(Date.now() + cutFlushMs, budgetEnd))
+    return { cut, holding }
+  }
+
+  /** The drain is over: what is left is destroyed, or left to an exit that follows. Returns what to wait for, if anything. */
+  function endConnections (listenersClosed: Promise<void>): Promise<unknown> | null {
+    const tracker = parts.tracker()
+    // Exiting now: what is left is idle or already closing (a FIN sent after
+    // its last response), and the exit closes it at once.
+    const exiting = exitClosesIdle('drain end')
+    if (exiting) tracker.leaveIdleToExit()
+    tracker.endDrain()
+    // net.Server's close callback waits for every connection: those left for the kernel never end before the exit.
+    return exiting ? null : Promise.race([listenersClosed, waiter.sleep(Math.min(cutFlushMs, budgetEnd - Date.now()))])
+  }
+
+  /** `closed`: release hooks run, last registered first; a notify hook still running is reported. */
+  async function releasePhase (notify: NotifyHooksRun, idleLeft: (() => void) | null): Promise<HookResult[]> {
     phase = 'closed'
     notify.timedOut(`was still running when ${forcedBy ?? 'the drain'} ended it`)
     const released = release()
@@ -183,36 +211,38 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
     // idle again, and those connections get their FIN now (a client reusing
     // one during a slow hook must find it closed). A framework's own quick
     // close (Fastify's) is over by then, and the fast path stays free.
-    if (leaveIdle) {
-      const late = setImmediate(tracker.endIdle)
+    if (idleLeft) {
+      const late = setImmediate(idleLeft)
       void released.then(() => clearImmediate(late))
     }
-    const hooks = [...notify.results, ...await released]
+    return [...notify.results, ...await released]
+  }
+
+  /** The summary, the exit code, the `'closed'` event. */
+  function closedPhase (trigger: Trigger, times: { started: number, drainStarted: number, drainEnded: number }, delayReport: DelayReport, left: { cut: CutRequest[], holding: string[] }, hooks: HookResult[]): ShutdownSummary {
     const ended = Date.now()
     waiter.clear()
-
-    const result: ShutdownSummary = {
-      trigger,
-      outcome: forcedBy ? 'forced' : cut.length > 0 || holding.length > 0 ? 'cut' : hooks.some((h) => h.status !== 'ok') ? 'failed' : 'clean',
-      exitCode: 0,
-      durations: {
-        readinessDelay: drainStarted - started,
-        drain: drainEnded - drainStarted,
-        release: ended - drainEnded,
-        total: ended - started,
-      },
-      readinessDelay: delayReport,
-      requests: { completed: counts.completed, rejected: counts.rejected, cut: cut.length },
-      cut,
-      holding,
-      hooks,
-    }
     finished = true
-    result.exitCode = exitCodeFor(result, trigger)
+    const result = summarize({ trigger, times: { ...times, ended }, delayReport, counts, ...left, hooks, forcedBy, fatalSeen })
     emit('closed', result)
     log.info({ trigger, outcome: result.outcome, exitCode: result.exitCode, durations: result.durations, readinessDelay: result.readinessDelay, requests: result.requests }, 'graceful: closed')
     parts.closed()
     return result
+  }
+
+  /**
+   * The idle-exit fast path, behind this one decision: will the exit close the
+   * idle connections? When the process exits right after this shutdown,
+   * connections with nothing in flight are left for the exit to close (the
+   * kernel sends each its FIN) instead of being ended one by one in
+   * JavaScript: ~20 ms at 1,000 idle connections, where DESIGN.md allows 5 ms
+   * over a process that calls `process.exit()`. At the drain start it also
+   * takes a drain with nothing to wait for: a drain that waits ends its idle
+   * connections at once, so that a client reusing one meanwhile finds it closed.
+   */
+  function exitClosesIdle (moment: 'drain start' | 'drain end'): boolean {
+    if (!exitFollows) return false
+    return moment === 'drain end' || (!parts.tracker().busy && tasks.size === 0 && notifyHooks.length === 0)
   }
 
   /** Release hooks, unless a second signal asked for "now". */
@@ -227,56 +257,6 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
         if (result.status !== 'ok') reportHook(result)
       },
     }, forcedController.signal)
-  }
-
-  function exitCodeFor (result: ShutdownSummary, trigger: Trigger): number {
-    if (forcedBy) return forcedBy in constants.signals ? forcedExitCode(forcedBy as NodeJS.Signals) : ExitCodes.failed
-    if (fatalSeen || trigger === 'uncaughtException' || trigger === 'unhandledRejection') return ExitCodes.failed
-    if (result.outcome === 'cut') return ExitCodes.cut
-    if (result.outcome === 'failed') return ExitCodes.failed
-    return ExitCodes.clean
-  }
-
-  /**
-   * Notify hooks run as tracked tasks: the drain waits for them. One that has
-   * not settled when the drain ends (deadline or force) is reported by name as
-   * timed out, like a release hook; settling later changes nothing. Forced
-   * before the drain began, they are skipped. Each appears once in the summary.
-   */
-  function startNotifyHooks (context: DrainContext) {
-    const results: HookResult[] = []
-    const pending = new Map<string, number>()
-    if (forcedBy) {
-      for (const { name } of notifyHooks) results.push({ name, kind: 'notify', status: 'skipped', durationMs: 0 })
-    } else {
-      for (const [index, { name, hook }] of notifyHooks.entries()) {
-        const key = `${index}`
-        const begun = Date.now()
-        pending.set(key, begun)
-        const settle = (result: HookResult) => {
-          if (!pending.delete(key)) return
-          results.push(result)
-          if (result.status !== 'ok') reportHook(result)
-        }
-        tasks.run(`notify ${name}`, hook, context).then(
-          () => settle({ name, kind: 'notify', status: 'ok', durationMs: Date.now() - begun }),
-          (error: unknown) => settle({ name, kind: 'notify', status: 'error', durationMs: Date.now() - begun, error }),
-        )
-      }
-    }
-    return {
-      results,
-      timedOut (why: string): void {
-        for (const [key, begun] of pending) {
-          const { name } = notifyHooks[Number(key)]!
-          pending.delete(key)
-          const error = new GracefulError(ErrorCodes.HOOK_TIMEOUT, `notify hook "${name}" ${why}`)
-          const result: HookResult = { name, kind: 'notify', status: 'timeout', durationMs: Date.now() - begun, error }
-          results.push(result)
-          reportHook(result)
-        }
-      },
-    }
   }
 
   function reportHook (result: HookResult): void {
@@ -311,7 +291,8 @@ export function createLifecycle (parts: LifecycleParts): Lifecycle {
     arrived: readinessDelays.arrived,
     requested: readinessDelays.requested,
     rejectedUntracked: () => { counts.rejected++ },
-    shutdown (trigger = 'shutdown', readinessDelay) {
+    shutdown (trigger = 'shutdown', { readinessDelay, exit = false } = {}) {
+      if (exit) exitFollows = true
       if (summary) return summary
       // Stored before run() starts: its synchronous part calls user code (a
       // 'draining' listener, notify hooks) that may call shutdown() again.

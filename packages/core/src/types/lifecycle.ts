@@ -4,6 +4,15 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
 /** `accepting → draining → closed`, one way only. */
 export type State = 'accepting' | 'draining' | 'closed'
 
+/**
+ * The lifecycle inside, one way only: `accepting → delay → drain → closed`.
+ * `delay` is the readiness delay (serving normally, with `Connection: close`);
+ * `drain` starts when the listeners close; `closed` when the drain is over
+ * (release hooks run then). Users see `delay` and `drain` as `draining`
+ * ({@link State}); the connection tracker goes through the same phases.
+ */
+export type Phase = 'accepting' | 'delay' | 'drain' | 'closed'
+
 /** What started the shutdown: a signal name, `'shutdown'`, `'close'`, or your own label. */
 export type Trigger = string
 
