@@ -30,7 +30,14 @@ export function createWaiter (aborted: () => boolean) {
         if (aborted()) finish(false)
         else if (done()) finish(true)
       }
-      timer(until - Date.now(), () => finish(done()))
+      // Node starts a timer from the loop's cached clock, so it can fire a
+      // millisecond before `until` by Date.now(): a deadline never ends early.
+      const expire = (): void => {
+        const left = until - Date.now()
+        if (left > 0 && !finished) timer(left, expire)
+        else finish(done())
+      }
+      timer(until - Date.now(), expire)
       wake()
     })
   }
