@@ -1,22 +1,25 @@
 import http from 'node:http'
 import { once } from 'node:events'
 import { fork } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { AddressInfo, Socket } from 'node:net'
 import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it, vi } from 'vitest'
 import { createGraceful } from '@graceful/core'
-import { openConnection, patience, sendRequest, startChild, within } from '@graceful/test-kit'
+import { openConnection, patience, sendRequest, startChild, within, type RawConnection } from '@graceful/test-kit'
 
 // Process-level faults: real children, real signals.
 const fixture = fileURLToPath(new URL('./fixtures/process.ts', import.meta.url))
 
 interface Ready { type: 'ready', ports?: number[], sigtermListeners: number }
 
-async function scenario (name: string) {
+async function scenario (name: string, env: Record<string, string> = {}) {
   const child = fork(fixture, {
     execArgv: ['--conditions=@graceful/source', '--import', 'tsx'],
-    env: { ...process.env, SCENARIO: name, NODE_OPTIONS: '' },
+    env: { ...process.env, SCENARIO: name, NODE_OPTIONS: '', ...env },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   })
   const hooks: string[] = []
@@ -57,6 +60,34 @@ describe('faults: the process', () => {
     expect(Date.now() - started).toBeLessThan(3000)
     // The idle connection was closed, not left open.
     await within(idle.ended, 5000, 'the FIN on the idle connection')
+  })
+
+  it.each([
+    ['the reload option off', '0'],
+    ['the reload option on, nothing booting', '1'],
+  ])('SIGTERM with idle connections and nothing to wait for (%s, no systemd): the exit closes them, each gets its FIN', async (_name, reload) => {
+    // The idle-exit fast path (lifecycle.ts exitClosesIdle()): ending 10,000
+    // idle sockets one by one in JavaScript costs ~150 ms the kernel does for
+    // free at exit. A task with nothing to wait for (systemd's STOPPING=1
+    // without systemd, a reload's "stop the booting process" with none) once
+    // took it away unnoticed; here, the connections still open at 'exit' tell.
+    const dir = mkdtempSync(join(tmpdir(), 'graceful-idle-exit-'))
+    const idle: RawConnection[] = []
+    try {
+      const report = join(dir, 'report.json')
+      await using app = await scenario('idle-left-to-exit', { RELOAD: reload, REPORT_FILE: report, NOTIFY_SOCKET: '' })
+      for (let i = 0; i < 3; i++) idle.push(await openConnection(app.ready.ports![0]!))
+      for (const connection of idle) expect((await connection.request('/')).status).toBe(200)
+      // Past their reuse window (http1-reuse.ts, 50 ms): idle, not maybe reusing themselves.
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      app.child.kill('SIGTERM')
+      expect(await within(app.exited, 5000, 'exit')).toBe(0)
+      expect(JSON.parse(readFileSync(report, 'utf8'))).toEqual({ connections: 3, openAtExit: 3 })
+      await within(Promise.all(idle.map((connection) => connection.ended)), 5000, 'the FIN on every idle connection')
+    } finally {
+      for (const connection of idle) connection.socket.destroy()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('Fastify after a readiness delay: app.close() in the release hook finds server.close() calling back, exit 0', async () => {

@@ -120,12 +120,15 @@ export function createProcessSide (parts: ProcessSideParts): ProcessSide {
     starting (trigger, exitFollows) {
       // systemd: STOPPING=1 only for the drain that ends the process, never a reload's; tracked,
       // so the process does not exit before systemd-notify delivered it (and what was queued before).
-      if (exitFollows) {
+      // Only where there is something to wait for: a task, even one already
+      // settled, holds the drain start and its idle-exit fast path (lifecycle.ts).
+      if (exitFollows && systemd.speaking) {
         systemd.stopping()
         parts.track('systemd: STOPPING=1', systemd.flush())
       }
       // A stop during a reload: the new process, still booting, is stopped and reaped before this one may exit.
-      if (reloader) parts.track('reload: stopping the booting new process', reloader.stopping(trigger))
+      const booting = reloader?.stopping(trigger)
+      if (booting) parts.track('reload: stopping the booting new process', booting)
     },
     ready: systemd.ready,
     close () {

@@ -38,6 +38,8 @@ export interface SystemdNotifier {
   stopping: () => void
   /** Resolves once every message sent so far was delivered or failed (each run is bounded). */
   flush: () => Promise<void>
+  /** False when systemd did not ask (no NOTIFY_SOCKET): nothing is ever sent, so nothing is waited for. */
+  readonly speaking: boolean
 }
 
 export interface SystemdParts {
@@ -159,6 +161,7 @@ export function createSystemdNotifier (parts: SystemdParts): SystemdNotifier {
       send('STOPPING=1', 'STATUS=draining')
     },
     flush: () => tail,
+    speaking: true,
   }
 }
 
@@ -172,4 +175,5 @@ const silent: SystemdNotifier = {
   outcome: noop,
   stopping: noop,
   flush: () => Promise.resolve(),
+  speaking: false,
 }

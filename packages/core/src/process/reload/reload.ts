@@ -108,9 +108,10 @@ export interface Reloader {
   reload: () => Promise<ReloadResult>
   /**
    * A stop began (a signal, `shutdown()`): a new process still booting is
-   * killed and reaped, and the reload fails. Resolves once it is reaped.
+   * killed and reaped, and the reload fails. Resolves once it is reaped;
+   * null when no new process is booting (nothing for the drain to wait for).
    */
-  stopping: (trigger: string) => Promise<void>
+  stopping: (trigger: string) => Promise<void> | null
   /** Releases the signal. */
   close: () => void
 }
@@ -250,7 +251,7 @@ export function createReloader (parts: ReloadParts): Reloader {
 
   return {
     reload,
-    stopping: (trigger) => current?.abort(`this process began stopping (${trigger}) while the new one booted; the new one was stopped`) ?? Promise.resolve(),
+    stopping: (trigger) => current?.abort(`this process began stopping (${trigger}) while the new one booted; the new one was stopped`) ?? null,
     close: () => {
       if (signal) process.off(signal, onSignal)
       if (registry.owner === owner) registry.owner = null
