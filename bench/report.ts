@@ -439,11 +439,20 @@ function contract (r: BenchResults, longTrialsBelow: boolean): Table {
       ])
     }
   }
-  for (const result of r.drain.filter((d) => ours(d))) rows.push(exitRow(`Exit follows the last response (${result.name}, drain under load)`, result.lastResponseToExitMs, result.teardownMs))
+  for (const result of r.drain.filter((d) => ours(d))) {
+    const runs = [result, ...result.repeats ?? []]
+    const exits = runs.flatMap((run) => run.lastResponseToExitMs ?? [])
+    const teardowns = runs.flatMap((run) => run.teardownMs ?? [])
+    const row = exitRow(`Exit follows the last response (${result.name}, drain under load)`, exits.length > 0 ? median(exits) : null, teardowns.length > 0 ? median(teardowns) : null)
+    if (runs.length > 1) row[2] = `${row[2]}; median of ${runs.length} runs: ${exits.map((e) => ms(e)).join(', ')}`
+    rows.push(row)
+  }
   for (const result of r.scale.filter((s) => ours(s))) rows.push(exitRow(`Exit follows the last response (${result.name}, ${int(result.size)} connections)`, result.lastResponseToExitMs, result.teardownMs))
   for (const result of r.secondSignal.filter((s) => ours(s))) rows.push(exitRow(`Second signal (${result.name})`, result.exitMs - (result.teardownMs ?? 0), result.teardownMs))
   for (const result of r.drain.filter((d) => ours(d))) {
-    rows.push([`Drain under load, zero resets of accepted requests (${result.name})`, '0 lost', `${result.counts.lost} lost, ${result.counts.unread} not read (keep-alive race), ${result.counts.rejected} clean 503`, verdict(result.counts.lost === 0)])
+    const lost = result.counts.lost + (result.repeats ?? []).reduce((sum, run) => sum + run.lost, 0)
+    const further = result.repeats?.length ? `; ${lost} lost in all ${result.repeats.length + 1} runs` : ''
+    rows.push([`Drain under load, zero resets of accepted requests (${result.name})`, '0 lost', `${result.counts.lost} lost, ${result.counts.unread} not read (keep-alive race), ${result.counts.rejected} clean 503${further}`, verdict(lost === 0)])
   }
   for (const result of r.scale.filter((s) => ours(s))) {
     rows.push([`${int(result.size)} connections drained (${result.name})`, `${int(result.inFlightAtSignal)} in flight all complete`, `${int(result.counts.completed)} completed, ${result.counts.lost} lost, ${result.counts.unread} not read`, verdict(result.counts.lost === 0 && result.counts.unread === 0 && result.counts.completed >= result.inFlightAtSignal)])
