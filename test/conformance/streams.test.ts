@@ -69,8 +69,9 @@ describe.each(targets)('WebSockets — $name', (target) => {
 
   it('accepts upgrades during the readiness delay, then closes them with 1001 at the drain start', async () => {
     await using h = await startApp(target, { timeout: 8000, readinessDelay: 300 }, { websockets: true })
-    // The delay's timer frozen until the handshake is done, however busy the machine is.
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    // The delay's timer frozen until the handshake is done, however busy the machine is;
+    // Date with it, so that advancing the timer also reaches the delay's deadline.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
     let summary: Promise<ShutdownSummary>
     let late: Awaited<ReturnType<typeof connectWebSocket>>
     try {

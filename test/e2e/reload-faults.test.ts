@@ -152,6 +152,9 @@ describe('in-place restart faults', () => {
     const slow = sendRequest(port(app), '/slow?ms=1500')
     await nthLine(app.wrapper, /^slow 1500$/, 0)
     process.kill(app.current, 'SIGTERM')
+    // Draining before the SIGHUP is sent: Linux delivers two pending signals lowest
+    // number first, SIGHUP (1) before SIGTERM (15), and that order is the other test.
+    await nthLine(app.wrapper, /^event draining SIGTERM$/, 0)
     const failure = await failedReload(app, { version: 2 })
     expect(failure.reason).toBe('this process is already draining')
     expect(await slow).toMatchObject({ status: 200, body: expect.stringMatching(new RegExp(`^app 1 ${app.current} `)) as unknown })
