@@ -118,14 +118,12 @@ export function createProcessSide (parts: ProcessSideParts): ProcessSide {
     reload: () => reloader?.reload() ?? Promise.resolve({ ok: false, reason: 'the reload option is off', pid: null, code: null, signal: null, durationMs: 0 }),
     get handedOver () { return handedOver },
     starting (trigger, exitFollows) {
-      // systemd: STOPPING=1 only for the drain that ends the process, never a reload's; tracked,
-      // so the process does not exit before systemd-notify delivered it (and what was queued before).
-      // Only where there is something to wait for: a task, even one already
-      // settled, holds the drain start and its idle-exit fast path (lifecycle.ts).
-      if (exitFollows && systemd.speaking) {
-        systemd.stopping()
-        parts.track('systemd: STOPPING=1', systemd.flush())
-      }
+      // Each is tracked only when there is something to wait for: a task, even one
+      // already settled, holds the drain start and its idle-exit fast path (lifecycle.ts).
+      // systemd: STOPPING=1 only for the drain that ends the process, never a reload's,
+      // and the process does not exit before systemd-notify delivered it (and what was queued before).
+      const stopped = exitFollows ? systemd.stopping() : null
+      if (stopped) parts.track('systemd: STOPPING=1', stopped)
       // A stop during a reload: the new process, still booting, is stopped and reaped before this one may exit.
       const booting = reloader?.stopping(trigger)
       if (booting) parts.track('reload: stopping the booting new process', booting)

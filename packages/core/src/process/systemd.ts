@@ -34,12 +34,14 @@ export interface SystemdNotifier {
   reloading: () => void
   /** The reload's one outcome: the new process is the main one now, or this one keeps serving. */
   outcome: (result: ReloadResult) => void
-  /** The drain that ends this process starts. */
-  stopping: () => void
+  /**
+   * The drain that ends this process starts. Returns what the drain waits for
+   * (STOPPING=1 and everything queued before it delivered, or failed); null
+   * when systemd did not ask: nothing to wait for.
+   */
+  stopping: () => Promise<void> | null
   /** Resolves once every message sent so far was delivered or failed (each run is bounded). */
   flush: () => Promise<void>
-  /** False when systemd did not ask (no NOTIFY_SOCKET): nothing is ever sent, so nothing is waited for. */
-  readonly speaking: boolean
 }
 
 export interface SystemdParts {
@@ -159,9 +161,9 @@ export function createSystemdNotifier (parts: SystemdParts): SystemdNotifier {
     },
     stopping () {
       send('STOPPING=1', 'STATUS=draining')
+      return tail
     },
     flush: () => tail,
-    speaking: true,
   }
 }
 
@@ -173,7 +175,6 @@ const silent: SystemdNotifier = {
   ready: noop,
   reloading: noop,
   outcome: noop,
-  stopping: noop,
+  stopping: () => null,
   flush: () => Promise.resolve(),
-  speaking: false,
 }
