@@ -191,7 +191,7 @@ async function main (): Promise<void> {
     // the verdicts read every run (losses summed, the median exit).
     for (let run = 2; target.group === 'graceful' && run <= config.drain.runs; run++) {
       const again = await attempt(`drain ${target.name} #${run}`, () => runDrain(target, config.drain))
-      if (again) (result.repeats ??= []).push({ lost: again.counts.lost, lastResponseToExitMs: again.lastResponseToExitMs, teardownMs: again.teardownMs })
+      if (again) (result.repeats ??= []).push({ counts: again.counts, lastResponseToExitMs: again.lastResponseToExitMs, teardownMs: again.teardownMs })
     }
     byName.set(target.name, result)
     results.drain.push(withoutAttempts(result))

@@ -54,9 +54,9 @@ const verdict = (ok: boolean) => ok ? 'met' : '**missed**'
  * plus the sockets still open), which a SIGKILL at that moment costs as well.
  * Both are shown.
  */
-function exitRow (what: string, toExitMs: number | null, teardownMs: number | null | undefined): string[] {
+function exitRow (what: string, toExitMs: number | null, teardownMs: number | null | undefined, detail = ''): string[] {
   const teardown = teardownMs ?? null
-  const measured = toExitMs === null ? '–' : `${ms(toExitMs)}; the process gone ${ms(toExitMs + (teardown ?? 0))} after it (kernel teardown ${ms(teardown)})`
+  const measured = toExitMs === null ? '–' : `${ms(toExitMs)}; the process gone ${ms(toExitMs + (teardown ?? 0))} after it (kernel teardown ${ms(teardown)})${detail}`
   return [what, '≤ 10 ms to the exit', measured, verdict((toExitMs ?? Infinity) <= 10)]
 }
 
@@ -403,21 +403,16 @@ function contract (r: BenchResults, longTrialsBelow: boolean): Table {
       ])
     }
   }
+  const medianOrNull = (values: number[]): number | null => values.length > 0 ? median(values) : null
   const trialsOf = (name: string, size: number): IdleTrial[] => r.idle.filter((i) => i.size === size && i.name === name).flatMap((i) => i.trials)
   /** Median SIGTERM → gone of one server's idle trials at `size`, or null when it has none. */
-  const idleExit = (name: string, size: number): number | null => {
-    const trials = trialsOf(name, size)
-    return trials.length > 0 ? median(trials.map((t) => t.exitMs)) : null
-  }
+  const idleExit = (name: string, size: number): number | null => medianOrNull(trialsOf(name, size).map((t) => t.exitMs))
   /**
    * Median SIGTERM → the process's `'exit'` event: its own work, without the
    * kernel's teardown of the sockets after it (the same for every process
    * holding them, and what makes the totals of one machine swing by tens of ms).
    */
-  const ownWork = (trials: IdleTrial[]): number | null => {
-    const own = trials.flatMap((t) => t.teardownMs == null ? [] : [t.exitMs - t.teardownMs])
-    return own.length > 0 ? median(own) : null
-  }
+  const ownWork = (trials: IdleTrial[]): number | null => medianOrNull(trials.flatMap((t) => t.teardownMs == null ? [] : [t.exitMs - t.teardownMs]))
   for (const size of [1_000, 10_000]) {
     for (const result of r.idle.filter((i) => i.size === size && ours(i))) {
       const value = median(result.trials.map((t) => t.exitMs))
@@ -439,19 +434,20 @@ function contract (r: BenchResults, longTrialsBelow: boolean): Table {
       ])
     }
   }
+  // A server's drain runs more than once (bench.ts): its verdicts read every run.
+  const drainRuns = (result: BenchResults['drain'][number]) => [result, ...result.repeats ?? []]
   for (const result of r.drain.filter((d) => ours(d))) {
-    const runs = [result, ...result.repeats ?? []]
+    const runs = drainRuns(result)
     const exits = runs.flatMap((run) => run.lastResponseToExitMs ?? [])
-    const teardowns = runs.flatMap((run) => run.teardownMs ?? [])
-    const row = exitRow(`Exit follows the last response (${result.name}, drain under load)`, exits.length > 0 ? median(exits) : null, teardowns.length > 0 ? median(teardowns) : null)
-    if (runs.length > 1) row[2] = `${row[2]}; median of ${runs.length} runs: ${exits.map((e) => ms(e)).join(', ')}`
-    rows.push(row)
+    const detail = runs.length > 1 ? `; median of ${runs.length} runs: ${exits.map((e) => ms(e)).join(', ')}` : ''
+    rows.push(exitRow(`Exit follows the last response (${result.name}, drain under load)`, medianOrNull(exits), medianOrNull(runs.flatMap((run) => run.teardownMs ?? [])), detail))
   }
   for (const result of r.scale.filter((s) => ours(s))) rows.push(exitRow(`Exit follows the last response (${result.name}, ${int(result.size)} connections)`, result.lastResponseToExitMs, result.teardownMs))
   for (const result of r.secondSignal.filter((s) => ours(s))) rows.push(exitRow(`Second signal (${result.name})`, result.exitMs - (result.teardownMs ?? 0), result.teardownMs))
   for (const result of r.drain.filter((d) => ours(d))) {
-    const lost = result.counts.lost + (result.repeats ?? []).reduce((sum, run) => sum + run.lost, 0)
-    const further = result.repeats?.length ? `; ${lost} lost in all ${result.repeats.length + 1} runs` : ''
+    const runs = drainRuns(result)
+    const lost = runs.reduce((sum, run) => sum + run.counts.lost, 0)
+    const further = runs.length > 1 ? `; ${lost} lost in all ${runs.length} runs` : ''
     rows.push([`Drain under load, zero resets of accepted requests (${result.name})`, '0 lost', `${result.counts.lost} lost, ${result.counts.unread} not read (keep-alive race), ${result.counts.rejected} clean 503${further}`, verdict(lost === 0)])
   }
   for (const result of r.scale.filter((s) => ours(s))) {

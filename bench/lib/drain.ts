@@ -53,15 +53,8 @@ export interface DrainResult {
   hung: boolean
   signalAt: number
   attempts: (Attempt & { outcome: Outcome })[]
-  /** graceful's servers only: further runs of the same drain, for the verdicts (bench.ts). */
-  repeats?: DrainRepeat[]
-}
-
-/** What a further run of one server's drain adds to the verdicts: its losses and its exit after the last response. */
-export interface DrainRepeat {
-  lost: number
-  lastResponseToExitMs: number | null
-  teardownMs: number | null
+  /** graceful's servers only: what further runs of the same drain add to the verdicts (bench.ts). */
+  repeats?: Pick<DrainResult, 'counts' | 'lastResponseToExitMs' | 'teardownMs'>[]
 }
 
 let runs = 0
