@@ -9,7 +9,7 @@ import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it, vi } from 'vitest'
 import { createGraceful } from '@graceful/core'
-import { openConnection, patience, sendRequest, startChild, within, type RawConnection } from '@graceful/test-kit'
+import { afterTest, disposeAfterTest, openConnection, patience, sendRequest, startChild, within, type RawConnection } from '@graceful/test-kit'
 
 // Process-level faults: real children, real signals.
 const fixture = fileURLToPath(new URL('./fixtures/process.ts', import.meta.url))
@@ -72,22 +72,18 @@ describe('faults: the process', () => {
     // without systemd, a reload's "stop the booting process" with none) once
     // took it away unnoticed; here, the connections still open at 'exit' tell.
     const dir = mkdtempSync(join(tmpdir(), 'graceful-idle-exit-'))
+    afterTest(() => { rmSync(dir, { recursive: true, force: true }) })
+    const report = join(dir, 'report.json')
+    await using app = await scenario('idle-left-to-exit', { RELOAD: reload, REPORT_FILE: report, NOTIFY_SOCKET: '' })
     const idle: RawConnection[] = []
-    try {
-      const report = join(dir, 'report.json')
-      await using app = await scenario('idle-left-to-exit', { RELOAD: reload, REPORT_FILE: report, NOTIFY_SOCKET: '' })
-      for (let i = 0; i < 3; i++) idle.push(await openConnection(app.ready.ports![0]!))
-      for (const connection of idle) expect((await connection.request('/')).status).toBe(200)
-      // Past their reuse window (http1-reuse.ts, 50 ms): idle, not maybe reusing themselves.
-      await new Promise((resolve) => setTimeout(resolve, 200))
-      app.child.kill('SIGTERM')
-      expect(await within(app.exited, 5000, 'exit')).toBe(0)
-      expect(JSON.parse(readFileSync(report, 'utf8'))).toEqual({ connections: 3, openAtExit: 3 })
-      await within(Promise.all(idle.map((connection) => connection.ended)), 5000, 'the FIN on every idle connection')
-    } finally {
-      for (const connection of idle) connection.socket.destroy()
-      rmSync(dir, { recursive: true, force: true })
-    }
+    for (let i = 0; i < 3; i++) idle.push(disposeAfterTest(await openConnection(app.ready.ports![0]!)))
+    for (const connection of idle) expect((await connection.request('/')).status).toBe(200)
+    // Past their reuse window (http1-reuse.ts, 50 ms): idle, not maybe reusing themselves.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    app.child.kill('SIGTERM')
+    expect(await within(app.exited, 5000, 'exit')).toBe(0)
+    expect(JSON.parse(readFileSync(report, 'utf8'))).toEqual({ connections: 3, openAtExit: 3 })
+    await within(Promise.all(idle.map((connection) => connection.ended)), 5000, 'the FIN on every idle connection')
   })
 
   it('Fastify after a readiness delay: app.close() in the release hook finds server.close() calling back, exit 0', async () => {
