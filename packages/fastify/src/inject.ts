@@ -45,7 +45,7 @@ export function gateInject (app: FastifyInstance<RawServerBase>, view: AdapterVi
 
   app.inject = function gracefulInject (this: unknown, options?: unknown, callback?: unknown) {
     if (graceful.state !== 'draining') {
-      // Ready for a drain this app may inject into later (Fastify loads its own copy now too).
+      // Ready for a drain this app may inject into later (the module Fastify's inject() requires now too).
       load().catch(noop)
       return (fastifyInject as (...args: unknown[]) => unknown).call(this, options, callback)
     }

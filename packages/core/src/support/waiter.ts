@@ -30,8 +30,8 @@ export function createWaiter (aborted: () => boolean) {
         if (aborted()) finish(false)
         else if (done()) finish(true)
       }
-      // Node starts a timer from the loop's cached clock, so it can fire a
-      // millisecond before `until` by Date.now(): a deadline never ends early.
+      // Node starts a timer from the loop's cached clock, so it can fire before
+      // `until` by Date.now() (1 ms seen in CI): a deadline never ends early.
       const expire = (): void => {
         const left = until - Date.now()
         if (left > 0 && !finished) timer(left, expire)
