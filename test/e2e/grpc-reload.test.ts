@@ -21,7 +21,10 @@ const reloads = 3
 // On Node 26 a reload with gRPC attached is refused (packages/grpc/src/attach.ts, nodeRefusal).
 const refusedHere = nodeRefusal(process.versions.node) !== null
 
-afterEach(async () => { await processes.killAll() })
+afterEach(async () => {
+  processes.killAdopted()
+  await processes.killAll()
+})
 
 type EchoClient = grpc.Client & { Unary: (message: Msg, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, reply?: Msg) => void) => void }
 
@@ -51,7 +54,19 @@ function lastPid (service: Started): string {
 function startApp (env: Record<string, string> = {}): Started {
   const args = underSubreaper(process.execPath, ['--conditions=@graceful/source', '--import', 'tsx', app])
   if (!args) throw new Error('no prctl number for this architecture')
-  return processes.spawn('gRPC app', 'perl', args, { cwd: fileURLToPath(new URL('./fixtures/', import.meta.url)), env: { ...process.env, NODE_OPTIONS: '', ...env } })
+  const service = processes.spawn('gRPC app', 'perl', args, { cwd: fileURLToPath(new URL('./fixtures/', import.meta.url)), env: { ...process.env, NODE_OPTIONS: '', ...env } })
+  // The app processes are the subreaper's children, and a SIGKILLed subreaper leaves the
+  // current one running: each is adopted when it prints its PID, released once reaped.
+  let seen = 0
+  service.child.stdout?.on('data', () => {
+    for (const line of service.lines.slice(seen)) {
+      const match = /^(pid|reaped) (\d+)/.exec(line)
+      if (match?.[1] === 'pid') processes.adopt(Number(match[2]))
+      else if (match) processes.release(Number(match[2]))
+    }
+    seen = service.lines.length
+  })
+  return service
 }
 
 describe('reload with a gRPC server attached', () => {

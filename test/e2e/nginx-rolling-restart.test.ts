@@ -27,6 +27,7 @@ const processes = new Processes()
 const results: { mode: string, report: RollingReport }[] = []
 
 afterEach(async () => {
+  processes.killAdopted()
   await processes.killAll()
 })
 

@@ -100,6 +100,9 @@ export function nginxBalancer (binary: string, processes: Processes): StartBalan
         socket.once('error', reject)
       })
     }, { timeout: 5000, interval: 20 })
+    // The worker is the master's child, and a SIGKILLed master leaves it running:
+    // adopted, so teardown (`killAdopted()`) ends it by PID too.
+    for (const pid of readFileSync(`/proc/${started.pid}/task/${started.pid}/children`, 'utf8').split(' ').filter((pid) => pid.trim() !== '')) processes.adopt(Number(pid))
     return {
       socketPath: frontend,
       replace: async () => {
